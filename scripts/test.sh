@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Sets up (if needed) and runs every test CredHop has, in one go, then prints one total line.
+# Layers: type checks, vitest (unit + integration on real pwsh, the lab and a real keychain inside a
+# private D-Bus session), Pester (the lab and the PowerShell module on real pwsh), Playwright (the
+# built renderer in Debian's Chromium; the Electron test reports itself skipped without a binary).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh || { echo "test: setup failed"; exit 1; }
+mkdir -p artifacts
+export ELECTRON_SKIP_BINARY_DOWNLOAD=1
+
+declare -a failed_layers=()
+run_layer() {
+  local name=$1; shift
+  printf '\n== %s\n' "$name"
+  if ! "$@"; then failed_layers+=("$name"); fi
+}
+
+run_layer "type checks" npm run --silent typecheck
+run_layer "vitest (unit + integration, real keychain)" bash scripts/with-keyring.sh npx vitest run --reporter=default --reporter=json --outputFile.json=artifacts/vitest.json
+run_layer "pester (lab + PowerShell module)" .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 -ResultFile artifacts/pester.json
+run_layer "playwright (renderer in Chromium, Electron)" npx playwright test
+
+node scripts/test-summary.cjs artifacts/vitest.json artifacts/pester.json artifacts/playwright.json
+if [ ${#failed_layers[@]} -gt 0 ]; then
+  printf 'test: failed layers: %s\n' "${failed_layers[*]}"
+  exit 1
+fi

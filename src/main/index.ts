@@ -1,0 +1,110 @@
+// The Electron bootstrap, and the only main-process file that imports `electron`: window, security
+// settings, IPC registration, app lifecycle. Everything else is plain Node (see services.ts).
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, ipcMain, net, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
+import { CHANNELS, ipcChannelName, PROGRESS_EVENT } from '../shared/channels';
+import { createRouter } from './ipc/router';
+import { createSenderPolicy, type SenderInfo } from './ipc/sender';
+import { CONTENT_SECURITY_POLICY } from './security/csp';
+import { createMainServices } from './services';
+import { APP_HOST, APP_SCHEME, APP_URL, isAppNavigation, resolveAppAsset } from './window/app-protocol';
+import { secureWindowOptions } from './window/options';
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+
+const windows = new Set<number>();
+const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const appUrl = devUrl ?? APP_URL;
+
+function senderInfo(event: IpcMainInvokeEvent): SenderInfo {
+  const frame = event.senderFrame;
+  return {
+    url: frame?.url ?? '',
+    isTopFrame: frame !== null && frame !== undefined && frame.parent === null,
+    windowId: BrowserWindow.fromWebContents(event.sender)?.webContents.id ?? null,
+  };
+}
+
+function hardenContents(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAppNavigation(url, appUrl)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAppNavigation(url, appUrl)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
+
+export function registerAppHardening(): void {
+  app.on('web-contents-created', (_event, contents) => hardenContents(contents));
+}
+
+async function start(): Promise<void> {
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+
+  const rendererDir = join(__dirname, '../renderer');
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = resolveAppAsset(request.url, rendererDir);
+    if (!file) return new Response('Not found', { status: 404 });
+    return net.fetch(pathToFileURL(file).toString());
+  });
+
+  const services = createMainServices({
+    dataDir: app.getPath('userData'),
+    root: app.isPackaged ? process.resourcesPath : app.getAppPath(),
+    packaged: app.isPackaged,
+    practice: process.argv.includes('--practice') ? {} : false,
+  });
+  const router = createRouter(services.handlers, {
+    isTrustedSender: createSenderPolicy({ appUrl, knownWindowIds: () => windows }),
+  });
+  for (const channel of CHANNELS) {
+    ipcMain.handle(ipcChannelName(channel), (event, request: unknown) =>
+      router.dispatch(channel, senderInfo(event), request, (progress) => {
+        if (!event.sender.isDestroyed()) event.sender.send(PROGRESS_EVENT, progress);
+      }),
+    );
+  }
+  app.on('will-quit', () => {
+    void services.dispose();
+  });
+
+  createWindow();
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow(secureWindowOptions(join(__dirname, '../preload/index.js')));
+  const id = win.webContents.id;
+  windows.add(id);
+  win.on('closed', () => windows.delete(id));
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(appUrl);
+  return win;
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // A second instance would race the first over the journal; hand over to the first instead.
+  app.quit();
+} else {
+  registerAppHardening();
+  app.on('second-instance', () => {
+    const [win] = BrowserWindow.getAllWindows();
+    if (win) {
+      if (win.isMinimized()) win.restore();
+      win.focus();
+    }
+  });
+  app.on('window-all-closed', () => app.quit());
+  void app.whenReady().then(start);
+}
+
+export { APP_HOST };

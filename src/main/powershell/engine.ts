@@ -1,0 +1,121 @@
+// Safe calls into CredHop's PowerShell module over the one long-lived shell. In practice mode the lab
+// (a simulated Windows estate) is loaded into the same shell first, so the module runs unchanged on it.
+import type { z } from 'zod';
+import { AppError } from '../errors';
+import { buildCall, parseAnswer, quoteAppPath, type ModuleAnswer } from './protocol';
+import type { ResolvedPowerShell } from './resolve';
+import { PowerShellShell, type RunOptions, type ShellEvent } from './shell';
+
+export interface PracticeLab {
+  /** tests/lab/CredHopLab.psd1 (shipped with the app as the practice lab). */
+  modulePath: string;
+  labFile: string;
+  stateDir: string;
+}
+
+export interface EngineConfig {
+  powershell: ResolvedPowerShell;
+  /** Working directory of the shell: the app's own folder. */
+  cwd: string;
+  /** resources/powershell/CredHop/CredHop.psd1 */
+  modulePath: string;
+  practice?: PracticeLab | undefined;
+  defaultTimeoutMs?: number;
+  onEvent?: (event: ShellEvent) => void;
+}
+
+/** The module's own error, as data: what the hop engine diagnoses. */
+export type ModuleError = Extract<ModuleAnswer, { ok: false }>['error'];
+
+export class PrimitiveError extends AppError {
+  constructor(
+    readonly primitive: string,
+    readonly record: ModuleError,
+  ) {
+    super(
+      record.kind === 'invalid-payload' ? 'refused' : 'powershell-failed',
+      record.message,
+      record.kind === 'invalid-payload' ? 'Correct the value and try again.' : undefined,
+    );
+  }
+}
+
+export interface PowerShellInfo {
+  version: string;
+  edition: string;
+}
+
+const VERSION_COMMAND =
+  "[Console]::Out.WriteLine('CREDHOP:' + (ConvertTo-Json -Compress -InputObject @{ ok = $true; data = @{ version = $PSVersionTable.PSVersion.ToString(); edition = [string]$PSVersionTable.PSEdition } }))";
+
+export class PowerShellEngine {
+  readonly shell: PowerShellShell;
+
+  constructor(readonly config: EngineConfig) {
+    const bootstrap = [
+      '$ProgressPreference = "SilentlyContinue"; $WarningPreference = "SilentlyContinue"; $InformationPreference = "SilentlyContinue"',
+      '[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false)',
+    ];
+    if (config.practice) {
+      // The lab goes first and into the global scope: it stands in for the operating system.
+      bootstrap.push(`Import-Module -Name ${quoteAppPath(config.practice.modulePath)} -Global -Force -DisableNameChecking`);
+    }
+    bootstrap.push(`Import-Module -Name ${quoteAppPath(config.modulePath)} -Force -DisableNameChecking`);
+    if (config.practice) {
+      bootstrap.push(buildCall('Initialize-CredHopLab', null, { labFile: config.practice.labFile, stateDir: config.practice.stateDir }));
+    }
+    this.shell = new PowerShellShell({
+      executable: config.powershell.path,
+      cwd: config.cwd,
+      bootstrap,
+      defaultTimeoutMs: config.defaultTimeoutMs ?? 60_000,
+      onEvent: config.onEvent,
+    });
+  }
+
+  get practiceMode(): boolean {
+    return this.config.practice !== undefined;
+  }
+
+  async info(options?: RunOptions): Promise<PowerShellInfo> {
+    const answer = parseAnswer(await this.shell.run(VERSION_COMMAND, options));
+    if (!answer || !answer.ok) throw new AppError('powershell-failed', 'PowerShell did not report its version.');
+    const data = answer.data as { version?: unknown; edition?: unknown };
+    return { version: String(data.version ?? ''), edition: String(data.edition ?? '') };
+  }
+
+  /** Calls one primitive of the CredHop module and validates its answer. */
+  async call<S extends z.ZodType>(primitive: string, payload: unknown, schema: S, options?: RunOptions): Promise<z.output<S>> {
+    return this.invoke('Invoke-CredHop', primitive, payload, schema, options);
+  }
+
+  /** Calls one entry point of the practice lab (tests and practice mode only). */
+  async lab<S extends z.ZodType>(fn: 'Get-CredHopLabState' | 'Invoke-CredHopLab', operation: string | null, payload: unknown, schema: S, options?: RunOptions): Promise<z.output<S>> {
+    if (!this.practiceMode) throw new AppError('refused', 'The practice lab is only available in practice mode.');
+    return this.invoke(fn, operation, payload, schema, options);
+  }
+
+  dispose(): Promise<void> {
+    return this.shell.dispose();
+  }
+
+  private async invoke<S extends z.ZodType>(
+    fn: Parameters<typeof buildCall>[0],
+    primitive: string | null,
+    payload: unknown,
+    schema: S,
+    options?: RunOptions,
+  ): Promise<z.output<S>> {
+    const stdout = await this.shell.run(buildCall(fn, primitive, payload), options);
+    const answer = parseAnswer(stdout);
+    if (answer === null) {
+      throw new AppError('powershell-failed', `PowerShell gave no answer to ${primitive ?? fn}.`, 'Try again: CredHop starts a new PowerShell if needed.');
+    }
+    if (!answer.ok) throw new PrimitiveError(primitive ?? fn, answer.error);
+    const parsed = schema.safeParse(answer.data);
+    if (!parsed.success) {
+      throw new AppError('powershell-failed', `PowerShell answered ${primitive ?? fn} in an unexpected shape.`, 'Please report this problem.');
+    }
+    return parsed.data;
+  }
+}

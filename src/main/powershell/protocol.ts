@@ -1,0 +1,60 @@
+// How TypeScript talks to CredHop's PowerShell module: a fixed function name, a primitive name from a
+// fixed list, and ONE base64 argument holding the JSON payload. No value ever becomes PowerShell source.
+// The module answers with one line `CREDHOP:{json}`; anything else on stdout is noise and ignored.
+
+export const MARKER = 'CREDHOP:';
+
+const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export function encodePayload(payload: unknown): string {
+  return Buffer.from(JSON.stringify(payload ?? {}), 'utf8').toString('base64');
+}
+
+/** The exact one-line command for a call: `<Function> -Primitive 'Name' -Payload 'base64'`. */
+export function buildCall(fn: 'Invoke-CredHop' | 'Initialize-CredHopLab' | 'Get-CredHopLabState' | 'Invoke-CredHopLab', primitive: string | null, payload: unknown): string {
+  const b64 = encodePayload(payload);
+  // Both checks are belt and braces: the alphabet of base64 and of a name cannot close a quote.
+  if (!BASE64.test(b64)) throw new Error('payload encoding produced unexpected characters');
+  if (primitive === null) return `${fn} -Payload '${b64}'`;
+  if (!NAME.test(primitive)) throw new Error(`not a primitive name: ${JSON.stringify(primitive)}`);
+  return `${fn} -Primitive '${primitive}' -Payload '${b64}'`;
+}
+
+export type ModuleAnswer =
+  | { ok: true; data: unknown }
+  | {
+      ok: false;
+      error: {
+        kind: string;
+        message: string;
+        fullyQualifiedErrorId?: string | null;
+        errorCode?: number | null;
+        exceptionType?: string | null;
+        category?: string | null;
+      };
+    };
+
+/** The last marked line of stdout, parsed; null when there is none (PowerShell died, or noise only). */
+export function parseAnswer(stdout: string): ModuleAnswer | null {
+  // pwsh writes terminal mode switches (ESC[?1h ESC[?1l) around prompts even when piped.
+  const lines = stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/);
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const line = lines[i]!.trim();
+    if (line.startsWith(MARKER)) {
+      try {
+        const value = JSON.parse(line.slice(MARKER.length)) as unknown;
+        if (typeof value === 'object' && value !== null && 'ok' in value) return value as ModuleAnswer;
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
+}
+
+/** Quotes an app-owned path (never user input) as a PowerShell single-quoted literal. */
+export function quoteAppPath(path: string): string {
+  if (/[\r\n\0]/.test(path)) throw new Error('path contains a line break or NUL');
+  return `'${path.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
+}

@@ -1,0 +1,184 @@
+// One long-lived PowerShell process for the whole app, started on first need, reused for every call,
+// restarted on the next call when it died, killed on timeout or cancellation (the only way to stop a
+// running pipeline from outside), and never left holding a secret in node-powershell's history.
+import type { ChildProcess } from 'node:child_process';
+import { PowerShell } from 'node-powershell';
+import createDebug from 'debug';
+import { AppError } from '../errors';
+
+export type ShellEvent =
+  | { kind: 'started'; pid: number | undefined; count: number }
+  | { kind: 'exited'; code: number | null; signal: string | null; expected: boolean }
+  | { kind: 'timeout'; timeoutMs: number }
+  | { kind: 'cancelled' };
+
+export interface ShellConfig {
+  executable: string;
+  cwd: string;
+  /** Constant PowerShell lines run after every start (encoding, module import). Never user values. */
+  bootstrap: readonly string[];
+  defaultTimeoutMs: number;
+  /** Extra environment for the child (e.g. practice-mode paths). */
+  env?: Record<string, string>;
+  onEvent?: (event: ShellEvent) => void;
+}
+
+export interface RunOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface Live {
+  ps: PowerShell;
+  child: ChildProcess;
+  exited: boolean;
+}
+
+function childOf(ps: PowerShell): ChildProcess {
+  // node-powershell keeps the child private; we need it to kill a stuck call and to see it die.
+  return Reflect.get(ps, 'process') as ChildProcess;
+}
+
+export class PowerShellShell {
+  private live: Live | null = null;
+  private starting: Promise<Live> | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private expectingExit = false;
+  processesStarted = 0;
+
+  constructor(private readonly config: ShellConfig) {}
+
+  /** Runs one command (serialised with every other) and returns its stdout. */
+  run(command: string, options: RunOptions = {}): Promise<string> {
+    const next = this.queue.then(() => this.runNow(command, options));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  get isRunning(): boolean {
+    return this.live !== null && !this.live.exited;
+  }
+
+  get pid(): number | undefined {
+    return this.live?.child.pid;
+  }
+
+  async dispose(): Promise<void> {
+    const live = this.live;
+    this.live = null;
+    if (live && !live.exited) {
+      this.expectingExit = true;
+      live.child.kill('SIGKILL');
+    }
+  }
+
+  private emit(event: ShellEvent): void {
+    this.config.onEvent?.(event);
+  }
+
+  private async ensureStarted(): Promise<Live> {
+    if (this.live && !this.live.exited) return this.live;
+    if (!this.starting) {
+      this.starting = this.start().finally(() => {
+        this.starting = null;
+      });
+    }
+    return this.starting;
+  }
+
+  private async start(): Promise<Live> {
+    // node-powershell would otherwise run whatever NODE_POWERSHELL names, ignoring our resolved path.
+    delete process.env.NODE_POWERSHELL;
+    // node-powershell logs every command through `debug` when DEBUG matches; commands carry payloads.
+    createDebug.disable();
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_POWERSHELL') env[k] = v;
+    Object.assign(env, this.config.env ?? {});
+    env.POWERSHELL_TELEMETRY_OPTOUT = '1';
+    env.POWERSHELL_UPDATECHECK = 'Off';
+    env.TERM = 'dumb';
+    env.NO_COLOR = '1';
+
+    const ps = new PowerShell({
+      executable: this.config.executable,
+      executableOptions: {
+        '-NoLogo': true,
+        '-NoProfile': true,
+        '-NonInteractive': true,
+        '-ExecutionPolicy': 'Bypass',
+      },
+      spawnOptions: { cwd: this.config.cwd, env, windowsHide: true },
+      throwOnInvocationError: false,
+    });
+    // Its exit promise rejects on a kill; nobody else awaits it, so it must not become unhandled.
+    (Reflect.get(ps, 'exitPromise') as Promise<void>).catch(() => undefined);
+    const child = childOf(ps);
+    const live: Live = { ps, child, exited: false };
+    child.once('exit', (code, signal) => {
+      live.exited = true;
+      const expected = this.expectingExit;
+      this.expectingExit = false;
+      this.emit({ kind: 'exited', code, signal, expected });
+    });
+    child.once('error', () => {
+      live.exited = true;
+    });
+    this.processesStarted += 1;
+    this.live = live;
+    this.emit({ kind: 'started', pid: child.pid, count: this.processesStarted });
+    for (const line of this.config.bootstrap) {
+      const result = await ps.invoke(line);
+      ps.history.length = 0;
+      if (live.exited) throw new AppError('powershell-unavailable', 'PowerShell stopped while starting.', 'Check the PowerShell shown in Settings, then try again.');
+      if (result.hadErrors) {
+        const detail = (result.stderr?.toString('utf8') ?? '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+        throw new AppError('powershell-unavailable', `PowerShell could not load CredHop's module: ${detail.slice(0, 300)}`, 'Reinstall CredHop, or check the PowerShell shown in Settings.');
+      }
+    }
+    return live;
+  }
+
+  private async runNow(command: string, options: RunOptions): Promise<string> {
+    if (options.signal?.aborted) throw new AppError('cancelled', 'The step was cancelled before it started.');
+    const live = await this.ensureStarted();
+    const timeoutMs = options.timeoutMs ?? this.config.defaultTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const stop = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.emit({ kind: 'timeout', timeoutMs });
+        this.kill(live);
+        reject(new AppError('timeout', `PowerShell did not answer within ${Math.round(timeoutMs / 1000)} seconds, so the step was stopped.`, 'Check that the machines answer, then try again. Clean up now puts back anything already changed.'));
+      }, timeoutMs);
+      onAbort = () => {
+        this.emit({ kind: 'cancelled' });
+        this.kill(live);
+        reject(new AppError('cancelled', 'The step was cancelled.', 'Clean up now puts back anything already changed.'));
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const result = await Promise.race([live.ps.invoke(command), stop]);
+      if (live.exited || result.stdout === undefined) {
+        throw new AppError('powershell-failed', 'PowerShell stopped while running this step.', 'Try again: CredHop starts a new PowerShell. Clean up now puts back anything already changed.');
+      }
+      return result.stdout.toString('utf8');
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw new AppError('powershell-failed', 'PowerShell stopped while running this step.', 'Try again: CredHop starts a new PowerShell. Clean up now puts back anything already changed.');
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+      // The command text carries the call's payload; do not keep it around in memory.
+      live.ps.history.length = 0;
+    }
+  }
+
+  private kill(live: Live): void {
+    if (!live.exited) {
+      this.expectingExit = true;
+      live.child.kill('SIGKILL');
+    }
+    if (this.live === live) this.live = null;
+  }
+}
