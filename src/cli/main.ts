@@ -1,41 +1,27 @@
-// The credhop command line. Until the hop engine lands it offers the environment check.
+// Entry point of the credhop command line (built to out/main/cli.js, run by bin/credhop.cjs).
 import { resolve } from 'node:path';
-import { checkEnvironment } from '../main/env/check';
 import { defaultDataDir } from '../main/paths';
-import { createMainServices } from '../main/services';
+import { EXIT, runCli } from './run';
 
-async function main(argv: string[]): Promise<number> {
-  const [command = 'help', ...rest] = argv;
-  const json = rest.includes('--json');
-  const root = resolve(__dirname, '..', '..');
-  if (command === 'help' || command === '--help') {
-    process.stdout.write('Usage: credhop <command> [--json]\n\nCommands:\n  check    which PowerShell CredHop will use\n');
-    return 0;
-  }
-  if (command === 'check') {
-    const services = createMainServices({ dataDir: defaultDataDir(), root, practice: rest.includes('--practice') ? {} : false });
-    try {
-      const report = await checkEnvironment({
-        platform: process.platform,
-        dataDir: services.dataDir,
-        practiceMode: services.practiceMode,
-        powershell: services.powershell,
-        engine: services.engine,
-      });
-      process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${report.powershell.summary}\n`);
-      return report.powershell.found ? 0 : 1;
-    } finally {
-      await services.dispose();
-    }
-  }
-  process.stderr.write(`credhop: unknown command "${command}". Run "credhop help".\n`);
-  return 2;
+let stdinText: Promise<string> | null = null;
+function readStdin(): Promise<string> {
+  stdinText ??= new Promise((resolveText, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.on('end', () => resolveText(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+  return stdinText;
 }
 
-main(process.argv.slice(2)).then(
+runCli(
+  process.argv.slice(2),
+  { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), readStdin },
+  { dataDir: defaultDataDir(), root: resolve(__dirname, '..', '..') },
+).then(
   (code) => process.exit(code),
   () => {
     process.stderr.write('credhop: an internal error stopped the command.\n');
-    process.exit(4);
+    process.exit(EXIT.internal);
   },
 );

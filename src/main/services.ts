@@ -2,6 +2,9 @@
 // same services and handlers from here.
 import { join } from 'node:path';
 import { createEnvHandlers } from './env/handlers';
+import { createProfileServices, type ProfileServices } from './profiles/handlers';
+import type { HopEngine } from './hop/engine';
+import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
 import { appLayout, type AppLayout } from './paths';
 import { PowerShellEngine } from './powershell/engine';
@@ -14,7 +17,7 @@ export interface MainOptions {
   root: string;
   packaged?: boolean;
   /** Practice mode: run against the lab instead of real machines. */
-  practice?: { labFile?: string | undefined } | false;
+  practice?: { labFile?: string | undefined; reset?: boolean } | false;
   configuredPowerShell?: string | undefined;
   platform?: NodeJS.Platform;
   env?: Record<string, string | undefined>;
@@ -27,7 +30,10 @@ export interface MainServices {
   powershell: ResolvedPowerShell | null;
   practiceMode: boolean;
   engine(): PowerShellEngine | null;
+  /** The hop engine; null when no PowerShell was found. */
+  hop(): HopEngine | null;
   handlers: Handlers;
+  profiles: ProfileServices;
   dispose(): Promise<void>;
 }
 
@@ -37,10 +43,16 @@ export function createMainServices(options: MainOptions): MainServices {
   const layout = appLayout(options.root, options.packaged ?? false);
   const powershell = resolvePowerShell({ platform, env, appRoot: layout.appRoot, configured: options.configuredPowerShell });
   const practice = options.practice
-    ? { modulePath: layout.labModulePath, labFile: options.practice.labFile ?? layout.defaultLabFile, stateDir: join(options.dataDir, 'practice-lab') }
+    ? {
+        modulePath: layout.labModulePath,
+        labFile: options.practice.labFile ?? layout.defaultLabFile,
+        stateDir: join(hopDataDir(options.dataDir, true), 'lab-state'),
+        reset: options.practice.reset ?? false,
+      }
     : undefined;
 
   let engine: PowerShellEngine | null = null;
+  let hop: HopEngine | null = null;
   const getEngine = (): PowerShellEngine | null => {
     if (!powershell) return null;
     engine ??= new PowerShellEngine({
@@ -53,7 +65,9 @@ export function createMainServices(options: MainOptions): MainServices {
     return engine;
   };
 
+  const profiles = createProfileServices({ dataDir: options.dataDir });
   const handlers: Handlers = {
+    ...profiles.handlers,
     ...createEnvHandlers({
       platform,
       dataDir: options.dataDir,
@@ -70,7 +84,14 @@ export function createMainServices(options: MainOptions): MainServices {
     powershell,
     practiceMode: practice !== undefined,
     engine: getEngine,
+    hop() {
+      const ps = getEngine();
+      if (!ps) return null;
+      hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined });
+      return hop;
+    },
     handlers,
+    profiles,
     async dispose() {
       await engine?.dispose();
     },

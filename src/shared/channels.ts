@@ -3,6 +3,17 @@
 
 export const CHANNELS = [
   'envCheck',
+  'profilesList',
+  'profilesGet',
+  'profilesSave',
+  'profilesDuplicate',
+  'profilesRename',
+  'profilesDelete',
+  'profilesImport',
+  'profilesExport',
+  'secretStatus',
+  'secretSet',
+  'secretDelete',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

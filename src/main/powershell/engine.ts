@@ -2,7 +2,7 @@
 // (a simulated Windows estate) is loaded into the same shell first, so the module runs unchanged on it.
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import { buildCall, parseAnswer, quoteAppPath, type ModuleAnswer } from './protocol';
+import { buildCall, parseAnswer, quoteAppPath, type CallableFunction, type ModuleAnswer } from './protocol';
 import type { ResolvedPowerShell } from './resolve';
 import { PowerShellShell, type RunOptions, type ShellEvent } from './shell';
 
@@ -11,6 +11,8 @@ export interface PracticeLab {
   modulePath: string;
   labFile: string;
   stateDir: string;
+  /** Start the lab afresh from the lab file (else keep the state a previous run left). */
+  reset?: boolean;
 }
 
 export interface EngineConfig {
@@ -61,13 +63,16 @@ export class PowerShellEngine {
       bootstrap.push(`Import-Module -Name ${quoteAppPath(config.practice.modulePath)} -Global -Force -DisableNameChecking`);
     }
     bootstrap.push(`Import-Module -Name ${quoteAppPath(config.modulePath)} -Force -DisableNameChecking`);
-    if (config.practice) {
-      bootstrap.push(buildCall('Initialize-CredHopLab', null, { labFile: config.practice.labFile, stateDir: config.practice.stateDir }));
-    }
+    const practice = config.practice;
     this.shell = new PowerShellShell({
       executable: config.powershell.path,
       cwd: config.cwd,
-      bootstrap,
+      // The lab is reset (if asked) only by the first process: a restart after a crash must find the
+      // lab as the crash left it, like a real machine.
+      bootstrap: (start) =>
+        practice
+          ? [...bootstrap, buildCall('Initialize-CredHopLab', null, { labFile: practice.labFile, stateDir: practice.stateDir, reset: start === 1 && (practice.reset ?? false) })]
+          : bootstrap,
       defaultTimeoutMs: config.defaultTimeoutMs ?? 60_000,
       onEvent: config.onEvent,
     });
@@ -90,9 +95,9 @@ export class PowerShellEngine {
   }
 
   /** Calls one entry point of the practice lab (tests and practice mode only). */
-  async lab<S extends z.ZodType>(fn: 'Get-CredHopLabState' | 'Invoke-CredHopLab', operation: string | null, payload: unknown, schema: S, options?: RunOptions): Promise<z.output<S>> {
+  async lab<S extends z.ZodType>(fn: Exclude<CallableFunction, 'Invoke-CredHop'>, payload: unknown, schema: S, options?: RunOptions): Promise<z.output<S>> {
     if (!this.practiceMode) throw new AppError('refused', 'The practice lab is only available in practice mode.');
-    return this.invoke(fn, operation, payload, schema, options);
+    return this.invoke(fn, null, payload, schema, options);
   }
 
   dispose(): Promise<void> {
@@ -100,7 +105,7 @@ export class PowerShellEngine {
   }
 
   private async invoke<S extends z.ZodType>(
-    fn: Parameters<typeof buildCall>[0],
+    fn: CallableFunction,
     primitive: string | null,
     payload: unknown,
     schema: S,

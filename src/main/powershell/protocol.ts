@@ -12,7 +12,16 @@ export function encodePayload(payload: unknown): string {
 }
 
 /** The exact one-line command for a call: `<Function> -Primitive 'Name' -Payload 'base64'`. */
-export function buildCall(fn: 'Invoke-CredHop' | 'Initialize-CredHopLab' | 'Get-CredHopLabState' | 'Invoke-CredHopLab', primitive: string | null, payload: unknown): string {
+/** The functions TypeScript may call: the module's one entry point, and the practice lab's. */
+export type CallableFunction =
+  | 'Invoke-CredHop'
+  | 'Initialize-CredHopLab'
+  | 'Get-CredHopLabState'
+  | 'Set-CredHopLabHost'
+  | 'Add-CredHopLabFault'
+  | 'Invoke-CredHopLabGpUpdate';
+
+export function buildCall(fn: CallableFunction, primitive: string | null, payload: unknown): string {
   const b64 = encodePayload(payload);
   // Both checks are belt and braces: the alphabet of base64 and of a name cannot close a quote.
   if (!BASE64.test(b64)) throw new Error('payload encoding produced unexpected characters');

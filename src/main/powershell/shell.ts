@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { PowerShell } from 'node-powershell';
 import createDebug from 'debug';
 import { AppError } from '../errors';
+import { parseAnswer } from './protocol';
 
 export type ShellEvent =
   | { kind: 'started'; pid: number | undefined; count: number }
@@ -15,8 +16,11 @@ export type ShellEvent =
 export interface ShellConfig {
   executable: string;
   cwd: string;
-  /** Constant PowerShell lines run after every start (encoding, module import). Never user values. */
-  bootstrap: readonly string[];
+  /**
+   * Constant PowerShell lines run after every start (encoding, module import). Never user values.
+   * A function receives the start count (1 for the first process), for lines that run only once.
+   */
+  bootstrap: readonly string[] | ((start: number) => readonly string[]);
   defaultTimeoutMs: number;
   /** Extra environment for the child (e.g. practice-mode paths). */
   env?: Record<string, string>;
@@ -126,10 +130,16 @@ export class PowerShellShell {
     this.processesStarted += 1;
     this.live = live;
     this.emit({ kind: 'started', pid: child.pid, count: this.processesStarted });
-    for (const line of this.config.bootstrap) {
+    const lines = typeof this.config.bootstrap === 'function' ? this.config.bootstrap(this.processesStarted) : this.config.bootstrap;
+    for (const line of lines) {
       const result = await ps.invoke(line);
       ps.history.length = 0;
       if (live.exited) throw new AppError('powershell-unavailable', 'PowerShell stopped while starting.', 'Check the PowerShell shown in Settings, then try again.');
+      const answer = parseAnswer(result.stdout?.toString('utf8') ?? '');
+      if (answer && !answer.ok) {
+        live.child.kill('SIGKILL');
+        throw new AppError('powershell-unavailable', `PowerShell could not be prepared: ${answer.error.message.slice(0, 500)}`, 'Check the practice lab file (or reinstall CredHop), then try again.');
+      }
       if (result.hadErrors) {
         const detail = (result.stderr?.toString('utf8') ?? '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
         throw new AppError('powershell-unavailable', `PowerShell could not load CredHop's module: ${detail.slice(0, 300)}`, 'Reinstall CredHop, or check the PowerShell shown in Settings.');

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { Channel } from '../channels';
 import { envContract } from './env';
+import { profilesContract } from './profiles';
 
 export interface ChannelSpec {
   request: z.ZodType;
@@ -11,6 +12,7 @@ export interface ChannelSpec {
 
 export const contract = {
   ...envContract,
+  ...profilesContract,
 } satisfies Record<Channel, ChannelSpec>;
 
 // Compile-time proof that the contract and the channel list name exactly the same channels.

@@ -1,0 +1,162 @@
+// The command line's words, parsed and validated before anything runs: a bad value is refused with a
+// message that says what is wrong, and exit code 2.
+import { existsSync, statSync } from 'node:fs';
+import { checkAccount, checkHostName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
+
+export const COMMANDS = ['practice', 'status', 'check', 'plan', 'apply', 'test', 'restore', 'journal', 'help'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface CliArgs {
+  command: Command;
+  json: boolean;
+  /** Practice mode: `--lab <file>` or the `practice` command. */
+  lab: string | null;
+  practice: boolean;
+  passwordStdin: boolean;
+  profile: string | null;
+  jump: string | null;
+  target: string | null;
+  account: string | null;
+  targetAccount: string | null;
+  probe: string | null;
+  step: 'client' | 'server' | 'both';
+  timebox: number;
+  explicit: boolean;
+  wildcard: string | null;
+  confirmWildcard: boolean;
+  confirmNtlm: boolean;
+  pwsh: string | null;
+}
+
+export type Parsed = { ok: true; args: CliArgs } | { ok: false; message: string };
+
+const VALUE_FLAGS = new Set(['--lab', '--profile', '--jump', '--target', '--account', '--target-account', '--probe', '--step', '--timebox', '--wildcard', '--pwsh']);
+const BOOL_FLAGS = new Set(['--json', '--password-stdin', '--explicit', '--confirm-wildcard', '--confirm-ntlm-only', '--practice']);
+const WILDCARD = /^wsman\/(\*|\*\.[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+)$/i;
+
+export function parseArgs(argv: readonly string[]): Parsed {
+  const [first, ...rest] = argv;
+  const command = (first ?? 'help') as Command;
+  if (first === '--help' || first === '-h') return parseArgs(['help']);
+  if (!COMMANDS.includes(command)) return { ok: false, message: `Unknown command "${printable(first ?? '')}". Run "credhop help" for the list.` };
+
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < rest.length; i += 1) {
+    const word = rest[i]!;
+    const eq = word.indexOf('=');
+    const name = word.startsWith('--') && eq > 0 ? word.slice(0, eq) : word;
+    if (VALUE_FLAGS.has(name)) {
+      const value = eq > 0 && word.startsWith('--') ? word.slice(eq + 1) : rest[++i];
+      if (value === undefined) return { ok: false, message: `${name} needs a value.` };
+      if (values.has(name)) return { ok: false, message: `${name} is given twice.` };
+      values.set(name, value);
+    } else if (BOOL_FLAGS.has(word)) {
+      flags.add(word);
+    } else {
+      return { ok: false, message: `Unknown option "${printable(word)}". Run "credhop help".` };
+    }
+  }
+
+  const host = (flag: string): string | null | { error: string } => {
+    const v = values.get(flag);
+    if (v === undefined) return null;
+    const c = checkHostName(v);
+    return c.ok ? c.value : { error: `${flag}: ${c.message}` };
+  };
+  const account = (flag: string): string | null | { error: string } => {
+    const v = values.get(flag);
+    if (v === undefined) return null;
+    const c = checkAccount(v);
+    return c.ok ? c.value : { error: `${flag}: ${c.message}` };
+  };
+  const checked = { jump: host('--jump'), target: host('--target'), account: account('--account'), targetAccount: account('--target-account') };
+  for (const v of Object.values(checked)) if (v !== null && typeof v === 'object') return { ok: false, message: v.error };
+
+  let probe: string | null = null;
+  if (values.has('--probe')) {
+    const c = checkProbeCommand(values.get('--probe')!);
+    if (!c.ok) return { ok: false, message: `--probe: ${c.message}` };
+    probe = c.value;
+  }
+  const stepValue = values.get('--step') ?? 'both';
+  if (stepValue !== 'client' && stepValue !== 'server' && stepValue !== 'both') return { ok: false, message: '--step is client, server or both.' };
+  const timeboxText = values.get('--timebox') ?? String(PROFILE_LIMITS.timeBoxDefault);
+  if (!/^\d{1,4}$/.test(timeboxText)) return { ok: false, message: '--timebox is a whole number of minutes.' };
+  const timebox = Number(timeboxText);
+  if (timebox < PROFILE_LIMITS.timeBoxMin || timebox > PROFILE_LIMITS.timeBoxMax) {
+    return { ok: false, message: `--timebox is between ${PROFILE_LIMITS.timeBoxMin} and ${PROFILE_LIMITS.timeBoxMax} minutes (8 hours).` };
+  }
+  const wildcard = values.get('--wildcard') ?? null;
+  if (wildcard !== null && !WILDCARD.test(wildcard)) return { ok: false, message: '--wildcard must look like wsman/*.company.pri or wsman/*.' };
+  const lab = values.get('--lab') ?? null;
+  if (lab !== null) {
+    if (/[\0\r\n]/.test(lab) || !existsSync(lab) || !statSync(lab).isFile()) return { ok: false, message: `--lab: no lab file at "${printable(lab)}".` };
+  }
+  const pwsh = values.get('--pwsh') ?? null;
+  if (pwsh !== null && (/[\0\r\n]/.test(pwsh) || !existsSync(pwsh))) return { ok: false, message: `--pwsh: no PowerShell at "${printable(pwsh)}".` };
+  const profile = values.get('--profile') ?? null;
+  if (profile !== null && (profile.length === 0 || profile.length > 200 || /[\0-\x1f]/.test(profile))) return { ok: false, message: '--profile: not a profile name.' };
+
+  return {
+    ok: true,
+    args: {
+      command,
+      json: flags.has('--json'),
+      lab,
+      practice: command === 'practice' || lab !== null || flags.has('--practice'),
+      passwordStdin: flags.has('--password-stdin'),
+      profile,
+      jump: checked.jump as string | null,
+      target: checked.target as string | null,
+      account: checked.account as string | null,
+      targetAccount: checked.targetAccount as string | null,
+      probe,
+      step: stepValue,
+      timebox,
+      explicit: flags.has('--explicit'),
+      wildcard,
+      confirmWildcard: flags.has('--confirm-wildcard'),
+      confirmNtlm: flags.has('--confirm-ntlm-only'),
+      pwsh,
+    },
+  };
+}
+
+/** A value echoed back in an error: control characters shown, length capped. */
+export function printable(value: string): string {
+  const shown = value.replace(/[\0-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return shown.length > 80 ? `${shown.slice(0, 77)}...` : shown;
+}
+
+export const HELP = `Usage: credhop <command> [options]
+
+Commands:
+  practice   run the whole flow (check, plan, client, server, test, restore) in the practice lab
+  status     this computer's CredSSP state and any change CredHop has not restored yet
+  check      which PowerShell CredHop will use
+  plan       check both machines and show what CredHop would change
+  apply      check, then configure the client and/or the server (--step client|server|both)
+  test       run the probe on the target through the jump server
+  restore    put every machine CredHop changed back to its snapshot (the one-click clean-up)
+  journal    show the journal of changes
+
+Options:
+  --profile <name>         use a saved hop profile
+  --jump <host>            the jump server, as CredHop should connect to it (FQDN recommended)
+  --target <host>          the machine to reach from the jump server
+  --account <DOMAIN\\user>  the account for the jump server
+  --target-account <acct>  another account for the target (used with --explicit)
+  --probe <command>        PowerShell to run on the target (default: its name and your identity there)
+  --password-stdin         read the password from standard input (never from the command line)
+  --timebox <minutes>      restore by itself after this long (default 60, at most 480)
+  --explicit               test with explicit credentials on the inner call (needs no CredSSP)
+  --wildcard <spn>         delegate to a wildcard such as wsman/*.company.pri (needs --confirm-wildcard)
+  --confirm-ntlm-only      use the NTLM-only list (the server's identity is not verified)
+  --lab <file>             practice mode with this lab file; --practice with the default lab
+  --pwsh <path>            the PowerShell executable to use
+  --json                   machine-readable output
+
+Exit codes: 0 success, 1 a diagnosed failure (or differences after restore), 2 refused input,
+3 an internal error.
+`;

@@ -1,0 +1,55 @@
+// Readable text for the command line. Pure: takes results, returns lines.
+import type { Diagnosis, HostState, Plan } from '../shared/domain/hop';
+import type { RestoreReport, TestResult } from '../main/hop/engine';
+import type { OpenSession } from '../main/hop/journal';
+
+export function stateLines(label: string, s: HostState): string[] {
+  const list = (l: HostState['delegation']['fresh']['effective']) =>
+    l.entries.length === 0 ? '(none)' : l.entries.map((e) => `${e.name}=${e.value}`).join(', ');
+  return [
+    `${label} ${s.computerName} (as ${s.userName}${s.isElevated ? ', elevated' : ', NOT elevated'})`,
+    `  WinRM client CredSSP: ${s.winrm.clientCredSSP}    WinRM service CredSSP: ${s.winrm.serviceCredSSP}`,
+    `  AllowFreshCredentials: ${list(s.delegation.fresh.effective)}`,
+    `  AllowFreshCredentialsWhenNTLMOnly: ${list(s.delegation.freshNtlm.effective)}`,
+  ];
+}
+
+export function planLines(plan: Plan): string[] {
+  const out: string[] = [];
+  if (plan.changes.length === 0) out.push('Nothing to change: everything CredSSP needs is already in place.');
+  for (const c of plan.changes) {
+    out.push(`- [${c.step}] ${c.title}`);
+    for (const line of c.powershell.split('\n')) out.push(`      ${line}`);
+    if (c.risk) out.push(`      Risk: ${c.risk}`);
+  }
+  for (const b of plan.blockers) out.push(`! ${b.message}`, `  What to do: ${b.resolution}`);
+  for (const r of plan.risks) out.push(`Risk: ${r}`);
+  if (plan.alternative.recommended) out.push(`Suggestion: ${plan.alternative.reason}`);
+  return out;
+}
+
+export function diagnosisLines(d: Diagnosis): string[] {
+  return [`Cause: ${d.cause}`, `  ${d.explanation}`, `Fix: ${d.fix}${d.fixable ? ' (CredHop can apply this fix)' : ''}`, ...(d.warning ? [`Warning: ${d.warning}`] : [])];
+}
+
+export function testLines(t: TestResult): string[] {
+  if (t.ok) return ['The hop works. Output from the target:', ...t.output.map((o) => `  ${typeof o === 'string' ? o : JSON.stringify(o)}`)];
+  return ['The hop failed.', ...(t.diagnosis ? diagnosisLines(t.diagnosis) : t.errors.map((e) => `  ${e.message}`))];
+}
+
+export function restoreLines(r: RestoreReport): string[] {
+  if (r.sessions.length === 0) return ['Nothing to restore: the journal holds no unrestored change.'];
+  const out: string[] = [];
+  for (const s of r.sessions) {
+    out.push(`${s.profileName}: ${s.complete ? 'back exactly as it was' : 'restored WITH DIFFERENCES'}`);
+    for (const op of s.operations) out.push(`  - ${op}`);
+    for (const d of s.differences) out.push(`  ! ${d}`);
+  }
+  out.push(r.clean ? 'Everything is back as it was.' : 'Some settings differ from the snapshot; see above.');
+  return out;
+}
+
+export function sessionLines(open: OpenSession[]): string[] {
+  if (open.length === 0) return ['No unrestored change in the journal.'];
+  return open.map((s) => `Unrestored: ${s.begin.profileName} (${s.begin.jumpServer}), ${s.intents.length} change(s) since ${s.begin.at}, expires ${s.begin.expiresAt}`);
+}

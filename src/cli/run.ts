@@ -1,0 +1,234 @@
+// The credhop command line over the same engine as the app. Progress goes to stderr so that --json
+// output on stdout stays machine-readable. Exit codes: 0 ok, 1 diagnosed failure, 2 refused input,
+// 3 internal error.
+import { isAppError } from '../main/errors';
+import type { Credential, HopEngine, HopTarget } from '../main/hop/engine';
+import { createMainServices, type MainServices } from '../main/services';
+import { createProfileServices } from '../main/profiles/handlers';
+import { checkEnvironment } from '../main/env/check';
+import { HELP, parseArgs, type CliArgs } from './args';
+import { diagnosisLines, planLines, restoreLines, sessionLines, stateLines, testLines } from './report';
+
+export const EXIT = { ok: 0, diagnosed: 1, refused: 2, internal: 3 } as const;
+
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Standard input, read once (for --password-stdin). */
+  readStdin(): Promise<string>;
+}
+
+export interface CliEnv {
+  dataDir: string;
+  /** The folder with resources/ and tests/lab (the source tree or the installed package). */
+  root: string;
+}
+
+/** The article's lab, used by `practice` unless other hosts are given. */
+export const PRACTICE_TARGET = { jumpServer: 'adfs1.company.pri', target: 'mem2.company.pri', account: 'COMPANY\\Administrator' };
+/** The lab accepts any password for accounts that declare none; this one is only ever used in practice mode. */
+const PRACTICE_PASSWORD = 'practice-only-password';
+
+class Refused extends Error {}
+
+export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): Promise<number> {
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    io.stderr(`credhop: ${parsed.message}\n`);
+    return EXIT.refused;
+  }
+  const args = parsed.args;
+  if (args.command === 'help') {
+    io.stdout(HELP);
+    return EXIT.ok;
+  }
+  const services = createMainServices({
+    dataDir: env.dataDir,
+    root: env.root,
+    practice: args.practice ? { labFile: args.lab ?? undefined, reset: args.command === 'practice' } : false,
+    configuredPowerShell: args.pwsh ?? undefined,
+  });
+  const progress = (message: string) => {
+    if (!args.json) io.stderr(`  … ${message}\n`);
+  };
+  const out = (lines: string[], json: unknown) => io.stdout(args.json ? `${JSON.stringify(json)}\n` : `${lines.join('\n')}\n`);
+  try {
+    if (args.practice && !args.json) io.stderr('PRACTICE MODE: running against the simulated lab, no real machine is touched.\n');
+    if (args.command === 'check') {
+      const report = await checkEnvironment({ platform: process.platform, dataDir: services.dataDir, practiceMode: services.practiceMode, powershell: services.powershell, engine: services.engine });
+      out([report.powershell.summary], report);
+      return report.powershell.found ? EXIT.ok : EXIT.diagnosed;
+    }
+    const hop = services.hop();
+    if (!hop) {
+      io.stderr('credhop: no PowerShell was found. Run `bash scripts/setup.sh`, or pass --pwsh <path>.\n');
+      return EXIT.diagnosed;
+    }
+    if (args.command === 'practice') return await practice(args, hop, services, io, out, progress);
+    const overdue = hop.overdueSessions();
+    if (overdue.length > 0 && args.command !== 'journal') {
+      io.stderr(`credhop: ${overdue.length} change(s) passed their time box; restoring them first.\n`);
+      const credential = await credentialFor(args, io, services, false);
+      const report = await hop.restoreAll(() => credential, 'time box expired', progress);
+      io.stderr(`${restoreLines(report).join('\n')}\n`);
+    }
+    switch (args.command) {
+      case 'status': {
+        const client = await hop.readClient();
+        const open = hop.openSessions();
+        out([...stateLines('This computer:', client), ...sessionLines(open)], { client, open: open.map((s) => ({ session: s.begin.session, profile: s.begin.profileName, jumpServer: s.begin.jumpServer, expiresAt: s.begin.expiresAt, changes: s.intents.map((i) => i.change) })) });
+        return EXIT.ok;
+      }
+      case 'journal': {
+        const open = hop.openSessions();
+        out(sessionLines(open), { open: open.map((s) => ({ session: s.begin.session, profile: s.begin.profileName, jumpServer: s.begin.jumpServer, at: s.begin.at, expiresAt: s.begin.expiresAt, changes: s.intents.map((i) => i.change) })) });
+        return EXIT.ok;
+      }
+      case 'restore': {
+        const credential = await credentialFor(args, io, services, false);
+        const report = await hop.restoreAll(() => credential, 'user', progress);
+        out(restoreLines(report), report);
+        return report.clean ? EXIT.ok : EXIT.diagnosed;
+      }
+      case 'plan':
+      case 'apply': {
+        const target = await targetFrom(args, services);
+        const credential = await credentialFor(args, io, services, false);
+        const checked = await hop.check(target, credential, planOptions(args), progress);
+        if (!checked.plan || !checked.snapshot) {
+          out(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.'], checked);
+          return EXIT.diagnosed;
+        }
+        if (args.command === 'plan' || checked.plan.blockers.length > 0) {
+          out([...stateLines('This computer:', checked.snapshot.client), ...planLines(checked.plan)], checked);
+          return checked.plan.blockers.length > 0 ? EXIT.diagnosed : EXIT.ok;
+        }
+        const session = hop.beginSession(target, checked.snapshot, args.timebox);
+        const results = [];
+        for (const step of args.step === 'both' ? (['client', 'server'] as const) : [args.step]) {
+          results.push(await hop.apply(step, target, checked.plan, session, credential, progress));
+        }
+        const verified = results.every((r) => r.verified);
+        out([
+          ...planLines(checked.plan),
+          verified ? 'Applied and verified.' : 'Applied, but the state read back differs from the plan.',
+          `CredSSP stays on for ${args.timebox} minutes at most; run "credhop restore" when you are done.`,
+        ], { session, results, plan: checked.plan });
+        return verified ? EXIT.ok : EXIT.diagnosed;
+      }
+      case 'test': {
+        const target = await targetFrom(args, services);
+        const credential = await credentialFor(args, io, services, !args.explicit);
+        const result = await hop.test(target, credential, args.explicit ? 'explicit' : 'credssp', null, progress);
+        out(testLines(result), result);
+        return result.ok ? EXIT.ok : EXIT.diagnosed;
+      }
+    }
+    return EXIT.refused;
+  } catch (error) {
+    if (error instanceof Refused) {
+      io.stderr(`credhop: ${error.message}\n`);
+      return EXIT.refused;
+    }
+    if (isAppError(error)) {
+      io.stderr(`credhop: ${error.message}${error.hint ? `\n  ${error.hint}` : ''}\n`);
+      return error.code === 'refused' || error.code === 'invalid-request' ? EXIT.refused : EXIT.diagnosed;
+    }
+    io.stderr('credhop: an internal error stopped the command. Run "credhop restore" to put back anything already changed.\n');
+    return EXIT.internal;
+  } finally {
+    await services.dispose();
+  }
+}
+
+function planOptions(args: CliArgs) {
+  return {
+    ...(args.wildcard ? { wildcard: { spn: args.wildcard, confirmed: args.confirmWildcard } } : {}),
+    ntlmOnlyConfirmed: args.confirmNtlm,
+  };
+}
+
+async function targetFrom(args: CliArgs, services: MainServices): Promise<HopTarget> {
+  if (args.profile) {
+    const { store } = createProfileServices({ dataDir: services.dataDir });
+    const profiles = await store.list();
+    const profile = profiles.find((p) => p.name.toLowerCase() === args.profile!.toLowerCase());
+    if (!profile) throw new Refused(`no saved profile is called "${args.profile}".`);
+    return {
+      profileId: profile.id,
+      profileName: profile.name,
+      jumpServer: args.jump ?? profile.jumpServerConnectAs,
+      target: args.target ?? profile.target,
+      account: args.account ?? profile.jumpAccount,
+      targetAccount: args.targetAccount ?? profile.targetAccount ?? undefined,
+      probe: args.probe ?? profile.probeCommand,
+    };
+  }
+  const practice = services.practiceMode;
+  const jumpServer = args.jump ?? (practice ? PRACTICE_TARGET.jumpServer : null);
+  const target = args.target ?? (practice ? PRACTICE_TARGET.target : null);
+  const account = args.account ?? (practice ? PRACTICE_TARGET.account : null);
+  if (!jumpServer || !target || !account) throw new Refused('name a saved --profile, or give --jump, --target and --account.');
+  return { profileId: 'command-line', profileName: `${account} via ${jumpServer} to ${target}`, jumpServer, target, account, targetAccount: args.targetAccount ?? undefined, probe: args.probe ?? undefined };
+}
+
+async function credentialFor(args: CliArgs, io: CliIo, services: MainServices, required: boolean): Promise<Credential | null> {
+  const userName = args.account ?? (services.practiceMode ? PRACTICE_TARGET.account : null);
+  if (args.passwordStdin) {
+    const text = await io.readStdin();
+    const password = text.replace(/\r?\n$/, '');
+    if (password === '' || password.includes('\0')) throw new Refused('--password-stdin read no usable password.');
+    if (!userName) throw new Refused('--password-stdin needs --account (or a --profile).');
+    return { userName, password };
+  }
+  if (services.practiceMode && userName) return { userName, password: PRACTICE_PASSWORD };
+  if (required) throw new Refused('CredSSP needs the account\'s password: pass it with --password-stdin.');
+  return null;
+}
+
+async function practice(args: CliArgs, hop: HopEngine, services: MainServices, io: CliIo, out: (l: string[], j: unknown) => void, progress: (m: string) => void): Promise<number> {
+  const target = await targetFrom(args, services);
+  const credential = await credentialFor(args, io, services, true);
+  const lines: string[] = [];
+  const say = (l: string[]) => {
+    lines.push(...l);
+    if (!args.json) io.stdout(`${l.join('\n')}\n`);
+  };
+  const stale = hop.openSessions();
+  if (stale.length > 0) {
+    const r = await hop.restoreAll(() => credential, 'practice run started', progress);
+    say(['Restored what an earlier practice run left:', ...restoreLines(r)]);
+  }
+  say([`PRACTICE: ${target.account} at ${'dc1'} -> ${target.jumpServer} -> ${target.target}`, '', '1/6 Check']);
+  const checked = await hop.check(target, credential, planOptions(args), progress);
+  if (!checked.plan || !checked.snapshot) {
+    say(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.']);
+    if (args.json) out([], { ok: false, checked });
+    return EXIT.diagnosed;
+  }
+  say([...stateLines('Client:', checked.snapshot.client), `Jump server ${checked.snapshot.server.computerName}: WinRM service CredSSP ${checked.snapshot.server.serviceCredSSP}`, ...checked.credSSPView.map((l) => `  Get-WSManCredSSP: ${l}`), '', 'Plan:', ...planLines(checked.plan)]);
+  if (checked.plan.blockers.length > 0) {
+    if (args.json) out([], { ok: false, checked });
+    return EXIT.diagnosed;
+  }
+  say(['', '2/6 Before: the second hop with plain Kerberos']);
+  const before = await hop.test(target, credential, 'kerberos', null, progress);
+  say(testLines(before));
+  const session = hop.beginSession(target, checked.snapshot, args.timebox);
+  say(['', '3/6 Configure the client']);
+  const client = await hop.apply('client', target, checked.plan, session, credential, progress);
+  say([client.verified ? 'Client configured and verified.' : 'Client configured, but the state read back differs.']);
+  say(['', '4/6 Configure the server']);
+  const server = await hop.apply('server', target, checked.plan, session, credential, progress);
+  say([server.verified ? 'Server configured and verified.' : 'Server configured, but the state read back differs.']);
+  say(['', '5/6 Test the hop with CredSSP']);
+  const after = await hop.test(target, credential, 'credssp', null, progress, server.server?.serviceCredSSP);
+  say(testLines(after));
+  say(['', '6/6 Restore']);
+  const restored = await hop.restoreAll(() => credential, 'practice flow finished', progress);
+  say(restoreLines(restored));
+  const ok = after.ok && restored.clean && client.verified && server.verified;
+  say(['', ok ? 'Practice complete: the hop worked, and both machines are back exactly as they were.' : 'Practice finished with problems; see above.']);
+  if (args.json) out([], { ok, before, client, server, test: after, restore: restored, plan: checked.plan });
+  return ok ? EXIT.ok : EXIT.diagnosed;
+}

@@ -1,0 +1,338 @@
+// The hop engine: snapshot, plan, apply, test, restore — each effect journaled before it happens and
+// audited after, each step verified by reading the state back. Decisions live in plan.ts, restore.ts
+// and diagnose.ts; this file only sequences effects through the PowerShell module.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Change, Diagnosis, ErrorRecordData, HostState, Plan, PlannedChange, ServerState, Snapshot } from '../../shared/domain/hop';
+import { errorRecord, hostState, serverState } from '../../shared/domain/hop';
+import { AppError } from '../errors';
+import type { PowerShellEngine } from '../powershell/engine';
+import type { AuditLog } from './audit';
+import { diagnose } from './diagnose';
+import type { BeginRecord, Journal, OpenSession } from './journal';
+import { controlledElsewhere, listAllows } from './match';
+import { buildPlan, type PlanInput } from './plan';
+import { clientRestoreOps, diffStates, serverRestoreOp, type RestoreOp } from './restore';
+
+export interface Credential {
+  userName: string;
+  password: string;
+}
+
+export interface HopTarget {
+  profileId: string;
+  profileName: string;
+  jumpServer: string;
+  target: string;
+  account: string;
+  targetAccount?: string | undefined;
+  probe?: string | undefined;
+}
+
+export type Progress = (message: string, fraction?: number) => void;
+
+export const DEFAULT_PROBE = '[pscustomobject]@{ ComputerName = $env:COMPUTERNAME; RanAs = (whoami) }';
+export const DEFAULT_TIMEBOX_MINUTES = 60;
+export const MAX_TIMEBOX_MINUTES = 480;
+
+const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(errorRecord) });
+const credSSPView = z.object({ lines: z.array(z.string()) });
+const addResult = z.object({ added: z.boolean(), valueName: z.string().nullable().optional() });
+const flagResult = z.object({ before: z.boolean().nullable(), after: z.boolean().nullable() });
+
+export interface CheckResult {
+  snapshot: Snapshot | null;
+  plan: Plan | null;
+  credSSPView: string[];
+  /** Why the check could not complete (e.g. the jump server did not answer). */
+  diagnosis?: Diagnosis | undefined;
+}
+
+export interface ApplyResult {
+  session: string;
+  applied: { change: Change; ok: boolean }[];
+  verified: boolean;
+  client: HostState;
+  server: ServerState | null;
+}
+
+export interface TestResult {
+  ok: boolean;
+  mode: 'credssp' | 'explicit' | 'kerberos';
+  output: unknown[];
+  errors: ErrorRecordData[];
+  diagnosis?: Diagnosis | undefined;
+}
+
+export interface RestoreReport {
+  sessions: { session: string; profileName: string; complete: boolean; differences: string[]; operations: string[] }[];
+  /** True when every session is back to its snapshot. */
+  clean: boolean;
+}
+
+export interface HopEngineDeps {
+  ps: PowerShellEngine;
+  journal: Journal;
+  audit: AuditLog;
+  practice: boolean;
+  now?: () => Date;
+  /** Per-call timeout for remote steps (they can take long on real networks). */
+  remoteTimeoutMs?: number;
+}
+
+function describeChange(c: Change): { action: string; from: string; to: string } {
+  switch (c.kind) {
+    case 'add-delegation':
+      return { action: `add ${c.spn} to ${c.list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'}`, from: 'absent', to: c.spn };
+    case 'client-credssp':
+      return { action: 'WinRM client CredSSP', from: String(!c.enabled), to: String(c.enabled) };
+    case 'server-credssp':
+      return { action: 'WinRM service CredSSP', from: String(!c.enabled), to: String(c.enabled) };
+  }
+}
+
+export class HopEngine {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: HopEngineDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async readClient(): Promise<HostState> {
+    return this.deps.ps.call('GetHostState', {}, hostState);
+  }
+
+  private async remote(computerName: string, script: string, args: Record<string, unknown>, credential: Credential | null, authentication: 'Default' | 'CredSSP' = 'Default') {
+    return this.deps.ps.call(
+      'InvokeRemote',
+      { computerName, authentication, credential, script, arguments: args },
+      remoteResult,
+      { timeoutMs: this.deps.remoteTimeoutMs ?? 120_000 },
+    );
+  }
+
+  async readServer(jumpServer: string, credential: Credential | null): Promise<{ state: ServerState | null; errors: ErrorRecordData[] }> {
+    const result = await this.remote(jumpServer, 'ReadServerState', {}, credential);
+    const parsed = serverState.safeParse(result.output[0]);
+    return { state: parsed.success && result.errors.length === 0 ? parsed.data : null, errors: result.errors };
+  }
+
+  async check(t: HopTarget, credential: Credential | null, options: Pick<PlanInput, 'wildcard' | 'ntlmOnlyConfirmed'> = {}, progress: Progress = () => undefined): Promise<CheckResult> {
+    progress('Reading this computer\'s CredSSP settings', 0.1);
+    const client = await this.readClient();
+    const view = await this.deps.ps.call('GetCredSSPView', {}, credSSPView).catch(() => ({ lines: [] as string[] }));
+    progress(`Reading the CredSSP setting of ${t.jumpServer}`, 0.5);
+    const server = await this.readServer(t.jumpServer, credential);
+    if (!server.state) {
+      const record = server.errors[0] ?? { message: `${t.jumpServer} returned no state.` };
+      return {
+        snapshot: null,
+        plan: null,
+        credSSPView: view.lines,
+        diagnosis: diagnose(record, { jumpServer: t.jumpServer, target: t.target, stage: 'jump', clientElevated: client.isElevated }),
+      };
+    }
+    const snapshot: Snapshot = { takenAt: this.now().toISOString(), jumpServer: t.jumpServer, client, server: server.state };
+    const plan = buildPlan({ snapshot, jumpServer: t.jumpServer, target: t.target, account: t.account, targetAccount: t.targetAccount, ...options });
+    progress('Check complete', 1);
+    return { snapshot, plan, credSSPView: view.lines };
+  }
+
+  /** Starts a journal session for a flow (once, before its first effect). */
+  beginSession(t: HopTarget, snapshot: Snapshot, timeboxMinutes = DEFAULT_TIMEBOX_MINUTES): string {
+    const minutes = Math.min(Math.max(Math.round(timeboxMinutes), 1), MAX_TIMEBOX_MINUTES);
+    const session = randomUUID();
+    const at = this.now();
+    this.deps.journal.append({
+      type: 'begin',
+      session,
+      at: at.toISOString(),
+      profileId: t.profileId,
+      profileName: t.profileName,
+      account: t.account,
+      jumpServer: t.jumpServer,
+      target: t.target,
+      expiresAt: new Date(at.getTime() + minutes * 60_000).toISOString(),
+      practice: this.deps.practice,
+      snapshot,
+    });
+    return session;
+  }
+
+  /** Applies the client or the server part of the plan, then reads the state back to verify it. */
+  async apply(step: 'client' | 'server', t: HopTarget, plan: Plan, session: string, credential: Credential | null, progress: Progress = () => undefined): Promise<ApplyResult> {
+    if (plan.blockers.length > 0) {
+      throw new AppError('refused', plan.blockers[0]!.message, plan.blockers[0]!.resolution);
+    }
+    const begin = this.sessionBegin(session);
+    return this.deps.journal.withLock(async () => {
+      const changes = plan.changes.filter((c) => c.step === step);
+      const applied: ApplyResult['applied'] = [];
+      for (const [index, planned] of changes.entries()) {
+        progress(planned.title, index / Math.max(changes.length, 1));
+        applied.push({ change: planned.change, ok: await this.effect(planned, begin, credential) });
+      }
+      progress('Reading the state back to verify', 0.9);
+      const client = await this.readClient();
+      const server = step === 'server' || changes.length === 0 ? (await this.readServer(t.jumpServer, credential)).state : null;
+      const verified = changes.every((c) => this.isInPlace(c.change, client, server));
+      progress(verified ? 'Done and verified' : 'Done, but the state read back differs', 1);
+      return { session, applied, verified, client, server };
+    });
+  }
+
+  private isInPlace(c: Change, client: HostState, server: ServerState | null): boolean {
+    switch (c.kind) {
+      case 'add-delegation':
+        return listAllows(client.delegation[c.list].effective, c.spn) && listAllows(client.delegation[c.list].local, c.spn);
+      case 'client-credssp':
+        return client.winrm.clientCredSSP === c.enabled;
+      case 'server-credssp':
+        return server?.serviceCredSSP === c.enabled;
+    }
+  }
+
+  private async effect(planned: PlannedChange, begin: BeginRecord, credential: Credential | null): Promise<boolean> {
+    const { change } = planned;
+    const changeId = `${planned.id}-${randomUUID().slice(0, 8)}`;
+    this.deps.journal.append({ type: 'intent', session: begin.session, changeId, at: this.now().toISOString(), change });
+    const who = begin.snapshot.client.userName;
+    const described = describeChange(change);
+    const host = change.host === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
+    try {
+      let detail: string | undefined;
+      if (change.kind === 'add-delegation') {
+        const r = await this.deps.ps.call('AddDelegation', { list: change.list, spn: change.spn }, addResult);
+        detail = r.added ? `value ${r.valueName ?? '?'}` : 'already present';
+      } else if (change.kind === 'client-credssp') {
+        await this.deps.ps.call('SetWinRMFlag', { role: 'client', enabled: change.enabled }, flagResult);
+      } else {
+        const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: change.enabled }, credential);
+        if (r.errors.length > 0) {
+          const d = diagnose(r.errors[0]!, { jumpServer: begin.jumpServer, target: begin.target, stage: 'jump' });
+          throw new AppError('powershell-failed', `${d.cause}. ${d.explanation}`, d.fix);
+        }
+      }
+      this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, ...(detail ? { detail } : {}) });
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'ok', session: begin.session, ...(detail ? { detail } : {}) });
+      return true;
+    } catch (error) {
+      const message = error instanceof AppError ? error.message : 'PowerShell failed';
+      this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: false, detail: message.slice(0, 300) });
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'failed', session: begin.session, detail: message });
+      throw error;
+    }
+  }
+
+  /** Runs the probe on the target through the jump server. */
+  async test(t: HopTarget, credential: Credential | null, mode: 'credssp' | 'explicit' | 'kerberos', targetCredential: Credential | null = null, progress: Progress = () => undefined, serverCredSSP?: boolean | null): Promise<TestResult> {
+    const command = t.probe && t.probe.trim() !== '' ? t.probe : DEFAULT_PROBE;
+    if (mode === 'credssp' && !credential) {
+      throw new AppError('refused', 'CredSSP needs the account\'s password.', 'Enter the password for the jump server account and test again.');
+    }
+    progress(mode === 'credssp' ? `Opening a CredSSP session to ${t.jumpServer}` : `Connecting to ${t.jumpServer}`, 0.2);
+    const result = mode === 'explicit'
+      ? await this.remote(t.jumpServer, 'ProbeExplicit', { target: t.target, command, targetCredential: targetCredential ?? credential }, credential)
+      : await this.remote(t.jumpServer, 'Probe', { target: t.target, command }, credential, mode === 'credssp' ? 'CredSSP' : 'Default');
+    progress('Probe finished', 1);
+    if (result.errors.length === 0) return { ok: true, mode, output: result.output, errors: [] };
+    const first = result.errors[0]!;
+    const client = await this.readClient().catch(() => null);
+    const diagnosis = diagnose(first, {
+      jumpServer: t.jumpServer,
+      target: t.target,
+      stage: first.origin === 'remote' ? 'target' : 'jump',
+      outerAuthentication: mode === 'credssp' ? 'CredSSP' : 'Default',
+      clientElevated: client?.isElevated,
+      serverCredSSP,
+      delegationPolicyManaged: client ? controlledElsewhere(client.delegation.fresh.effective, client.delegation.fresh.local) : undefined,
+    });
+    return { ok: false, mode, output: result.output, errors: result.errors, diagnosis };
+  }
+
+  /** Sessions in the journal whose changes are not yet restored. */
+  openSessions(): OpenSession[] {
+    return this.deps.journal.openSessions();
+  }
+
+  overdueSessions(at: Date = this.now()): OpenSession[] {
+    return this.openSessions().filter((s) => new Date(s.begin.expiresAt).getTime() <= at.getTime());
+  }
+
+  /**
+   * Puts every machine back to the snapshot of every open session, newest first (so two profiles
+   * applied one after the other unwind in order), then reads the state again and reports differences.
+   */
+  async restoreAll(credentialFor: (begin: BeginRecord) => Credential | null, reason: string, progress: Progress = () => undefined): Promise<RestoreReport> {
+    return this.deps.journal.withLock(async () => {
+      const open = this.openSessions().reverse();
+      const report: RestoreReport = { sessions: [], clean: true };
+      for (const [index, s] of open.entries()) {
+        progress(`Restoring ${s.begin.profileName} (${s.begin.jumpServer})`, index / Math.max(open.length, 1));
+        const entry = await this.restoreSession(s, credentialFor(s.begin), reason);
+        report.sessions.push(entry);
+        if (!entry.complete) report.clean = false;
+      }
+      progress(report.clean ? 'Everything is back as it was' : 'Restore finished with differences', 1);
+      return report;
+    });
+  }
+
+  private async restoreSession(s: OpenSession, credential: Credential | null, reason: string): Promise<RestoreReport['sessions'][number]> {
+    const { begin } = s;
+    const intents = s.intents.map((i) => i.change);
+    const operations: string[] = [];
+    const now = () => this.now().toISOString();
+    const who = begin.snapshot.client.userName;
+
+    const client = await this.readClient();
+    for (const op of clientRestoreOps(begin.snapshot, intents, client)) {
+      operations.push(await this.runRestoreOp(op, begin, credential));
+      this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.snapshot.client.computerName, action: `restore: ${op.kind}`, from: 'changed', to: 'snapshot', outcome: 'ok', session: begin.session });
+    }
+    let server: ServerState | null = null;
+    if (intents.some((c) => c.kind === 'server-credssp')) {
+      const read = await this.readServer(begin.jumpServer, credential);
+      const op = serverRestoreOp(begin.snapshot, intents, read.state);
+      if (op) {
+        const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
+        const after = flagResult.safeParse(r.output[0]);
+        server = r.errors.length === 0 && after.success ? { ...begin.snapshot.server, serviceCredSSP: after.data.after } : null;
+        operations.push(`WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`);
+        this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.jumpServer, action: 'restore: WinRM service CredSSP', from: String(!op.enabled), to: String(op.enabled), outcome: server ? 'ok' : 'failed', session: begin.session });
+      } else {
+        server = read.state;
+      }
+    } else {
+      server = begin.snapshot.server; // never touched, nothing to verify remotely
+    }
+    const after = await this.readClient();
+    const differences = diffStates(begin.snapshot, after, server);
+    const complete = differences.length === 0;
+    this.deps.journal.append({ type: 'restored', session: begin.session, at: now(), complete, reason, differences });
+    return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
+  }
+
+  private async runRestoreOp(op: RestoreOp, begin: BeginRecord, credential: Credential | null): Promise<string> {
+    switch (op.kind) {
+      case 'remove-delegation':
+        await this.deps.ps.call('RemoveDelegation', { list: op.list, entries: op.entries }, z.unknown());
+        return `Removed ${op.entries.map((e) => `${e.value} (value ${e.name})`).join(', ')} from ${op.list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'}`;
+      case 'set-delegation-flags':
+        await this.deps.ps.call('SetDelegationFlags', { list: op.list, allow: op.allow, concatenate: op.concatenate, removeEmptyListKey: op.removeEmptyListKey, removeEmptyKey: op.removeEmptyKey }, z.unknown());
+        return `Delegation policy values set back (allow=${op.allow ?? 'absent'}, concatenate=${op.concatenate ?? 'absent'})`;
+      case 'client-credssp':
+        await this.deps.ps.call('SetWinRMFlag', { role: 'client', enabled: op.enabled }, flagResult);
+        return `WinRM client CredSSP set back to ${op.enabled}`;
+      case 'server-credssp':
+        await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
+        return `WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`;
+    }
+  }
+
+  private sessionBegin(session: string): BeginRecord {
+    const found = this.deps.journal.read().records.find((r): r is BeginRecord => r.type === 'begin' && r.session === session);
+    if (!found) throw new AppError('not-found', 'That CredHop session is not in the journal.', 'Run the check again.');
+    return found;
+  }
+}

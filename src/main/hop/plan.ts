@@ -1,0 +1,174 @@
+// From the snapshot and the profile, the minimal list of changes: nothing already in place is changed
+// again, no duplicate entry is added, and whatever would make a change fail or not stick is a blocker.
+import type { Blocker, Change, DelegationListName, Plan, PlannedChange, Snapshot } from '../../shared/domain/hop';
+import { controlledElsewhere, listAllows, spnFor } from './match';
+import { psLiteral } from './quote';
+
+export interface PlanInput {
+  snapshot: Snapshot;
+  /** The jump server exactly as CredHop will connect to it (the FQDN by default). */
+  jumpServer: string;
+  target: string;
+  account: string;
+  /** Set when the target needs another account than the jump server. */
+  targetAccount?: string | undefined;
+  /** A wildcard entry such as `wsman/*.company.pri`, only with an explicit, confirmed opt-in. */
+  wildcard?: { spn: string; confirmed: boolean } | undefined;
+  /** Use the NTLM-only list (the diagnosis asked for it and the user confirmed the warning). */
+  ntlmOnlyConfirmed?: boolean | undefined;
+}
+
+const POLICY_KEY = 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CredentialsDelegation';
+const LIST_VALUES: Record<DelegationListName, { list: string; allow: string; concatenate: string }> = {
+  fresh: { list: 'AllowFreshCredentials', allow: 'AllowFreshCredentials', concatenate: 'ConcatenateDefaults_AllowFresh' },
+  freshNtlm: { list: 'AllowFreshCredentialsWhenNTLMOnly', allow: 'AllowFreshCredentialsWhenNTLMOnly', concatenate: 'ConcatenateDefaults_AllowFreshNTLMOnly' },
+};
+
+export function listValueNames(list: DelegationListName): { list: string; allow: string; concatenate: string } {
+  return LIST_VALUES[list];
+}
+
+/** The PowerShell an administrator would run by hand for one change (shown, exported; never executed by CredHop). */
+export function powershellFor(change: Change, jumpServer: string): string {
+  switch (change.kind) {
+    case 'add-delegation': {
+      const v = LIST_VALUES[change.list];
+      return [
+        `# Allow delegating fresh credentials to ${change.spn}. CredHop writes the same values into the`,
+        '# local Group Policy object (Registry.pol), so a Group Policy refresh keeps them.',
+        `$key = ${psLiteral(POLICY_KEY)}`,
+        `New-Item -Path "$key\\${v.list}" -Force | Out-Null`,
+        `New-ItemProperty -Path "$key\\${v.list}" -Name '<next free number>' -Value ${psLiteral(change.spn)} -PropertyType String`,
+        `Set-ItemProperty -Path $key -Name ${v.allow} -Value 1 -Type DWord`,
+        `Set-ItemProperty -Path $key -Name ${v.concatenate} -Value 1 -Type DWord`,
+      ].join('\n');
+    }
+    case 'client-credssp':
+      return `Set-Item -Path WSMan:\\localhost\\Client\\Auth\\CredSSP -Value $${change.enabled}`;
+    case 'server-credssp':
+      return `Invoke-Command -ComputerName ${psLiteral(jumpServer)} -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value $${change.enabled} }`;
+  }
+}
+
+export function titleFor(change: Change, jumpServer: string): string {
+  switch (change.kind) {
+    case 'add-delegation':
+      return change.list === 'fresh'
+        ? `Allow this computer to delegate fresh credentials to ${change.spn}`
+        : `Allow delegating fresh credentials to ${change.spn} even when the server is authenticated by NTLM only`;
+    case 'client-credssp':
+      return `${change.enabled ? 'Turn on' : 'Turn off'} CredSSP in this computer's WinRM client`;
+    case 'server-credssp':
+      return `${change.enabled ? 'Turn on' : 'Turn off'} CredSSP in the WinRM service of ${jumpServer}`;
+  }
+}
+
+function planned(id: string, step: PlannedChange['step'], change: Change, jumpServer: string, risk?: string): PlannedChange {
+  const item: PlannedChange = { id, step, change, title: titleFor(change, jumpServer), powershell: powershellFor(change, jumpServer) };
+  if (risk) item.risk = risk;
+  return item;
+}
+
+export function alternativeScript(jumpServer: string, target: string, account: string, targetAccount?: string): string {
+  const lines = [`$jumpCred = Get-Credential -UserName ${psLiteral(account)} -Message 'Account for ${jumpServer.replace(/'/g, "''")}'`];
+  if (targetAccount) lines.push(`$targetCred = Get-Credential -UserName ${psLiteral(targetAccount)} -Message 'Account for ${target.replace(/'/g, "''")}'`);
+  const inner = targetAccount ? '$using:targetCred' : '$using:jumpCred';
+  lines.push(
+    `Invoke-Command -ComputerName ${psLiteral(jumpServer)} -Credential $jumpCred -ScriptBlock {`,
+    `    Invoke-Command -ComputerName ${psLiteral(target)} -Credential ${inner} -ScriptBlock { hostname; whoami }`,
+    '}',
+  );
+  return lines.join('\n');
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const { snapshot, jumpServer } = input;
+  const client = snapshot.client;
+  const blockers: Blocker[] = [];
+  const risks: string[] = [];
+  const changes: PlannedChange[] = [];
+
+  const list: DelegationListName = input.ntlmOnlyConfirmed ? 'freshNtlm' : 'fresh';
+  let spn = spnFor(jumpServer);
+  if (input.wildcard) {
+    if (!input.wildcard.confirmed) {
+      blockers.push({
+        code: 'wildcard-unconfirmed',
+        message: `A wildcard entry (${input.wildcard.spn}) lets this computer hand your password to every matching server.`,
+        resolution: 'Confirm the wildcard separately, or use the jump server\'s exact name instead.',
+      });
+    } else {
+      spn = input.wildcard.spn;
+      risks.push(`Wildcard delegation: this computer may send fresh credentials to every server matching ${spn} until CredHop restores it.`);
+    }
+  }
+
+  if (jumpServer.toLowerCase() === input.target.toLowerCase()) {
+    blockers.push({ code: 'same-host', message: 'The target is the jump server itself, so there is no second hop.', resolution: 'Enter the machine you need to reach from the jump server as the target.' });
+  }
+  if (!client.isElevated) {
+    blockers.push({
+      code: 'not-elevated',
+      message: 'CredHop is not running as administrator, so it cannot change this computer\'s policy.',
+      resolution: 'Close CredHop and start it again with "Run as administrator".',
+    });
+  }
+
+  const stores = client.delegation[list];
+  const needsDelegation = !listAllows(stores.effective, spn) || !listAllows(stores.local, spn);
+  if (needsDelegation) {
+    if (controlledElsewhere(stores.effective, stores.local)) {
+      blockers.push({
+        code: 'delegation-policy-managed',
+        message: 'The "Allow delegating fresh credentials" policy on this computer is set by a domain Group Policy (the effective list differs from the local policy), so a local change would not take effect.',
+        resolution: `Ask a domain administrator to add ${spn} to that policy in the GPO (Computer Configuration > Administrative Templates > System > Credentials Delegation), or set it to "Not Configured". Or use explicit credentials on the inner call, which needs no policy change.`,
+      });
+    }
+    changes.push(planned('client-delegation', 'client', { kind: 'add-delegation', host: 'client', list, spn }, jumpServer,
+      list === 'freshNtlm' ? 'The NTLM-only list does not verify the jump server\'s identity: a machine pretending to be it could receive your password.' : undefined));
+  }
+
+  if (client.winrm.clientCredSSP !== true) {
+    if (client.winrm.clientPolicyAllowCredSSP !== null) {
+      blockers.push({
+        code: 'client-winrm-policy',
+        message: 'A Group Policy controls CredSSP in this computer\'s WinRM client (Allow CredSSP authentication), so CredHop cannot turn it on.',
+        resolution: 'Ask a domain administrator to set "Windows Components > Windows Remote Management > WinRM Client > Allow CredSSP authentication" to Enabled or Not Configured.',
+      });
+    }
+    changes.push(planned('client-credssp', 'client', { kind: 'client-credssp', host: 'client', enabled: true }, jumpServer));
+  }
+
+  if (snapshot.server.serviceCredSSP !== true) {
+    if (snapshot.server.servicePolicyAllowCredSSP !== null) {
+      blockers.push({
+        code: 'server-winrm-policy',
+        message: `A Group Policy controls CredSSP in the WinRM service of ${jumpServer}, so CredHop cannot turn it on.`,
+        resolution: 'Ask a domain administrator to set "Windows Components > Windows Remote Management > WinRM Service > Allow CredSSP authentication" to Enabled or Not Configured for the jump server.',
+      });
+    }
+    changes.push(planned('server-credssp', 'server', { kind: 'server-credssp', host: 'server', enabled: true }, jumpServer,
+      'While CredSSP is on, your credentials stay reusable in the jump server\'s memory; CredHop turns it off again when you restore.'));
+  }
+
+  if (changes.length > 0) {
+    risks.push('CredSSP hands your password to the jump server. Use it only with a jump server you trust, and restore as soon as the job is done.');
+  }
+  if (client.encryptionOracle === 2) {
+    risks.push('This computer allows vulnerable CredSSP connections (AllowEncryptionOracle = 2, CVE-2018-0886). Ask an administrator to set it to 0 or 1.');
+  }
+
+  const differentAccount = input.targetAccount !== undefined && input.targetAccount.toLowerCase() !== input.account.toLowerCase();
+  const cannotUseCredSSP = blockers.some((b) => b.code !== 'wildcard-unconfirmed' && b.code !== 'same-host');
+  const alternative = {
+    recommended: differentAccount || cannotUseCredSSP,
+    reason: differentAccount
+      ? 'The target needs a different account: passing it explicitly to the inner command works without any CredSSP change.'
+      : cannotUseCredSSP
+        ? 'CredSSP cannot be set up here, but passing your credentials explicitly to the inner command needs no setting at all.'
+        : 'Passing credentials explicitly to the inner command needs no setting at all; CredSSP is the better fit for interactive work that reaches on from the jump server.',
+    powershell: alternativeScript(jumpServer, input.target, input.account, differentAccount ? input.targetAccount : undefined),
+  };
+
+  return { jumpServer, target: input.target, spn, changes, blockers, risks, alternative };
+}

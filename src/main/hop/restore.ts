@@ -1,0 +1,78 @@
+// Restore as pure decisions: from the snapshot, what CredHop intended, and the state now, the exact
+// operations that return each value to the snapshot. Only what CredHop touched is touched: entries
+// that were there before stay with their value names, and Disable-WSManCredSSP is never used.
+import type { Change, DelegationEntry, DelegationListName, HostState, ServerState, Snapshot } from '../../shared/domain/hop';
+
+export type RestoreOp =
+  | { kind: 'remove-delegation'; list: DelegationListName; entries: DelegationEntry[] }
+  | { kind: 'set-delegation-flags'; list: DelegationListName; allow: number | null; concatenate: number | null; removeEmptyListKey: boolean; removeEmptyKey: boolean }
+  | { kind: 'client-credssp'; enabled: boolean }
+  | { kind: 'server-credssp'; enabled: boolean };
+
+const same = (a: DelegationEntry, b: DelegationEntry) => a.name === b.name && a.value.toLowerCase() === b.value.toLowerCase();
+
+export function clientRestoreOps(snap: Snapshot, intents: readonly Change[], now: HostState): RestoreOp[] {
+  const ops: RestoreOp[] = [];
+  for (const list of ['fresh', 'freshNtlm'] as const) {
+    const spns = intents.filter((c) => c.kind === 'add-delegation' && c.list === list).map((c) => (c as Extract<Change, { kind: 'add-delegation' }>).spn.toLowerCase());
+    if (spns.length === 0) continue;
+    const before = snap.client.delegation[list];
+    const current = now.delegation[list];
+    const extra: DelegationEntry[] = [];
+    for (const store of ['local', 'effective'] as const) {
+      for (const e of current[store].entries) {
+        const ours = spns.includes(e.value.toLowerCase());
+        const wasThere = before[store].entries.some((b) => same(b, e));
+        if (ours && !wasThere && !extra.some((x) => same(x, e))) extra.push(e);
+      }
+    }
+    if (extra.length > 0) ops.push({ kind: 'remove-delegation', list, entries: extra });
+    const b = before.effective;
+    const flagsDiffer = ['local', 'effective'].some((s) => {
+      const c = current[s as 'local' | 'effective'];
+      const o = before[s as 'local' | 'effective'];
+      return c.allow !== o.allow || c.concatenate !== o.concatenate;
+    });
+    const keysToRemove = (!b.listKeyExists && current.effective.listKeyExists) || (!b.keyExists && current.effective.keyExists);
+    if (flagsDiffer || keysToRemove) {
+      ops.push({ kind: 'set-delegation-flags', list, allow: b.allow, concatenate: b.concatenate, removeEmptyListKey: !b.listKeyExists, removeEmptyKey: !b.keyExists });
+    }
+  }
+  const touchedClientFlag = intents.some((c) => c.kind === 'client-credssp');
+  const wanted = snap.client.winrm.clientCredSSP;
+  if (touchedClientFlag && wanted !== null && now.winrm.clientCredSSP !== wanted) ops.push({ kind: 'client-credssp', enabled: wanted });
+  return ops;
+}
+
+export function serverRestoreOp(snap: Snapshot, intents: readonly Change[], now: ServerState | null): Extract<RestoreOp, { kind: 'server-credssp' }> | null {
+  if (!intents.some((c) => c.kind === 'server-credssp')) return null;
+  const wanted = snap.server.serviceCredSSP;
+  if (wanted === null) return null;
+  if (now !== null && now.serviceCredSSP === wanted) return null;
+  return { kind: 'server-credssp', enabled: wanted };
+}
+
+function describeList(list: HostState['delegation']['fresh']['local']): string {
+  const entries = [...list.entries].sort((a, b) => Number(a.name) - Number(b.name)).map((e) => `${e.name}=${e.value}`).join(', ');
+  return `allow=${list.allow ?? 'absent'}, concatenate=${list.concatenate ?? 'absent'}, entries=[${entries}]`;
+}
+
+/** Every difference, in plain words, between the snapshot and the state read after restore. */
+export function diffStates(snap: Snapshot, client: HostState, server: ServerState | null): string[] {
+  const out: string[] = [];
+  if (client.winrm.clientCredSSP !== snap.client.winrm.clientCredSSP) {
+    out.push(`WinRM client CredSSP is ${client.winrm.clientCredSSP} (was ${snap.client.winrm.clientCredSSP}).`);
+  }
+  for (const list of ['fresh', 'freshNtlm'] as const) {
+    for (const store of ['local', 'effective'] as const) {
+      const before = describeList(snap.client.delegation[list][store]);
+      const after = describeList(client.delegation[list][store]);
+      if (before !== after) out.push(`${list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'} (${store === 'local' ? 'local policy' : 'registry'}) is ${after} (was ${before}).`);
+    }
+  }
+  if (server && server.serviceCredSSP !== snap.server.serviceCredSSP) {
+    out.push(`WinRM service CredSSP on ${snap.jumpServer} is ${server.serviceCredSSP} (was ${snap.server.serviceCredSSP}).`);
+  }
+  if (!server) out.push(`The state of ${snap.jumpServer} could not be read after restore.`);
+  return out;
+}

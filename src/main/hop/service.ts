@@ -1,0 +1,23 @@
+// Builds the hop engine over the shared PowerShell engine, with the journal and audit log in the data
+// folder. Practice mode keeps its own journal beside the lab's state, so a practice run can never be
+// "restored" onto real machines, nor a real change onto the lab.
+import { join } from 'node:path';
+import type { PowerShellEngine } from '../powershell/engine';
+import { AuditLog } from './audit';
+import { HopEngine } from './engine';
+import { Journal } from './journal';
+
+export function hopDataDir(dataDir: string, practice: boolean): string {
+  return practice ? join(dataDir, 'practice') : dataDir;
+}
+
+export function createHopEngine(options: { ps: PowerShellEngine; dataDir: string; practice: boolean; now?: () => Date }): HopEngine {
+  const dir = hopDataDir(options.dataDir, options.practice);
+  return new HopEngine({
+    ps: options.ps,
+    journal: new Journal(dir),
+    audit: new AuditLog(dir),
+    practice: options.practice,
+    ...(options.now ? { now: options.now } : {}),
+  });
+}

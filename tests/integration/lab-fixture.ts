@@ -1,0 +1,101 @@
+// A practice-mode CredHop over real pwsh and the lab, in a temporary data folder, plus a driver for
+// the lab itself (its state, faults and Group Policy refresh) for the tests' own checks.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Credential, HopEngine, HopTarget } from '../../src/main/hop/engine';
+import { createMainServices, type MainServices } from '../../src/main/services';
+import { requirePwsh } from './pwsh-path';
+
+export const ARTICLE: HopTarget = {
+  profileId: '00000000-0000-4000-8000-000000000001',
+  profileName: 'Article lab',
+  jumpServer: 'adfs1.company.pri',
+  target: 'mem2.company.pri',
+  account: 'COMPANY\\Administrator',
+};
+export const CANARY = 'Canary-P@ss-7f3c1e9a-$(Remove-Item)-\'"`;';
+export const CRED: Credential = { userName: 'COMPANY\\Administrator', password: CANARY };
+
+type LabHost = Record<string, unknown>;
+export interface LabFile {
+  domain?: string;
+  client?: string;
+  accounts?: { name: string; password?: string }[];
+  hosts?: LabHost[];
+}
+
+/** The article's lab with per-host overrides. */
+export function articleLab(overrides: Record<string, LabHost> = {}, extra: Partial<LabFile> = {}): LabFile {
+  const base: LabHost[] = [
+    { name: 'dc1', address: '192.168.3.10' },
+    { name: 'adfs1', address: '192.168.3.11' },
+    { name: 'mem2', address: '192.168.3.12' },
+  ];
+  return {
+    domain: 'company.pri',
+    client: 'dc1',
+    accounts: [{ name: 'COMPANY\\Administrator' }],
+    hosts: base.map((h) => ({ ...h, ...(overrides[h.name as string] ?? {}) })),
+    ...extra,
+  };
+}
+
+export interface LabRun {
+  dir: string;
+  labFile: string;
+  services: MainServices;
+  hop: HopEngine;
+  /** A new app process over the same data folder and lab state (as after a crash and restart). */
+  restart(): LabRun;
+  state(): Promise<LabStateView>;
+  gpupdate(host: string): Promise<void>;
+  fault(fault: Record<string, unknown>): Promise<void>;
+  setHost(host: string, set: Record<string, unknown>): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+const labView = z.object({
+  counters: z.object({ processes: z.number(), connections: z.record(z.string(), z.number()) }),
+  hosts: z.record(z.string(), z.object({ clientCredSSP: z.unknown(), serviceCredSSP: z.unknown(), registry: z.unknown(), registryPol: z.unknown() }).passthrough()),
+}).passthrough();
+export type LabStateView = z.infer<typeof labView>;
+
+/** What must be identical before and after a restore: flags, the registry and the local GPO's records. */
+export function machineState(view: LabStateView): unknown {
+  const out: Record<string, unknown> = {};
+  for (const [name, h] of Object.entries(view.hosts)) {
+    out[name] = { clientCredSSP: h.clientCredSSP, serviceCredSSP: h.serviceCredSSP, registry: h.registry, registryPol: h.registryPol };
+  }
+  return out;
+}
+
+export function startLab(lab: LabFile | string = articleLab(), existingDir?: string): LabRun {
+  requirePwsh();
+  const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'credhop-lab-'));
+  const labFile = typeof lab === 'string' ? lab : join(dir, 'lab.json');
+  if (typeof lab !== 'string' && !existingDir) writeFileSync(labFile, JSON.stringify(lab, null, 2));
+  const services = createMainServices({ dataDir: dir, root: process.cwd(), practice: { labFile, reset: !existingDir } });
+  const hop = services.hop()!;
+  const ps = services.engine()!;
+  const run: LabRun = {
+    dir,
+    labFile,
+    services,
+    hop,
+    restart: () => startLab(labFile, dir),
+    state: () => ps.lab('Get-CredHopLabState', {}, labView),
+    gpupdate: async (host) => void (await ps.lab('Invoke-CredHopLabGpUpdate', { host }, z.unknown())),
+    fault: async (fault) => void (await ps.lab('Add-CredHopLabFault', fault, z.unknown())),
+    setHost: async (host, set) => void (await ps.lab('Set-CredHopLabHost', { host, set }, z.unknown())),
+    dispose: async () => {
+      await services.dispose();
+    },
+  };
+  return run;
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { buildPlan } from '../../src/main/hop/plan';
+import { entryAllows } from '../../src/main/hop/match';
+import { host, list, server, snap } from '../support/states';
+
+const base = { jumpServer: 'adfs1.company.pri', target: 'mem2.company.pri', account: 'COMPANY\\Administrator' };
+
+describe('planning', () => {
+  it('plans the article\'s three changes on a machine where nothing is configured', () => {
+    const plan = buildPlan({ ...base, snapshot: snap() });
+    expect(plan.blockers).toEqual([]);
+    expect(plan.changes.map((c) => [c.step, c.change.kind])).toEqual([
+      ['client', 'add-delegation'],
+      ['client', 'client-credssp'],
+      ['server', 'server-credssp'],
+    ]);
+    expect(plan.changes[0]!.change).toEqual({ kind: 'add-delegation', host: 'client', list: 'fresh', spn: 'wsman/adfs1.company.pri' });
+    expect(plan.changes[0]!.powershell).toContain("'wsman/adfs1.company.pri'");
+    expect(plan.changes[2]!.powershell).toBe("Invoke-Command -ComputerName 'adfs1.company.pri' -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value $true }");
+    expect(plan.risks.join(' ')).toMatch(/password/);
+  });
+
+  it('changes nothing that is already in place, and never adds a duplicate', () => {
+    const client = host({ fresh: { '1': 'TERMSRV/*', '2': 'wsman/adfs1.company.pri' }, winrm: { clientCredSSP: true, serviceCredSSP: false, clientPolicyAllowCredSSP: null, servicePolicyAllowCredSSP: null } });
+    const plan = buildPlan({ ...base, snapshot: snap(client, server({ serviceCredSSP: true })) });
+    expect(plan.changes).toEqual([]);
+  });
+
+  it('uses the name exactly as typed: an FQDN entry does not cover the short name', () => {
+    const client = host({ fresh: { '1': 'wsman/adfs1.company.pri' } });
+    const plan = buildPlan({ ...base, jumpServer: 'adfs1', snapshot: snap(client, server(), 'adfs1') });
+    expect(plan.changes[0]!.change).toMatchObject({ kind: 'add-delegation', spn: 'wsman/adfs1' });
+  });
+
+  it('counts an existing wildcard entry as in place', () => {
+    const client = host({ fresh: { '1': 'wsman/*.company.pri' } });
+    const plan = buildPlan({ ...base, snapshot: snap(client) });
+    expect(plan.changes.some((c) => c.change.kind === 'add-delegation')).toBe(false);
+  });
+
+  it('needs a separate confirmation before it plans a wildcard, and marks it as a risk', () => {
+    const unconfirmed = buildPlan({ ...base, snapshot: snap(), wildcard: { spn: 'wsman/*.company.pri', confirmed: false } });
+    expect(unconfirmed.blockers.map((b) => b.code)).toContain('wildcard-unconfirmed');
+    const confirmed = buildPlan({ ...base, snapshot: snap(), wildcard: { spn: 'wsman/*.company.pri', confirmed: true } });
+    expect(confirmed.blockers).toEqual([]);
+    expect(confirmed.spn).toBe('wsman/*.company.pri');
+    expect(confirmed.risks.join(' ')).toMatch(/Wildcard/);
+  });
+
+  it('uses the NTLM-only list only when confirmed, with its risk spelled out', () => {
+    const plan = buildPlan({ ...base, snapshot: snap(), ntlmOnlyConfirmed: true });
+    const add = plan.changes.find((c) => c.change.kind === 'add-delegation')!;
+    expect(add.change).toMatchObject({ list: 'freshNtlm' });
+    expect(add.risk).toMatch(/identity/);
+  });
+
+  it('refuses when not elevated, saying what to do', () => {
+    const plan = buildPlan({ ...base, snapshot: snap(host({ isElevated: false })) });
+    expect(plan.blockers).toContainEqual(expect.objectContaining({ code: 'not-elevated', resolution: expect.stringMatching(/Run as administrator/) }));
+  });
+
+  it('refuses when a domain GPO owns the delegation list, and recommends the no-configuration alternative', () => {
+    const client = host({ fresh: {}, freshEffective: { '1': 'wsman/other.company.pri' } });
+    const plan = buildPlan({ ...base, snapshot: snap(client) });
+    expect(plan.blockers.map((b) => b.code)).toContain('delegation-policy-managed');
+    expect(plan.blockers[0]!.resolution).toMatch(/domain administrator/);
+    expect(plan.alternative.recommended).toBe(true);
+  });
+
+  it('refuses when WinRM AllowCredSSP policies own the flags on either machine', () => {
+    const client = host({ winrm: { clientCredSSP: false, serviceCredSSP: false, clientPolicyAllowCredSSP: 0, servicePolicyAllowCredSSP: null } });
+    const plan = buildPlan({ ...base, snapshot: snap(client, server({ servicePolicyAllowCredSSP: 0 })) });
+    expect(plan.blockers.map((b) => b.code)).toEqual(expect.arrayContaining(['client-winrm-policy', 'server-winrm-policy']));
+  });
+
+  it('recommends explicit credentials when the target needs another account', () => {
+    const plan = buildPlan({ ...base, snapshot: snap(), targetAccount: 'MEM2\\localadmin' });
+    expect(plan.alternative.recommended).toBe(true);
+    expect(plan.alternative.powershell).toContain("-Credential $using:targetCred");
+    expect(plan.alternative.powershell).toContain("'mem2.company.pri'");
+  });
+
+  it('warns about the CVE-2018-0886 setting when it allows vulnerable connections', () => {
+    expect(buildPlan({ ...base, snapshot: snap(host({ encryptionOracle: 2 })) }).risks.join(' ')).toMatch(/CVE-2018-0886/);
+  });
+
+  it('refuses a target that is the jump server', () => {
+    expect(buildPlan({ ...base, target: 'ADFS1.company.pri', snapshot: snap() }).blockers.map((b) => b.code)).toContain('same-host');
+  });
+
+  it('quotes shown PowerShell safely even for odd values', () => {
+    const plan = buildPlan({ ...base, snapshot: snap(), wildcard: { spn: "wsman/*.o'brien.pri", confirmed: true } });
+    expect(plan.changes[0]!.powershell).toContain("'wsman/*.o''brien.pri'");
+  });
+});
+
+describe('matching delegation entries as Windows does', () => {
+  it.each([
+    ['wsman/adfs1.company.pri', 'wsman/adfs1.company.pri', true],
+    ['WSMAN/ADFS1.company.pri', 'wsman/adfs1.company.pri', true],
+    ['wsman/*.company.pri', 'wsman/adfs1.company.pri', true],
+    ['wsman/*.company.pri', 'wsman/company.pri', false],
+    ['wsman/*.company.pri', 'wsman/adfs1', false],
+    ['wsman/*', 'wsman/anything', true],
+    ['TERMSRV/*', 'wsman/adfs1', false],
+    ['wsman/adfs1', 'wsman/adfs1.company.pri', false],
+  ])('%s allows %s: %s', (entry, spn, expected) => {
+    expect(entryAllows(entry, spn)).toBe(expected);
+  });
+
+  it('ignores a list whose DWORD is off', () => {
+    const client = host({ fresh: { '1': 'wsman/adfs1.company.pri' } });
+    client.delegation.fresh.local = list({ '1': 'wsman/adfs1.company.pri' }, { allow: 0 });
+    client.delegation.fresh.effective = list({ '1': 'wsman/adfs1.company.pri' }, { allow: 0 });
+    expect(buildPlan({ ...base, snapshot: snap(client) }).changes[0]!.change.kind).toBe('add-delegation');
+  });
+});

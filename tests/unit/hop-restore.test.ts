@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { clientRestoreOps, diffStates, serverRestoreOp } from '../../src/main/hop/restore';
+import type { Change } from '../../src/shared/domain/hop';
+import { host, list, server, snap } from '../support/states';
+
+const add: Change = { kind: 'add-delegation', host: 'client', list: 'fresh', spn: 'wsman/adfs1.company.pri' };
+const clientOn: Change = { kind: 'client-credssp', host: 'client', enabled: true };
+const serverOn: Change = { kind: 'server-credssp', host: 'server', enabled: true };
+
+describe('restore decisions', () => {
+  it('removes exactly the entry CredHop added, keeping gaps, duplicates and other entries with their names', () => {
+    const before = host({ fresh: { '1': 'TERMSRV/*', '3': 'wsman/old.company.pri', '4': 'wsman/old.company.pri' } });
+    const now = host({ fresh: { '1': 'TERMSRV/*', '2': 'wsman/adfs1.company.pri', '3': 'wsman/old.company.pri', '4': 'wsman/old.company.pri' } });
+    const ops = clientRestoreOps(snap(before), [add], now);
+    expect(ops).toEqual([{ kind: 'remove-delegation', list: 'fresh', entries: [{ name: '2', value: 'wsman/adfs1.company.pri' }] }]);
+  });
+
+  it('keeps an entry for the same server that was there before', () => {
+    const before = host({ fresh: { '1': 'wsman/adfs1.company.pri' } });
+    const now = host({ fresh: { '1': 'wsman/adfs1.company.pri', '2': 'wsman/adfs1.company.pri' } });
+    expect(clientRestoreOps(snap(before), [add], now)).toEqual([{ kind: 'remove-delegation', list: 'fresh', entries: [{ name: '2', value: 'wsman/adfs1.company.pri' }] }]);
+  });
+
+  it('puts the DWORDs and keys back to absent when they did not exist', () => {
+    const now = host({ fresh: { '1': 'wsman/adfs1.company.pri' } });
+    const ops = clientRestoreOps(snap(host()), [add], now);
+    expect(ops).toContainEqual({ kind: 'set-delegation-flags', list: 'fresh', allow: null, concatenate: null, removeEmptyListKey: true, removeEmptyKey: true });
+  });
+
+  it('restores the client flag only if CredHop touched it, to its old value', () => {
+    const now = host({ winrm: { clientCredSSP: true, serviceCredSSP: false, clientPolicyAllowCredSSP: null, servicePolicyAllowCredSSP: null } });
+    expect(clientRestoreOps(snap(host()), [clientOn], now)).toEqual([{ kind: 'client-credssp', enabled: false }]);
+    expect(clientRestoreOps(snap(host()), [add], now)).toEqual([]);
+  });
+
+  it('is idempotent: nothing to do once the state equals the snapshot (so a crash mid-restore is safe)', () => {
+    expect(clientRestoreOps(snap(host()), [add, clientOn], host())).toEqual([]);
+    expect(serverRestoreOp(snap(), [serverOn], server())).toBeNull();
+  });
+
+  it('restores the server flag to its snapshot value', () => {
+    expect(serverRestoreOp(snap(), [serverOn], server({ serviceCredSSP: true }))).toEqual({ kind: 'server-credssp', enabled: false });
+    expect(serverRestoreOp(snap(host(), server({ serviceCredSSP: true })), [serverOn], server({ serviceCredSSP: true }))).toBeNull();
+  });
+
+  it('reports every difference between snapshot and state in plain words', () => {
+    const after = host({ fresh: { '1': 'wsman/adfs1.company.pri' } });
+    const diffs = diffStates(snap(), after, server({ serviceCredSSP: true }));
+    expect(diffs.join('\n')).toMatch(/AllowFreshCredentials \(local policy\)/);
+    expect(diffs.join('\n')).toMatch(/WinRM service CredSSP on adfs1.company.pri is true \(was false\)/);
+    expect(diffStates(snap(), host(), server())).toEqual([]);
+  });
+
+  it('treats value names as part of the state', () => {
+    const before = host({ fresh: { '1': 'TERMSRV/*' } });
+    const renumbered = host({ fresh: { '2': 'TERMSRV/*' } });
+    expect(diffStates(snap(before), renumbered, server())).not.toEqual([]);
+    const flags = host({ fresh: { '1': 'TERMSRV/*' } });
+    flags.delegation.fresh.local = list({ '1': 'TERMSRV/*' }, { concatenate: 0 });
+    expect(diffStates(snap(before), flags, server())).not.toEqual([]);
+  });
+});
