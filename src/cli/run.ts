@@ -6,6 +6,7 @@ import type { Credential, HopEngine, HopTarget } from '../main/hop/engine';
 import { createMainServices, type MainServices } from '../main/services';
 import { createProfileServices } from '../main/profiles/handlers';
 import { checkEnvironment } from '../main/env/check';
+import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../main/hop/practice';
 import { HELP, parseArgs, type CliArgs } from './args';
 import { diagnosisLines, planLines, restoreLines, sessionLines, stateLines, testLines } from './report';
 
@@ -24,10 +25,10 @@ export interface CliEnv {
   root: string;
 }
 
-/** The article's lab, used by `practice` unless other hosts are given. */
-export const PRACTICE_TARGET = { jumpServer: 'adfs1.company.pri', target: 'mem2.company.pri', account: 'COMPANY\\Administrator' };
-/** The lab accepts any password for accounts that declare none; this one is only ever used in practice mode. */
-const PRACTICE_PASSWORD = 'practice-only-password';
+
+
+
+
 
 class Refused extends Error {}
 
@@ -65,12 +66,10 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       return EXIT.diagnosed;
     }
     if (args.command === 'practice') return await practice(args, hop, services, io, out, progress);
-    const overdue = hop.overdueSessions();
-    if (overdue.length > 0 && args.command !== 'journal') {
-      io.stderr(`credhop: ${overdue.length} change(s) passed their time box; restoring them first.\n`);
-      const credential = await credentialFor(args, io, services, false);
-      const report = await hop.restoreAll(() => credential, 'time box expired', progress);
-      io.stderr(`${restoreLines(report).join('\n')}\n`);
+    if (args.command !== 'journal') {
+      // The time box: whatever expired while CredHop was not running is restored now, and said so.
+      const restored = await services.startTimebox();
+      if (restored) io.stderr(`credhop: changes passed their time box and were restored:\n${restoreLines(restored).join('\n')}\n`);
     }
     switch (args.command) {
       case 'status': {

@@ -39,6 +39,18 @@ function hardenContents(contents: WebContents): void {
   contents.setWindowOpenHandler(() => ({ action: 'deny' }));
 }
 
+/**
+ * The app:// responses carry the CSP themselves, so the policy does not depend on the session's
+ * onHeadersReceived hook seeing custom-protocol responses, and frame-ancestors (which a <meta> CSP
+ * cannot express) applies. nosniff keeps a file from being run as a script because of its contents.
+ */
+function withSecurityHeaders(response: Response): Response {
+  const headers = new Headers(response.headers);
+  headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  headers.set('X-Content-Type-Options', 'nosniff');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
 export function registerAppHardening(): void {
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 }
@@ -55,7 +67,7 @@ async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, async (request) => {
     const file = resolveAppAsset(request.url, rendererDir);
     if (!file) return new Response('Not found', { status: 404 });
-    return net.fetch(pathToFileURL(file).toString());
+    return withSecurityHeaders(await net.fetch(pathToFileURL(file).toString()));
   });
 
   const services = createMainServices({
@@ -74,6 +86,8 @@ async function start(): Promise<void> {
       }),
     );
   }
+  // Restores what expired while the app was closed (the wizard's banner shows it), then arms the time box.
+  void services.startTimebox().catch(() => undefined);
   app.on('will-quit', () => {
     void services.dispose();
   });

@@ -1,22 +1,31 @@
 // The composition root of main, free of Electron: the bootstrap, the CLI and the tests all build the
 // same services and handlers from here.
 import { join } from 'node:path';
+import { checkEnvironment } from './env/check';
 import { createEnvHandlers } from './env/handlers';
 import { createProfileServices, type ProfileServices } from './profiles/handlers';
-import type { HopEngine } from './hop/engine';
+import type { HopEngine, RestoreReport } from './hop/engine';
+import { createHopHandlers } from './hop/handlers';
+import { ExpiryWatcher } from './hop/timebox';
+import { PRACTICE_PASSWORD } from './hop/practice';
 import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
 import { appLayout, type AppLayout } from './paths';
 import { PowerShellEngine } from './powershell/engine';
 import { resolvePowerShell, type ResolvedPowerShell } from './powershell/resolve';
 import type { ShellEvent } from './powershell/shell';
+import { createSettingsHandlers } from './settings/handlers';
+import { SettingsStore } from './settings/store';
 
 export interface MainOptions {
   dataDir: string;
   /** Folder holding resources/ and tests/lab (source tree) or powershell/ and lab/ (packaged). */
   root: string;
   packaged?: boolean;
-  /** Practice mode: run against the lab instead of real machines. */
+  /**
+   * Practice mode: run against the lab instead of real machines. `false` forces real machines; left
+   * out, the saved setting (settings.json in the data folder) decides.
+   */
   practice?: { labFile?: string | undefined; reset?: boolean } | false;
   configuredPowerShell?: string | undefined;
   platform?: NodeJS.Platform;
@@ -28,12 +37,16 @@ export interface MainServices {
   layout: AppLayout;
   dataDir: string;
   powershell: ResolvedPowerShell | null;
-  practiceMode: boolean;
+  /** Whether practice mode is on now (it can be switched at runtime from the settings). */
+  readonly practiceMode: boolean;
+  settings: SettingsStore;
   engine(): PowerShellEngine | null;
   /** The hop engine; null when no PowerShell was found. */
   hop(): HopEngine | null;
   handlers: Handlers;
   profiles: ProfileServices;
+  /** Restores what expired while CredHop was closed, then arms the time box. */
+  startTimebox(onRestored?: (report: RestoreReport, reason: 'start' | 'expiry') => void): Promise<RestoreReport | null>;
   dispose(): Promise<void>;
 }
 
@@ -42,14 +55,20 @@ export function createMainServices(options: MainOptions): MainServices {
   const env = options.env ?? process.env;
   const layout = appLayout(options.root, options.packaged ?? false);
   const powershell = resolvePowerShell({ platform, env, appRoot: layout.appRoot, configured: options.configuredPowerShell });
-  const practice = options.practice
-    ? {
-        modulePath: layout.labModulePath,
-        labFile: options.practice.labFile ?? layout.defaultLabFile,
-        stateDir: join(hopDataDir(options.dataDir, true), 'lab-state'),
-        reset: options.practice.reset ?? false,
-      }
-    : undefined;
+  const settings = new SettingsStore(options.dataDir);
+  const labFileFor = (saved: string | null): string => saved ?? layout.defaultLabFile;
+  const practiceLab = (labFile: string, reset: boolean) => ({
+    modulePath: layout.labModulePath,
+    labFile,
+    stateDir: join(hopDataDir(options.dataDir, true), 'lab-state'),
+    reset,
+  });
+  const saved = settings.get();
+  let practice = options.practice
+    ? practiceLab(options.practice.labFile ?? labFileFor(saved.practiceLabFile), options.practice.reset ?? false)
+    : options.practice === undefined && saved.practiceMode
+      ? practiceLab(labFileFor(saved.practiceLabFile), false)
+      : undefined;
 
   let engine: PowerShellEngine | null = null;
   let hop: HopEngine | null = null;
@@ -66,15 +85,66 @@ export function createMainServices(options: MainOptions): MainServices {
   };
 
   const profiles = createProfileServices({ dataDir: options.dataDir });
+  const getHop = (): HopEngine | null => {
+    const ps = getEngine();
+    if (!ps) return null;
+    hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined });
+    return hop;
+  };
+  let restoredAtStart: RestoreReport | null = null;
+  let watcherListener: ((report: RestoreReport, reason: 'start' | 'expiry') => void) | undefined;
+  const watcher = new ExpiryWatcher({
+    hop: getHop,
+    credentialFor: async (begin) => {
+      const password = await profiles.vault.getSecret(begin.profileId, 'jump').catch(() => null);
+      if (password) return { userName: begin.account, password };
+      return practice ? { userName: begin.account, password: PRACTICE_PASSWORD } : null;
+    },
+    onRestored: (report, reason) => watcherListener?.(report, reason),
+  });
+  const hopHandlers = () =>
+    createHopHandlers({
+      hop: getHop,
+      audit: () => getHop()?.audit ?? null,
+      practiceMode: () => practice !== undefined,
+      profiles: profiles.store,
+      vault: profiles.vault,
+      restoredAtStart: () => restoredAtStart,
+      changed: () => watcher.reschedule(),
+      console: { platform, env },
+    });
+  // The environment report names the mode, which can change at runtime: built per call.
+  const envDeps = () => ({
+    platform,
+    dataDir: options.dataDir,
+    practiceMode: practice !== undefined,
+    powershell,
+    configuredPowerShell: options.configuredPowerShell,
+    engine: getEngine,
+  });
   const handlers: Handlers = {
     ...profiles.handlers,
-    ...createEnvHandlers({
-      platform,
-      dataDir: options.dataDir,
-      practiceMode: practice !== undefined,
-      powershell,
-      configuredPowerShell: options.configuredPowerShell,
-      engine: getEngine,
+    ...hopHandlers(),
+    envCheck: (request, ctx) => createEnvHandlers(envDeps()).envCheck(request, ctx),
+    ...createSettingsHandlers({
+      store: settings,
+      practiceMode: () => practice !== undefined,
+      labFileFor,
+      environment: () => checkEnvironment(envDeps()),
+      openSessions: () => getHop()?.openSessions().length ?? 0,
+      switchMode: async (next) => {
+        // Switching practice mode: a new PowerShell (with or without the lab) and a new hop engine
+        // over the mode's own journal. Checks made in the other mode are dropped with the old handlers.
+        watcher.stop();
+        const old = engine;
+        engine = null;
+        hop = null;
+        practice = next ? practiceLab(next.labFile, false) : undefined;
+        restoredAtStart = null;
+        Object.assign(handlers, hopHandlers());
+        await old?.dispose();
+        watcher.reschedule();
+      },
     }),
   };
 
@@ -82,17 +152,21 @@ export function createMainServices(options: MainOptions): MainServices {
     layout,
     dataDir: options.dataDir,
     powershell,
-    practiceMode: practice !== undefined,
-    engine: getEngine,
-    hop() {
-      const ps = getEngine();
-      if (!ps) return null;
-      hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined });
-      return hop;
+    get practiceMode() {
+      return practice !== undefined;
     },
+    settings,
+    engine: getEngine,
+    hop: getHop,
     handlers,
     profiles,
+    async startTimebox(onRestored) {
+      watcherListener = onRestored;
+      restoredAtStart = await watcher.start();
+      return restoredAtStart;
+    },
     async dispose() {
+      watcher.stop();
       await engine?.dispose();
     },
   };

@@ -14,6 +14,17 @@ export const CHANNELS = [
   'secretStatus',
   'secretSet',
   'secretDelete',
+  'hopStatus',
+  'hopCheck',
+  'hopApply',
+  'hopTest',
+  'hopFix',
+  'hopRestore',
+  'hopRunbook',
+  'hopOpenConsole',
+  'auditExport',
+  'settingsGet',
+  'settingsSave',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

@@ -98,6 +98,11 @@ export class HopEngine {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** The audit log this engine writes (for export). */
+  get audit(): AuditLog {
+    return this.deps.audit;
+  }
+
   async readClient(): Promise<HostState> {
     return this.deps.ps.call('GetHostState', {}, hostState);
   }

@@ -3,7 +3,9 @@
 import type { z } from 'zod';
 import type { Channel } from '../channels';
 import { envContract } from './env';
+import { hopContract } from './hop';
 import { profilesContract } from './profiles';
+import { settingsContract } from './settings';
 
 export interface ChannelSpec {
   request: z.ZodType;
@@ -12,7 +14,9 @@ export interface ChannelSpec {
 
 export const contract = {
   ...envContract,
+  ...hopContract,
   ...profilesContract,
+  ...settingsContract,
 } satisfies Record<Channel, ChannelSpec>;
 
 // Compile-time proof that the contract and the channel list name exactly the same channels.

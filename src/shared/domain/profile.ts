@@ -114,6 +114,9 @@ export function checkHostName(input: string): Check<string> & { kind?: HostKind 
     if (NETBIOS_FORBIDDEN.has(ch)) return { ok: false, message: `The name contains ${describeChar(ch)}, which computer names cannot contain.` };
     const code = ch.codePointAt(0) ?? 0;
     if (code > 0x7e) return { ok: false, message: `The name contains ${describeChar(ch)}; use the ASCII form of the name.` };
+    // NetBIOS itself tolerates $ ' ( ) { } ! & and more, but Windows warns against them in computer
+    // names and they have no place in a WinRM target or an SPN; letters, digits, - and _ only.
+    if (!/[A-Za-z0-9_-]/.test(ch)) return { ok: false, message: `The name contains ${describeChar(ch)}; computer names use only letters, digits, hyphens and underscores.` };
   }
   return { ok: true, value, kind: 'netbios' };
 }

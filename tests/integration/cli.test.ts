@@ -1,0 +1,110 @@
+// The built credhop command line, run as a user would: practice end to end, machine-readable output,
+// exit codes that tell success, a diagnosed failure, refused input and an internal error apart.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { articleLab, removeDir } from './lab-fixture';
+
+const CLI = 'bin/credhop.cjs';
+
+function credhop(args: string[], options: { dataDir: string; input?: string }) {
+  if (!existsSync('out/main/cli.js')) throw new Error('The CLI is not built: run `npm run build` (scripts/setup.sh does) first.');
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, CREDHOP_DATA_DIR: options.dataDir }, input: options.input ?? '', encoding: 'utf8', timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? allFiles(join(dir, n)) : [join(dir, n)]));
+}
+
+describe('credhop (the command line)', () => {
+  it('practice: runs the whole flow in the lab, says practice mode loudly, and exits 0 with everything restored', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    try {
+      const r = credhop(['practice'], { dataDir });
+      expect(r.stderr).toMatch(/PRACTICE MODE/);
+      expect(r.stdout).toMatch(/1\/6 Check/);
+      expect(r.stdout).toMatch(/Cause: Kerberos would not delegate/);
+      expect(r.stdout).toMatch(/The hop works/);
+      expect(r.stdout).toMatch(/Everything is back as it was/);
+      expect(r.stderr).toMatch(/… Turn on CredSSP/); // progress on long steps
+      expect(r.code).toBe(0);
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
+  it('practice --json: one JSON document on stdout, progress kept off it', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    try {
+      const r = credhop(['practice', '--json'], { dataDir });
+      expect(r.code).toBe(0);
+      const report = JSON.parse(r.stdout) as { ok: boolean; test: { ok: boolean }; restore: { clean: boolean } };
+      expect(report).toMatchObject({ ok: true, test: { ok: true }, restore: { clean: true } });
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
+  it('apply, status, journal, test and restore over the same data folder, with the password from stdin only', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    const lab = join(dataDir, 'lab.json');
+    writeFileSync(lab, JSON.stringify(articleLab()));
+    const hosts = ['--lab', lab, '--jump', 'adfs1.company.pri', '--target', 'mem2.company.pri', '--account', 'COMPANY\\Administrator'];
+    const secret = 'Cli-Canary-9d2e\'$(x)`';
+    try {
+      expect(credhop(['apply', ...hosts, '--timebox', '30'], { dataDir }).code).toBe(0);
+      const status = credhop(['status', '--lab', lab, '--json'], { dataDir });
+      expect(status.code).toBe(0);
+      expect((JSON.parse(status.stdout) as { open: unknown[] }).open).toHaveLength(1);
+      expect(credhop(['journal', '--lab', lab], { dataDir }).stdout).toMatch(/Unrestored: .*adfs1\.company\.pri/);
+      const test = credhop(['test', ...hosts, '--password-stdin'], { dataDir, input: `${secret}\n` });
+      expect(test.stdout).toMatch(/The hop works/);
+      expect(test.code).toBe(0);
+      const restore = credhop(['restore', '--lab', lab, '--json'], { dataDir });
+      expect(restore.code).toBe(0);
+      expect((JSON.parse(restore.stdout) as { clean: boolean }).clean).toBe(true);
+      for (const file of allFiles(dataDir)) expect(readFileSync(file, 'latin1').includes('Cli-Canary'), file).toBe(false);
+      expect(test.stdout + test.stderr).not.toContain('Cli-Canary');
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
+  it('exit 1 for a diagnosed failure: the jump server does not answer', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    const lab = join(dataDir, 'lab.json');
+    writeFileSync(lab, JSON.stringify(articleLab({ adfs1: { reachable: false } })));
+    try {
+      const r = credhop(['plan', '--lab', lab, '--jump', 'adfs1.company.pri', '--target', 'mem2.company.pri', '--account', 'COMPANY\\Administrator'], { dataDir });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/Cause: adfs1\.company\.pri did not answer/);
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
+  it('exit 2 for refused input, with the reason and nothing run', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    try {
+      const r = credhop(['apply', '--practice', '--jump', "adfs1'; Remove-Item C:\\ -Recurse; '", '--target', 'mem2', '--account', 'COMPANY\\Administrator'], { dataDir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--jump:/);
+      expect(existsSync(join(dataDir, 'practice', 'journal.jsonl'))).toBe(false);
+      const noPassword = credhop(['test', '--jump', 'adfs1.company.pri', '--target', 'mem2.company.pri', '--account', 'COMPANY\\Administrator'], { dataDir });
+      expect(noPassword.code).toBe(2);
+      expect(noPassword.stderr).toMatch(/--password-stdin/);
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
+  it('help lists the commands and the exit codes', () => {
+    const r = credhop(['help'], { dataDir: tmpdir() });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/practice/);
+    expect(r.stdout).toMatch(/Exit codes: 0 success, 1 a diagnosed failure/);
+  });
+});

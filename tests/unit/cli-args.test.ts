@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../src/cli/args';
+import { hostileStrings } from '../support/hostile';
+
+const hostile = hostileStrings('/tmp/credhop-cli-canary');
+
+describe('command-line arguments', () => {
+  it('reads a full apply command', () => {
+    const parsed = parseArgs(['apply', '--jump', 'adfs1.company.pri', '--target', 'mem2.company.pri', '--account', 'COMPANY\\Administrator', '--step', 'client', '--timebox=30', '--json', '--password-stdin']);
+    expect(parsed).toMatchObject({ ok: true, args: { command: 'apply', jump: 'adfs1.company.pri', step: 'client', timebox: 30, json: true, passwordStdin: true, practice: false } });
+  });
+
+  it.each([
+    [['frobnicate'], /Unknown command/],
+    [['apply', '--jump'], /needs a value/],
+    [['apply', '--jump', 'a', '--jump', 'b'], /twice/],
+    [['apply', '--password', 'hunter2'], /Unknown option/],
+    [['apply', '--timebox', '0'], /between 1 and 480/],
+    [['apply', '--timebox', '481'], /between 1 and 480/],
+    [['apply', '--timebox', '1e3'], /whole number/],
+    [['apply', '--step', 'all'], /client, server or both/],
+    [['apply', '--wildcard', 'wsman/adfs*'], /wsman\/\*\.company\.pri/],
+    [['practice', '--lab', '/nonexistent/lab.json'], /no lab file/],
+  ])('refuses %j with a message that says what is wrong', (argv, message) => {
+    const parsed = parseArgs(argv);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toMatch(message);
+  });
+
+  it.each(['--jump', '--target', '--account', '--target-account', '--profile', '--lab', '--wildcard', '--timebox', '--step', '--pwsh'])(
+    'refuses every hostile value for %s, or takes it only as a well-formed value',
+    (flag) => {
+      for (const value of hostile) {
+        const parsed = parseArgs(['plan', flag, value]);
+        if (parsed.ok) {
+          // A profile name is free text that is only looked up, never run; it must still be one line.
+          if (flag === '--profile') expect(value).not.toMatch(/[\0-\x1f]/);
+          // Anything else is accepted only when it is a plain, valid value (e.g. a wildcard SPN).
+          else expect(value).not.toMatch(/[\0\r\n;|&$`'"]/);
+        } else {
+          expect(parsed.message.length).toBeGreaterThan(5);
+          expect(parsed.message).not.toContain('\n');
+          expect(parsed.message).not.toContain('\0');
+        }
+      }
+    },
+  );
+
+  it('never echoes a hostile value raw in its message', () => {
+    const parsed = parseArgs(['plan', '--lab', 'x\u0000\n; rm -rf /']);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toContain('\\x00');
+  });
+});
