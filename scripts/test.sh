@@ -18,6 +18,7 @@ run_layer() {
 }
 
 run_layer "type checks" npm run --silent typecheck
+run_layer "electronegativity" node scripts/electronegativity.cjs
 run_layer "vitest (unit + integration, real keychain)" bash scripts/with-keyring.sh npx vitest run --reporter=default --reporter=json --outputFile.json=artifacts/vitest.json
 run_layer "pester (lab + PowerShell module)" .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 -ResultFile artifacts/pester.json
 run_layer "playwright (renderer in Chromium, Electron)" npx playwright test

@@ -59,6 +59,12 @@ describe('electron-builder configuration', () => {
       enableNodeCliInspectArguments: false,
       enableEmbeddedAsarIntegrityValidation: true,
       onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
     });
+    expect(load().asar).toBe(true);
+  });
+
+  it('packages no test scaffolding from out/ (the Playwright preload stand-in)', () => {
+    expect(load().files).toContain('!out/e2e-preload/**');
   });
 });

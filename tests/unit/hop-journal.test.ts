@@ -63,9 +63,35 @@ describe('journal', () => {
     await expect(j.withLock(async () => 'ran')).rejects.toMatchObject({ code: 'conflict' });
   });
 
-  it('is re-entrant within one process and releases the lock afterwards', async () => {
+  it('is re-entrant within one piece of work and releases the lock afterwards', async () => {
     const j = fresh();
     await j.withLock(() => j.withLock(async () => undefined));
     expect(() => readFileSync(j.lockFile)).toThrow();
+  });
+
+  it('runs concurrent work one after the other, never interleaved (a clean-up waits for a running step)', async () => {
+    const j = fresh();
+    const events: string[] = [];
+    const step = j.withLock(async () => {
+      events.push('step start');
+      await new Promise((r) => setTimeout(r, 50));
+      events.push('step end');
+    });
+    const cleanup = j.withLock(async () => {
+      events.push('cleanup');
+    });
+    await Promise.all([step, cleanup]);
+    expect(events).toEqual(['step start', 'step end', 'cleanup']);
+  });
+
+  it('reopens a session when an intent arrives after it was restored', () => {
+    const j = fresh();
+    begin(j, 's1');
+    j.append({ type: 'intent', session: 's1', changeId: 'c1', at: 'x', change: { kind: 'client-credssp', host: 'client', enabled: true } });
+    j.append({ type: 'restored', session: 's1', at: 'y', complete: true, reason: 'user', differences: [] });
+    j.append({ type: 'intent', session: 's1', changeId: 'c2', at: 'z', change: { kind: 'server-credssp', host: 'server', enabled: true } });
+    const open = j.openSessions();
+    expect(open).toHaveLength(1);
+    expect(open[0]!.intents.map((i) => i.changeId)).toEqual(['c2']);
   });
 });

@@ -173,13 +173,17 @@ export class HopEngine {
     return this.deps.journal.withLock(async () => {
       const changes = plan.changes.filter((c) => c.step === step);
       const applied: ApplyResult['applied'] = [];
+      let serverFlag: boolean | null | undefined;
       for (const [index, planned] of changes.entries()) {
         progress(planned.title, index / Math.max(changes.length, 1));
-        applied.push({ change: planned.change, ok: await this.effect(planned, begin, credential) });
+        const outcome = await this.effect(planned, begin, credential);
+        if (outcome.serverAfter !== undefined) serverFlag = outcome.serverAfter;
+        applied.push({ change: planned.change, ok: outcome.ok });
       }
       progress('Reading the state back to verify', 0.9);
       const client = await this.readClient();
-      const server = step === 'server' || changes.length === 0 ? (await this.readServer(t.jumpServer, credential)).state : null;
+      // The server's flag was read back inside the same remote call that set it (one connection, not two).
+      const server = step === 'server' ? { ...begin.snapshot.server, ...(serverFlag !== undefined ? { serviceCredSSP: serverFlag } : {}) } : null;
       const verified = changes.every((c) => this.isInPlace(c.change, client, server));
       progress(verified ? 'Done and verified' : 'Done, but the state read back differs', 1);
       return { session, applied, verified, client, server };
@@ -197,7 +201,7 @@ export class HopEngine {
     }
   }
 
-  private async effect(planned: PlannedChange, begin: BeginRecord, credential: Credential | null): Promise<boolean> {
+  private async effect(planned: PlannedChange, begin: BeginRecord, credential: Credential | null): Promise<{ ok: true; serverAfter?: boolean | null }> {
     const { change } = planned;
     const changeId = `${planned.id}-${randomUUID().slice(0, 8)}`;
     this.deps.journal.append({ type: 'intent', session: begin.session, changeId, at: this.now().toISOString(), change });
@@ -206,6 +210,7 @@ export class HopEngine {
     const host = change.host === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
     try {
       let detail: string | undefined;
+      let serverAfter: boolean | null | undefined;
       if (change.kind === 'add-delegation') {
         const r = await this.deps.ps.call('AddDelegation', { list: change.list, spn: change.spn }, addResult);
         detail = r.added ? `value ${r.valueName ?? '?'}` : 'already present';
@@ -217,10 +222,12 @@ export class HopEngine {
           const d = diagnose(r.errors[0]!, { jumpServer: begin.jumpServer, target: begin.target, stage: 'jump' });
           throw new AppError('powershell-failed', `${d.cause}. ${d.explanation}`, d.fix);
         }
+        const flags = flagResult.safeParse(r.output[0]);
+        serverAfter = flags.success ? flags.data.after : null;
       }
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, ...(detail ? { detail } : {}) });
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'ok', session: begin.session, ...(detail ? { detail } : {}) });
-      return true;
+      return serverAfter === undefined ? { ok: true } : { ok: true, serverAfter };
     } catch (error) {
       const message = error instanceof AppError ? error.message : 'PowerShell failed';
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: false, detail: message.slice(0, 300) });
@@ -297,16 +304,17 @@ export class HopEngine {
     }
     let server: ServerState | null = null;
     if (intents.some((c) => c.kind === 'server-credssp')) {
-      const read = await this.readServer(begin.jumpServer, credential);
-      const op = serverRestoreOp(begin.snapshot, intents, read.state);
+      // Setting the flag to its snapshot value is idempotent and reads it back in the same call, so
+      // restore costs one connection to the jump server, whatever state a crash left it in.
+      const op = serverRestoreOp(begin.snapshot, intents, null);
       if (op) {
         const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
         const after = flagResult.safeParse(r.output[0]);
         server = r.errors.length === 0 && after.success ? { ...begin.snapshot.server, serviceCredSSP: after.data.after } : null;
         operations.push(`WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`);
-        this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.jumpServer, action: 'restore: WinRM service CredSSP', from: String(!op.enabled), to: String(op.enabled), outcome: server ? 'ok' : 'failed', session: begin.session });
+        this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.jumpServer, action: 'restore: WinRM service CredSSP', from: after.success ? String(after.data.before) : 'unknown', to: String(op.enabled), outcome: server ? 'ok' : 'failed', session: begin.session });
       } else {
-        server = read.state;
+        server = (await this.readServer(begin.jumpServer, credential)).state;
       }
     } else {
       server = begin.snapshot.server; // never touched, nothing to verify remotely

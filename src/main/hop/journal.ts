@@ -1,6 +1,7 @@
 // The journal: an append-only, fsync'd JSON-lines file in the data folder. Before each effect the
 // intent (and, once per session, the snapshot it is undone from); after it, the outcome. Restore
 // reads only this file, so clean-up works after a crash, a restart, or from the command line.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -43,7 +44,9 @@ export interface JournalRead {
 export class Journal {
   readonly file: string;
   readonly lockFile: string;
-  private held = 0;
+  /** Serialises work within this process: a clean-up waits for a running step instead of interleaving. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly holder = new AsyncLocalStorage<boolean>();
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -83,8 +86,16 @@ export class Journal {
   /** Sessions with changes not yet fully restored, oldest first. */
   openSessions(): OpenSession[] {
     const sessions = new Map<string, OpenSession>();
+    const begins = new Map<string, BeginRecord>();
     for (const r of this.read().records) {
-      if (r.type === 'begin') sessions.set(r.session, { begin: r, intents: [], outcomes: new Map() });
+      if (r.type === 'begin') {
+        begins.set(r.session, r);
+        sessions.set(r.session, { begin: r, intents: [], outcomes: new Map() });
+      }
+      // An intent after a complete restore (a step that raced a clean-up) opens the session again.
+      if (r.type === 'intent' && !sessions.has(r.session) && begins.has(r.session)) {
+        sessions.set(r.session, { begin: begins.get(r.session)!, intents: [], outcomes: new Map() });
+      }
       const s = sessions.get(r.session);
       if (!s) continue;
       if (r.type === 'intent') s.intents.push(r);
@@ -95,18 +106,25 @@ export class Journal {
   }
 
   /**
-   * Runs `work` holding the journal lock, so a second CredHop (app or CLI) cannot interleave changes.
-   * Re-entrant within this process; a lock left by a dead process is taken over.
+   * Runs `work` holding the journal lock: one piece of work at a time in this process (a clean-up
+   * started while a step runs waits for the step), and none while another CredHop process (app or
+   * CLI) holds the lock file. Re-entrant for work already holding it; a lock left by a dead process
+   * is taken over.
    */
   async withLock<T>(work: () => Promise<T>): Promise<T> {
-    if (this.held === 0) this.acquire();
-    this.held += 1;
-    try {
-      return await work();
-    } finally {
-      this.held -= 1;
-      if (this.held === 0) rmSync(this.lockFile, { force: true });
-    }
+    if (this.holder.getStore() === true) return work();
+    const run = this.queue.then(() =>
+      this.holder.run(true, async () => {
+        this.acquire();
+        try {
+          return await work();
+        } finally {
+          rmSync(this.lockFile, { force: true });
+        }
+      }),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private acquire(): void {
@@ -119,7 +137,7 @@ export class Journal {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         const holder = this.lockHolder();
-        if (holder !== null && holder !== process.pid && isAlive(holder)) {
+        if (holder !== null && isAlive(holder)) {
           throw new AppError('conflict', `Another CredHop (process ${holder}) is changing machines right now.`, 'Wait for it to finish, or close it, then try again.');
         }
         rmSync(this.lockFile, { force: true }); // stale: its process is gone

@@ -1,0 +1,54 @@
+// Two CredHops and one journal: a clean-up clicked while a step runs, and a second process (the CLI,
+// or a second app) trying to change machines while the first holds the journal.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Journal } from '../../src/main/hop/journal';
+import { ARTICLE, CRED, machineState, removeDir, startLab, type LabRun } from './lab-fixture';
+
+const runs: LabRun[] = [];
+afterEach(async () => {
+  const dirs = new Set(runs.map((r) => r.dir));
+  for (const r of runs.splice(0)) await r.dispose();
+  for (const d of dirs) removeDir(d);
+});
+
+describe('concurrency', () => {
+  it('a clean-up clicked while the server step runs waits for it, then restores everything', async () => {
+    const run = startLab();
+    runs.push(run);
+    const before = machineState(await run.state());
+    const checked = await run.hop.check(ARTICLE, CRED);
+    const session = run.hop.beginSession(ARTICLE, checked.snapshot!, 60);
+    await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED);
+    const step = run.hop.apply('server', ARTICLE, checked.plan!, session, CRED);
+    const cleanup = run.hop.restoreAll(() => CRED, 'clicked during a step');
+    const [applied, report] = await Promise.all([step, cleanup]);
+    expect(applied.verified).toBe(true);
+    expect(report.clean).toBe(true);
+    expect(machineState(await run.state())).toEqual(before);
+    expect(run.hop.openSessions()).toEqual([]);
+  });
+
+  it('a second process is told another CredHop is busy, changes nothing, and succeeds once the first is done', async () => {
+    if (!existsSync('out/main/cli.js')) throw new Error('The CLI is not built: run `npm run build` first.');
+    const run = startLab();
+    runs.push(run);
+    const checked = await run.hop.check(ARTICLE, CRED);
+    const session = run.hop.beginSession(ARTICLE, checked.snapshot!, 60);
+    await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED);
+    const journal = new Journal(join(run.dir, 'practice'));
+    const env = { ...process.env, CREDHOP_DATA_DIR: run.dir };
+    let during: ReturnType<typeof spawnSync> | null = null;
+    await journal.withLock(async () => {
+      during = spawnSync(process.execPath, ['bin/credhop.cjs', 'restore', '--lab', run.labFile], { env, encoding: 'utf8', timeout: 120_000 });
+    });
+    expect(during!.status).toBe(1);
+    expect(String(during!.stderr)).toMatch(/Another CredHop \(process \d+\) is changing machines/);
+    expect(run.hop.openSessions()).toHaveLength(1);
+    const after = spawnSync(process.execPath, ['bin/credhop.cjs', 'restore', '--lab', run.labFile], { env, encoding: 'utf8', timeout: 120_000 });
+    expect(after.status).toBe(0);
+    expect(run.hop.openSessions()).toEqual([]);
+  });
+});
