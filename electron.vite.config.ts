@@ -37,6 +37,8 @@ export default defineConfig({
     root: 'src/renderer',
     build: {
       outDir: 'out/renderer',
+      // electron-vite leaves output unminified by default; the renderer ships minified (smaller, faster to parse).
+      minify: true,
       rollupOptions: { input: { index: resolve('src/renderer/index.html') } },
     },
     plugins: [svelte(), cspMeta()],

@@ -22,6 +22,8 @@ run_layer "electronegativity" node scripts/electronegativity.cjs
 run_layer "vitest (unit + integration, real keychain)" bash scripts/with-keyring.sh npx vitest run --reporter=default --reporter=json --outputFile.json=artifacts/vitest.json
 run_layer "pester (lab + PowerShell module)" .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1 -ResultFile artifacts/pester.json
 run_layer "playwright (renderer in Chromium, Electron)" npx playwright test
+# The benchmark measures (bench/latest.md); it fails only if the flow itself breaks, never on a number.
+run_layer "benchmark" env BENCH_RUNS=3 npx tsx scripts/bench.ts --no-build
 
 node scripts/test-summary.cjs artifacts/vitest.json artifacts/pester.json artifacts/playwright.json
 if [ ${#failed_layers[@]} -gt 0 ]; then

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { checkAccount, checkHostName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
 
-export const COMMANDS = ['practice', 'status', 'check', 'plan', 'apply', 'test', 'restore', 'journal', 'help'] as const;
+export const COMMANDS = ['practice', 'status', 'check', 'plan', 'apply', 'test', 'restore', 'journal', 'audit', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -139,7 +139,8 @@ Commands:
   apply      check, then configure the client and/or the server (--step client|server|both)
   test       run the probe on the target through the jump server
   restore    put every machine CredHop changed back to its snapshot (the one-click clean-up)
-  journal    show the journal of changes
+  journal    show the changes CredHop has not restored yet
+  audit      print the audit log (JSON lines: when, who, profile, host, what changed, outcome)
 
 Options:
   --profile <name>         use a saved hop profile

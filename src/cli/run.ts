@@ -66,6 +66,10 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       return EXIT.diagnosed;
     }
     if (args.command === 'practice') return await practice(args, hop, services, io, out, progress);
+    if (args.command === 'audit') {
+      io.stdout(hop.audit.export());
+      return EXIT.ok;
+    }
     if (args.command !== 'journal') {
       // The time box: whatever expired while CredHop was not running is restored now, and said so.
       const restored = await services.startTimebox();

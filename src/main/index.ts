@@ -74,9 +74,11 @@ async function start(): Promise<void> {
     dataDir: app.getPath('userData'),
     root: app.isPackaged ? process.resourcesPath : app.getAppPath(),
     packaged: app.isPackaged,
-    practice: process.argv.includes('--practice') ? {} : false,
+    // --practice forces practice mode; otherwise the saved setting decides.
+    practice: process.argv.includes('--practice') ? {} : undefined,
   });
   const router = createRouter(services.handlers, {
+    log: (entry) => services.log.write({ event: 'ipc', channel: entry.channel, outcome: entry.outcome, code: entry.code }),
     isTrustedSender: createSenderPolicy({ appUrl, knownWindowIds: () => windows }),
   });
   for (const channel of CHANNELS) {

@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { checkEnvironment } from './env/check';
 import { createEnvHandlers } from './env/handlers';
+import { DiagnosticLog } from './log';
 import { createProfileServices, type ProfileServices } from './profiles/handlers';
 import type { HopEngine, RestoreReport } from './hop/engine';
 import { createHopHandlers } from './hop/handlers';
@@ -36,6 +37,8 @@ export interface MainOptions {
 export interface MainServices {
   layout: AppLayout;
   dataDir: string;
+  /** The diagnostic log (fixed fields only, never a secret). */
+  log: DiagnosticLog;
   powershell: ResolvedPowerShell | null;
   /** Whether practice mode is on now (it can be switched at runtime from the settings). */
   readonly practiceMode: boolean;
@@ -56,6 +59,7 @@ export function createMainServices(options: MainOptions): MainServices {
   const layout = appLayout(options.root, options.packaged ?? false);
   const powershell = resolvePowerShell({ platform, env, appRoot: layout.appRoot, configured: options.configuredPowerShell });
   const settings = new SettingsStore(options.dataDir);
+  const log = new DiagnosticLog(options.dataDir);
   const labFileFor = (saved: string | null): string => saved ?? layout.defaultLabFile;
   const practiceLab = (labFile: string, reset: boolean) => ({
     modulePath: layout.labModulePath,
@@ -79,7 +83,14 @@ export function createMainServices(options: MainOptions): MainServices {
       cwd: layout.appRoot,
       modulePath: layout.modulePath,
       practice,
-      onEvent: options.onShellEvent,
+      onEvent: (event) => {
+        // Every start, unexpected exit, timeout and cancellation of PowerShell is reported in the log.
+        log.write(event.kind === 'started' ? { event: 'shell-started', count: event.count }
+          : event.kind === 'exited' ? { event: 'shell-exited', code: event.code, signal: event.signal, expected: event.expected }
+          : event.kind === 'timeout' ? { event: 'shell-timeout', timeoutMs: event.timeoutMs }
+          : { event: 'shell-cancelled' });
+        options.onShellEvent?.(event);
+      },
     });
     return engine;
   };
@@ -149,6 +160,7 @@ export function createMainServices(options: MainOptions): MainServices {
   };
 
   return {
+    log,
     layout,
     dataDir: options.dataDir,
     powershell,

@@ -3,17 +3,18 @@ import { test, expect } from './harness';
 test.describe('first screen', () => {
   test('shows the wizard frame and reports the PowerShell the app found, through the real bridge', async ({ page, app }) => {
     await app.open(page);
-    await expect(page.getByRole('heading', { name: 'CredHop' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'CredHop', level: 1 })).toBeVisible();
     const steps = page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('listitem');
     await expect(steps).toHaveCount(6);
+    await expect(page.getByRole('heading', { name: /Choose a profile/ })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Clean up now' })).toBeVisible();
+    await expect(page.getByTestId('real-badge')).toHaveText('Real machines');
     const summary = page.getByTestId('powershell-summary');
     await expect(summary).toContainText(/PowerShell 7\.\d+\.\d+ is ready/);
     await expect(summary).toContainText(app.services.powershell!.path);
-    // Check again runs the channel a second time.
-    await page.getByRole('button', { name: 'Check again' }).click();
-    await expect(summary).toContainText(/is ready/);
-    expect(app.responses.filter((r) => (r as { ok: boolean }).ok)).toHaveLength(2);
+    // Steps that need an earlier one say why they are not available yet.
+    await expect(page.getByRole('button', { name: /Check.*Choose a profile first/ })).toBeDisabled();
+    await expect(page.getByRole('button', { name: /Restore.*Run the check first/ })).toBeDisabled();
   });
 
   test('the Clean up now button answers on the first screen', async ({ page, app }) => {
@@ -32,6 +33,8 @@ test.describe('first screen', () => {
     expect(globals.require).toBe('undefined');
     expect(globals.process).toBe('undefined');
     expect(globals.methods).toContain('envCheck');
+    expect(globals.methods).toContain('hopOpenConsole');
+    expect(globals.methods).toContain('settingsSave');
     expect(globals.methods).toContain('onProgress');
   });
 

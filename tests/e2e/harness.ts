@@ -1,22 +1,40 @@
 // The renderer end-to-end harness: the built renderer in Debian's Chromium, the real preload (bundled
 // with the IPC stand-in), and the real main-side router and handlers running in this test process.
+// The binding stands in for Electron's IPC transport only; everything behind it is the app's own.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, type Page } from '@playwright/test';
+import { z } from 'zod';
 import { PROGRESS_EVENT } from '../../src/shared/channels';
 import type { ProgressEvent } from '../../src/shared/result';
 import { createRouter, type Router } from '../../src/main/ipc/router';
 import { createSenderPolicy } from '../../src/main/ipc/sender';
 import { createMainServices, type MainOptions, type MainServices } from '../../src/main/services';
 
+const labView = z
+  .object({
+    hosts: z.record(z.string(), z.object({ clientCredSSP: z.unknown(), serviceCredSSP: z.unknown(), registry: z.unknown(), registryPol: z.unknown() }).passthrough()),
+  })
+  .passthrough();
+
 export interface AppHarness {
-  services: MainServices;
-  router: Router;
+  /** The services behind the bridge now (a restart replaces them). */
+  readonly services: MainServices;
+  readonly router: Router;
   dataDir: string;
   /** Every answer that crossed the bridge, for assertions (e.g. that no secret did). */
   responses: unknown[];
   open(page: Page): Promise<void>;
+  /**
+   * Stops the app's main side and starts a new one over the same data folder and lab state (as after
+   * a crash and a restart), then reloads the page.
+   */
+  restart(page: Page): Promise<void>;
+  /** The lab's machines as the tests compare them: flags, registry and local GPO records per host. */
+  labState(): Promise<unknown>;
+  /** A lab entry point (faults, Group Policy refresh, host settings) through the app's own shell. */
+  lab(fn: 'Invoke-CredHopLabGpUpdate' | 'Set-CredHopLabHost' | 'Add-CredHopLabFault', payload: unknown): Promise<unknown>;
 }
 
 export interface HarnessOptions {
@@ -27,16 +45,24 @@ export const test = base.extend<HarnessOptions & { app: AppHarness }>({
   mainOptions: [{}, { option: true }],
   app: async ({ mainOptions, baseURL }, use) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'credhop-e2e-'));
-    const services = createMainServices({ dataDir, root: process.cwd(), ...mainOptions });
     const windowIds = new Set<number>();
-    const router = createRouter(services.handlers, {
-      isTrustedSender: createSenderPolicy({ appUrl: `${baseURL}/`, knownWindowIds: () => windowIds }),
-    });
+    const build = (options: Partial<MainOptions>) => {
+      const services = createMainServices({ dataDir, root: process.cwd(), ...options });
+      const router = createRouter(services.handlers, {
+        isTrustedSender: createSenderPolicy({ appUrl: `${baseURL}/`, knownWindowIds: () => windowIds }),
+      });
+      return { services, router };
+    };
+    let current = build(mainOptions);
     const responses: unknown[] = [];
     let nextId = 1;
     const harness: AppHarness = {
-      services,
-      router,
+      get services() {
+        return current.services;
+      },
+      get router() {
+        return current.router;
+      },
       dataDir,
       responses,
       async open(page) {
@@ -49,7 +75,7 @@ export const test = base.extend<HarnessOptions & { app: AppHarness }>({
               .evaluate(([name, payload]) => (window as unknown as { __credhopEmit(c: string, p: unknown): void }).__credhopEmit(name, payload), [PROGRESS_EVENT, event] as const)
               .catch(() => undefined);
           };
-          const result = await router.dispatch(
+          const result = await current.router.dispatch(
             channel,
             { url: source.frame.url(), isTopFrame: source.frame.parentFrame() === null, windowId: source.page === page ? id : null },
             request,
@@ -61,9 +87,26 @@ export const test = base.extend<HarnessOptions & { app: AppHarness }>({
         await page.addInitScript({ path: resolve('out/e2e-preload/preload.js') });
         await page.goto('/');
       },
+      async restart(page) {
+        await current.services.dispose();
+        const practice = mainOptions.practice ? { ...mainOptions.practice, reset: false } : mainOptions.practice;
+        current = build({ ...mainOptions, ...(practice === undefined ? {} : { practice }) });
+        await page.reload();
+      },
+      async labState() {
+        const view = await current.services.engine()!.lab('Get-CredHopLabState', {}, labView);
+        const out: Record<string, unknown> = {};
+        for (const [name, h] of Object.entries(view.hosts)) {
+          out[name] = { clientCredSSP: h.clientCredSSP, serviceCredSSP: h.serviceCredSSP, registry: h.registry, registryPol: h.registryPol };
+        }
+        return out;
+      },
+      async lab(fn, payload) {
+        return current.services.engine()!.lab(fn, payload, z.unknown());
+      },
     };
     await use(harness);
-    await services.dispose();
+    await current.services.dispose();
     rmSync(dataDir, { recursive: true, force: true });
   },
 });

@@ -66,6 +66,11 @@ describe('credhop (the command line)', () => {
       const restore = credhop(['restore', '--lab', lab, '--json'], { dataDir });
       expect(restore.code).toBe(0);
       expect((JSON.parse(restore.stdout) as { clean: boolean }).clean).toBe(true);
+      const audit = credhop(['audit', '--lab', lab], { dataDir });
+      expect(audit.code).toBe(0);
+      const entries = audit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string });
+      expect(entries.map((e) => e.action)).toContain('WinRM service CredSSP');
+      expect(entries.every((e) => e.outcome === 'ok')).toBe(true);
       for (const file of allFiles(dataDir)) expect(readFileSync(file, 'latin1').includes('Cli-Canary'), file).toBe(false);
       expect(test.stdout + test.stderr).not.toContain('Cli-Canary');
     } finally {

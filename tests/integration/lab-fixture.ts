@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Credential, HopEngine, HopTarget } from '../../src/main/hop/engine';
 import { createMainServices, type MainServices } from '../../src/main/services';
+import { articleLab, type LabFile } from '../support/labs';
 import { requirePwsh } from './pwsh-path';
 
 export const ARTICLE: HopTarget = {
@@ -18,29 +19,7 @@ export const ARTICLE: HopTarget = {
 export const CANARY = 'Canary-P@ss-7f3c1e9a-$(Remove-Item)-\'"`;';
 export const CRED: Credential = { userName: 'COMPANY\\Administrator', password: CANARY };
 
-type LabHost = Record<string, unknown>;
-export interface LabFile {
-  domain?: string;
-  client?: string;
-  accounts?: { name: string; password?: string }[];
-  hosts?: LabHost[];
-}
-
-/** The article's lab with per-host overrides. */
-export function articleLab(overrides: Record<string, LabHost> = {}, extra: Partial<LabFile> = {}): LabFile {
-  const base: LabHost[] = [
-    { name: 'dc1', address: '192.168.3.10' },
-    { name: 'adfs1', address: '192.168.3.11' },
-    { name: 'mem2', address: '192.168.3.12' },
-  ];
-  return {
-    domain: 'company.pri',
-    client: 'dc1',
-    accounts: [{ name: 'COMPANY\\Administrator' }],
-    hosts: base.map((h) => ({ ...h, ...(overrides[h.name as string] ?? {}) })),
-    ...extra,
-  };
-}
+export { articleLab, type LabFile };
 
 export interface LabRun {
   dir: string;

@@ -29,3 +29,9 @@ export function newOperationId(): string {
   if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
   return `op-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/** An error as the UI shows it: plain words and the next action. */
+export interface UiError {
+  message: string;
+  hint?: string | undefined;
+}

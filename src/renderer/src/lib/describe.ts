@@ -16,7 +16,8 @@ function policy(value: number | null): string {
 }
 
 export function describeList(list: DelegationList): string {
-  if (!list.keyExists && !list.listKeyExists && list.entries.length === 0) return 'Not configured';
+  // The parent key is shared by both lists, so only this list's own values say whether it is configured.
+  if (list.allow === null && list.concatenate === null && !list.listKeyExists && list.entries.length === 0) return 'Not configured';
   const allow = list.allow === 1 ? 'Enabled' : list.allow === null ? 'Not enabled' : `Enabled = ${list.allow}`;
   const entries = list.entries.length === 0 ? 'no entries' : list.entries.map((e) => `${e.value} (value ${e.name})`).join(', ');
   return `${allow}; ${entries}`;

@@ -1,0 +1,337 @@
+// The wizard's state: where the operator is, what main answered, and the one operation running now.
+// Components read it and call its methods; only this module and the steps talk to main.
+import type { ApplyResponse, CheckResponse, RestoreReportData, SessionSummary, TestResponse } from '../../../shared/contract/hop';
+import type { EnvReport } from '../../../shared/contract/env';
+import type { SettingsView } from '../../../shared/contract/settings';
+import type { HopProfile } from '../../../shared/domain/profile';
+import type { AppErrorData, Result } from '../../../shared/result';
+import { call, getApi, newOperationId } from './api';
+import { downloadText } from './download';
+import type { StepId } from './steps';
+
+export type Scope = StepId | 'cleanup' | 'settings' | 'banner';
+
+/** The one long-running call at a time, with its live progress. */
+export class Operation {
+  scope = $state<Scope | null>(null);
+  label = $state('');
+  message = $state('');
+  fraction = $state<number | undefined>(undefined);
+  /** The last finished operation's outcome, per scope, shown in that scope's status area. */
+  outcome = $state<{ scope: Scope; message: string; level: 'info' | 'warn' | 'error' } | null>(null);
+
+  get running(): boolean {
+    return this.scope !== null;
+  }
+
+  async run<T>(scope: Scope, label: string, fn: (operationId: string) => Promise<Result<T>>, done?: (data: T) => string | { message: string; level: 'info' | 'warn' }): Promise<Result<T>> {
+    const operationId = newOperationId();
+    this.scope = scope;
+    this.label = label;
+    this.message = label;
+    this.fraction = undefined;
+    this.outcome = null;
+    let off: (() => void) | undefined;
+    try {
+      off = getApi().onProgress((event) => {
+        if (event.operationId !== operationId) return;
+        this.message = event.message;
+        this.fraction = event.fraction;
+      });
+    } catch {
+      // No bridge: the call below reports it.
+    }
+    try {
+      const result = await call(() => fn(operationId));
+      const finished = result.ok && done ? done(result.data) : 'Done.';
+      this.outcome = result.ok
+        ? typeof finished === 'string' ? { scope, message: finished, level: 'info' } : { scope, ...finished }
+        : { scope, message: 'That did not work: the message below says why.', level: 'error' };
+      return result;
+    } finally {
+      off?.();
+      this.scope = null;
+      this.fraction = undefined;
+    }
+  }
+}
+
+export interface RestoreResult {
+  report: RestoreReportData;
+  /** The original snapshot's check, and a fresh check read after the restore. */
+  before: CheckResponse | null;
+  after: CheckResponse | null;
+}
+
+export class Wizard {
+  step = $state<StepId>('profile');
+  view = $state<'wizard' | 'settings'>('wizard');
+  op = new Operation();
+
+  env = $state<EnvReport | null>(null);
+  settings = $state<SettingsView | null>(null);
+  practiceMode = $state(false);
+
+  profiles = $state<HopProfile[]>([]);
+  profileId = $state<string | null>(null);
+
+  check = $state<CheckResponse | null>(null);
+  checkError = $state<AppErrorData | null>(null);
+  applied = $state<{ client?: ApplyResponse; server?: ApplyResponse }>({});
+  test = $state<TestResponse | null>(null);
+  restore = $state<RestoreResult | null>(null);
+  keptOn = $state(false);
+
+  /** Open (unrestored) sessions in the journal, and what the time box restored at start. */
+  open = $state<SessionSummary[]>([]);
+  /** The unrestored sessions found when CredHop started: the banner. */
+  startBanner = $state<SessionSummary[] | null>(null);
+  restoredAtStart = $state<RestoreReportData | null>(null);
+  /** Result of Clean up now / the banner's restore, shown under the top bar. */
+  cleanupNotice = $state<{ message: string; level: 'info' | 'warn' | 'error'; details: string[] } | null>(null);
+
+  now = $state(Date.now());
+
+  get profile(): HopProfile | null {
+    return this.profiles.find((p) => p.id === this.profileId) ?? null;
+  }
+
+  get plan() {
+    return this.check?.plan ?? null;
+  }
+
+  /** The earliest expiry of the open sessions, when any. */
+  get expiresAt(): string | null {
+    if (this.open.length === 0) return null;
+    return this.open.map((s) => s.expiresAt).sort()[0] ?? null;
+  }
+
+  stepDone(id: StepId): boolean {
+    const plan = this.plan;
+    switch (id) {
+      case 'profile':
+        return this.profile !== null;
+      case 'check':
+        return plan !== null && this.check?.snapshot !== null;
+      case 'client':
+      case 'server':
+        return plan !== null && (this.applied[id] !== undefined || (plan.blockers.length === 0 && !plan.changes.some((c) => c.step === id)));
+      case 'test':
+        return this.test?.ok === true;
+      case 'restore':
+        return this.restore !== null && this.open.length === 0;
+    }
+  }
+
+  /** Why a step cannot be opened yet, or null when it can. */
+  lockedReason(id: StepId): string | null {
+    switch (id) {
+      case 'profile':
+        return null;
+      case 'check':
+        return this.profile ? null : 'Choose a profile first';
+      case 'client':
+      case 'test':
+      case 'restore':
+        return this.check ? null : 'Run the check first';
+      case 'server':
+        if (!this.check) return 'Run the check first';
+        return this.stepDone('client') ? null : 'Configure the client first';
+    }
+  }
+
+  go(id: StepId): void {
+    if (this.lockedReason(id) !== null) return;
+    this.view = 'wizard';
+    this.step = id;
+  }
+
+  // ---- start-up -------------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    await Promise.all([this.loadEnv(), this.loadSettings(), this.loadProfiles()]);
+    const status = await call((api) => api.hopStatus({}));
+    if (status.ok) {
+      this.practiceMode = status.data.practiceMode;
+      this.open = status.data.open;
+      this.startBanner = status.data.open.length > 0 ? status.data.open : null;
+      this.restoredAtStart = status.data.restoredAtStart;
+    }
+  }
+
+  async loadEnv(): Promise<Result<EnvReport>> {
+    const result = await call((api) => api.envCheck({}));
+    if (result.ok) {
+      this.env = result.data;
+      this.practiceMode = result.data.practiceMode;
+    }
+    return result;
+  }
+
+  async loadSettings(): Promise<void> {
+    const result = await call((api) => api.settingsGet({}));
+    if (result.ok) {
+      this.settings = result.data;
+      this.practiceMode = result.data.practiceMode;
+    }
+  }
+
+  async loadProfiles(): Promise<void> {
+    const result = await call((api) => api.profilesList({}));
+    if (result.ok) {
+      this.profiles = result.data.profiles;
+      if (this.profileId === null && result.data.profiles.length === 1) this.profileId = result.data.profiles[0]!.id;
+    }
+  }
+
+  async refreshStatus(): Promise<void> {
+    const status = await call((api) => api.hopStatus({}));
+    if (status.ok) {
+      this.open = status.data.open;
+      this.practiceMode = status.data.practiceMode;
+    }
+  }
+
+  /** Forgets everything derived from the current check (a new profile or mode was chosen). */
+  resetFlow(): void {
+    this.check = null;
+    this.checkError = null;
+    this.applied = {};
+    this.test = null;
+    this.restore = null;
+    this.keptOn = false;
+  }
+
+  selectProfile(id: string): void {
+    if (this.profileId === id) return;
+    this.profileId = id;
+    this.resetFlow();
+  }
+
+  async saveSettings(patch: Parameters<ReturnType<typeof getApi>['settingsSave']>[0], label = 'Saving the settings'): Promise<Result<SettingsView>> {
+    const wasPractice = this.practiceMode;
+    const result = await this.op.run('settings', label, () => getApi().settingsSave(patch), () => 'Settings saved.');
+    if (result.ok) {
+      this.settings = result.data;
+      this.practiceMode = result.data.practiceMode;
+      if (wasPractice !== result.data.practiceMode) {
+        this.resetFlow();
+        await Promise.all([this.loadEnv(), this.refreshStatus()]);
+      }
+    }
+    return result;
+  }
+
+  // ---- the hop ----------------------------------------------------------------------------------
+
+  async runCheck(): Promise<void> {
+    const profile = this.profile;
+    if (!profile) return;
+    this.resetFlow();
+    const result = await this.op.run('check', `Checking ${profile.jumpServerConnectAs} and this computer`, (operationId) => getApi().hopCheck({ operationId, profileId: profile.id }), (d) =>
+      d.plan ? 'Check complete.' : 'The check could not finish: see below.',
+    );
+    if (result.ok) this.check = result.data;
+    else this.checkError = result.error;
+  }
+
+  async apply(step: 'client' | 'server', timeboxMinutes?: number): Promise<Result<ApplyResponse>> {
+    const check = this.check;
+    if (!check) return { ok: false, error: { code: 'not-found', message: 'Run the check first.' } };
+    const where = step === 'client' ? 'this computer' : (check.plan?.jumpServer ?? 'the jump server');
+    const result = await this.op.run(step, `Applying the changes to ${where}`, (operationId) =>
+      getApi().hopApply({ operationId, checkId: check.checkId, step, ...(timeboxMinutes ? { timeboxMinutes } : {}) }),
+      (d) => (d.verified ? 'Done, and verified by reading the state back.' : { message: 'Done, but the state read back differs: see below.', level: 'warn' }),
+    );
+    if (result.ok) this.applied = { ...this.applied, [step]: result.data };
+    await this.refreshStatus();
+    return result;
+  }
+
+  async runTest(mode: 'credssp' | 'explicit' = 'credssp'): Promise<Result<TestResponse>> {
+    const check = this.check;
+    if (!check) return { ok: false, error: { code: 'not-found', message: 'Run the check first.' } };
+    const result = await this.op.run('test', mode === 'credssp' ? 'Testing the hop with CredSSP' : 'Testing with explicit credentials', (operationId) =>
+      getApi().hopTest({ operationId, checkId: check.checkId, mode }),
+      (d) => (d.ok ? 'The test passed.' : { message: 'The test failed: see the diagnosis below.', level: 'warn' }),
+    );
+    if (result.ok) this.test = result.data;
+    return result;
+  }
+
+  async applyFix(confirmWarning: boolean): Promise<AppErrorData | null> {
+    const check = this.check;
+    if (!check) return null;
+    const fix = await this.op.run('test', 'Applying the fix', (operationId) => getApi().hopFix({ operationId, checkId: check.checkId, confirmWarning }), () => 'Fix applied; testing again.');
+    await this.refreshStatus();
+    if (!fix.ok) return fix.error;
+    const step = fix.data.applied[0]?.change.host === 'server' ? 'server' : 'client';
+    this.applied = { ...this.applied, [step]: fix.data };
+    const again = await this.runTest(this.test?.mode === 'explicit' ? 'explicit' : 'credssp');
+    return again.ok ? null : again.error;
+  }
+
+  async restoreNow(): Promise<AppErrorData | null> {
+    const before = this.check;
+    const result = await this.op.run('restore', 'Restoring both machines', (operationId) => getApi().hopRestore({ operationId }), (r) =>
+      r.clean ? 'Everything is back as it was.' : 'Restore finished with differences: see below.',
+    );
+    if (!result.ok) return result.error;
+    let after: CheckResponse | null = null;
+    const profile = this.profile;
+    if (profile) {
+      const again = await this.op.run('restore', 'Reading both machines again', (operationId) => getApi().hopCheck({ operationId, profileId: profile.id }), () =>
+        result.data.clean ? 'Everything is back as it was.' : 'Restore finished with differences: see below.',
+      );
+      if (again.ok) after = again.data;
+    }
+    this.restore = { report: result.data, before, after };
+    this.applied = {};
+    this.keptOn = false;
+    if (after?.plan) this.check = after;
+    await this.refreshStatus();
+    return null;
+  }
+
+  /** Clean up now (top bar) and the start banner's restore: restores every open session. */
+  async cleanUpNow(scope: 'cleanup' | 'banner' = 'cleanup'): Promise<void> {
+    await this.refreshStatus();
+    if (this.open.length === 0) {
+      this.cleanupNotice = { message: 'Nothing to clean up: CredHop has no changes that are not restored.', level: 'info', details: [] };
+      this.startBanner = null;
+      return;
+    }
+    const result = await this.op.run(scope, 'Restoring every change CredHop made', (operationId) => getApi().hopRestore({ operationId }), (r) =>
+      r.clean ? 'Everything is back as it was.' : 'Restore finished with differences.',
+    );
+    if (result.ok) {
+      const r = result.data;
+      this.cleanupNotice = r.clean
+        ? { message: 'Cleaned up: everything is back as it was.', level: 'info', details: r.sessions.flatMap((s) => s.operations) }
+        : { message: 'Restored, but some settings still differ from how they were:', level: 'warn', details: r.sessions.flatMap((s) => s.differences) };
+      this.startBanner = null;
+      this.applied = {};
+      this.test = null;
+      this.keptOn = false;
+    } else {
+      this.cleanupNotice = { message: result.error.message, level: 'error', details: result.error.hint ? [result.error.hint] : [] };
+    }
+    await this.refreshStatus();
+  }
+
+  async exportRunbook(): Promise<Result<unknown>> {
+    const check = this.check;
+    if (!check) return { ok: false, error: { code: 'not-found', message: 'Run the check first.' } };
+    const result = await call((api) => api.hopRunbook({ checkId: check.checkId }));
+    if (result.ok) downloadText(result.data.suggestedFileName, result.data.content);
+    return result;
+  }
+
+  async exportAudit(): Promise<Result<unknown>> {
+    const result = await call((api) => api.auditExport({}));
+    if (result.ok) downloadText(result.data.suggestedFileName, result.data.content, 'application/jsonl');
+    return result;
+  }
+}
+
+export const wizard = new Wizard();

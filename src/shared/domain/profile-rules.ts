@@ -1,0 +1,215 @@
+// The rules a profile's fields follow, as pure functions with no dependency: the renderer checks
+// while the operator types, main and the CLI check again through the zod schemas in ./profile.
+export const PROFILE_LIMITS = {
+  nameMax: 80,
+  hostMax: 253,
+  dnsLabelMax: 63,
+  netbiosMax: 15,
+  accountUserMax: 64,
+  probeCommandMax: 4096,
+  notesMax: 4000,
+  timeBoxMin: 1,
+  timeBoxMax: 480,
+  timeBoxDefault: 60,
+  passwordMax: 1024,
+} as const;
+
+export type Check<T = string> = { ok: true; value: T } | { ok: false; message: string };
+
+export type HostKind = 'fqdn' | 'single-label' | 'netbios';
+
+/** Describes one character for an error message without echoing the whole (possibly hostile) input. */
+function describeChar(ch: string): string {
+  const code = ch.codePointAt(0) ?? 0;
+  if (ch === ' ') return 'a space';
+  if (ch === '\t') return 'a tab';
+  if (ch === '\n' || ch === '\r') return 'a line break';
+  if (code < 0x20 || code === 0x7f) return `a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  if (code > 0x7e) return `the non-ASCII character "${ch}" (U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
+  return `"${ch}"`;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
+const NETBIOS_FORBIDDEN = new Set(['\\', '/', ':', '*', '?', '"', '<', '>', '|']);
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/**
+ * Checks one DNS label; returns a message or null.
+ * `where` names the label for the message ("the name", "part 2 (\"bad-\")").
+ */
+function dnsLabelProblem(label: string, where: string): string | null {
+  if (label.length === 0) return `${where} is empty (two dots in a row, or a dot at the start).`;
+  if (label.length > PROFILE_LIMITS.dnsLabelMax)
+    return `${where} is ${label.length} characters long; each part of a DNS name may have at most ${PROFILE_LIMITS.dnsLabelMax}.`;
+  for (const ch of label) {
+    if (!/[A-Za-z0-9-]/.test(ch))
+      return `${where} contains ${describeChar(ch)}; DNS names may use only letters A-Z, digits and hyphens.`;
+  }
+  if (label.startsWith('-') || label.endsWith('-')) return `${where} starts or ends with a hyphen, which DNS does not allow.`;
+  return DNS_LABEL.test(label) ? null : `${where} is not a valid DNS label.`;
+}
+
+/** Problems every kind of host name shares; returns a message or null. */
+function commonHostProblem(value: string): string | null {
+  if (value.length === 0) return 'Enter a server name.';
+  if (value.includes('*')) return 'Wildcards (*) are not allowed in a profile: name exactly one server.';
+  if (value.includes('\u0000')) return 'The name contains a NUL character.';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return 'Type only the server name, not a URL (leave out "http://" and any path).';
+  if (value.startsWith('\\\\')) return 'Type only the server name, without the leading backslashes.';
+  if (value.includes('@') || value.includes('\\'))
+    return 'This looks like an account, not a server name. Type only the server name (for example jump01 or jump01.contoso.com).';
+  if (value.includes(',') || value.includes(';')) return 'List exactly one server (no commas or semicolons).';
+  if (/^[^:]+:\d+$/.test(value)) return 'Leave out the port: CredHop connects to the WinRM port itself.';
+  if (/^\[?[0-9a-f:]+\]?$/i.test(value) && value.includes(':'))
+    return 'IP addresses are not accepted: Kerberos and CredSSP delegation work with names. Type the server\'s DNS name.';
+  if (IPV4.test(value))
+    return 'IP addresses are not accepted: Kerberos and CredSSP delegation work with names. Type the server\'s DNS name.';
+  if (value.endsWith('.')) return 'Remove the trailing dot: Windows matches the name exactly as it is typed.';
+  for (const ch of value) {
+    if (/\s/.test(ch) || CONTROL.test(ch)) return `The name contains ${describeChar(ch)}.`;
+  }
+  return null;
+}
+
+/**
+ * A host name as CredHop accepts it in a profile: a DNS name (labels of 1-63 letters, digits and
+ * hyphens, not starting or ending with a hyphen, at most 253 characters) or a NetBIOS computer name
+ * (at most 15 characters, none of \ / : * ? " < > |). No wildcards, no IP addresses, no ports.
+ */
+export function checkHostName(input: string): Check<string> & { kind?: HostKind } {
+  const value = input;
+  const common = commonHostProblem(value);
+  if (common !== null) return { ok: false, message: common };
+  if (value.length > PROFILE_LIMITS.hostMax)
+    return { ok: false, message: `The name is ${value.length} characters long; a DNS name may have at most ${PROFILE_LIMITS.hostMax}.` };
+
+  if (value.includes('.')) {
+    const labels = value.split('.');
+    for (let i = 0; i < labels.length; i++) {
+      const label = labels[i] ?? '';
+      const where = label.length > 0 && label.length <= 63 ? `The part "${label}"` : `Part ${i + 1} of the name`;
+      const problem = dnsLabelProblem(label, where);
+      if (problem !== null) return { ok: false, message: problem };
+    }
+    const last = labels[labels.length - 1] ?? '';
+    if (/^\d+$/.test(last)) return { ok: false, message: 'The last part of a DNS name cannot be only digits.' };
+    return { ok: true, value, kind: 'fqdn' };
+  }
+
+  // One label: a DNS host name, or failing that a NetBIOS computer name.
+  if (dnsLabelProblem(value, 'The name') === null) {
+    if (/^\d+$/.test(value)) return { ok: false, message: 'A computer name cannot consist of digits only.' };
+    return { ok: true, value, kind: value.length <= PROFILE_LIMITS.netbiosMax ? 'netbios' : 'single-label' };
+  }
+  if (value.length > PROFILE_LIMITS.netbiosMax) {
+    // Not a NetBIOS name (too long), so report why it is not a DNS name either.
+    return { ok: false, message: dnsLabelProblem(value, 'The name') ?? 'The name is not valid.' };
+  }
+  for (const ch of value) {
+    if (NETBIOS_FORBIDDEN.has(ch)) return { ok: false, message: `The name contains ${describeChar(ch)}, which computer names cannot contain.` };
+    const code = ch.codePointAt(0) ?? 0;
+    if (code > 0x7e) return { ok: false, message: `The name contains ${describeChar(ch)}; use the ASCII form of the name.` };
+    // NetBIOS itself tolerates $ ' ( ) { } ! & and more, but Windows warns against them in computer
+    // names and they have no place in a WinRM target or an SPN; letters, digits, - and _ only.
+    if (!/[A-Za-z0-9_-]/.test(ch)) return { ok: false, message: `The name contains ${describeChar(ch)}; computer names use only letters, digits, hyphens and underscores.` };
+  }
+  return { ok: true, value, kind: 'netbios' };
+}
+
+const ACCOUNT_USER_FORBIDDEN = new Set(['"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@']);
+
+function accountUserProblem(user: string): string | null {
+  if (user.length === 0) return 'The user name part is empty.';
+  if (user.length > PROFILE_LIMITS.accountUserMax)
+    return `The user name part is ${user.length} characters long; at most ${PROFILE_LIMITS.accountUserMax} are allowed.`;
+  for (const ch of user) {
+    if (CONTROL.test(ch)) return `The user name contains ${describeChar(ch)}.`;
+    if (ACCOUNT_USER_FORBIDDEN.has(ch)) return `The user name contains ${describeChar(ch)}, which Windows account names cannot contain.`;
+  }
+  if (/^[. ]+$/.test(user)) return 'The user name cannot consist only of dots and spaces.';
+  if (user !== user.trim()) return 'The user name starts or ends with a space.';
+  return null;
+}
+
+export type AccountForm = 'down-level' | 'upn';
+
+/**
+ * An account as CredHop accepts it: `DOMAIN\user` (DOMAIN a NetBIOS or DNS domain name, or the
+ * jump server's computer name for a local account) or `user@domain.tld` (a UPN with a dotted DNS
+ * suffix). A bare `user` and `.\user` are refused: a second hop needs a name the target can resolve.
+ */
+export function checkAccount(input: string): Check<string> & { form?: AccountForm } {
+  const value = input;
+  if (value.length === 0) return { ok: false, message: 'Enter an account, for example CONTOSO\\jdoe or jdoe@contoso.com.' };
+  for (const ch of value) {
+    if (CONTROL.test(ch)) return { ok: false, message: `The account contains ${describeChar(ch)}.` };
+  }
+  const backslashes = value.split('\\').length - 1;
+  const ats = value.split('@').length - 1;
+  if (backslashes > 0 && ats > 0)
+    return { ok: false, message: 'Use one form only: CONTOSO\\jdoe or jdoe@contoso.com, not both.' };
+  if (backslashes > 1) return { ok: false, message: 'The account has more than one backslash; write it as DOMAIN\\user.' };
+  if (ats > 1) return { ok: false, message: 'The account has more than one "@"; write it as user@domain.com.' };
+
+  if (backslashes === 1) {
+    const [domain = '', user = ''] = value.split('\\');
+    if (domain === '') return { ok: false, message: 'The domain before the backslash is missing; write it as DOMAIN\\user.' };
+    if (domain === '.')
+      return {
+        ok: false,
+        message: 'A local account (.\\user) cannot be delegated to a second machine. Write the machine or domain name, for example JUMP01\\admin.',
+      };
+    const host = checkHostName(domain);
+    if (!host.ok) return { ok: false, message: `The domain part is not valid: ${host.message}` };
+    const userProblem = accountUserProblem(user);
+    if (userProblem !== null) return { ok: false, message: userProblem };
+    return { ok: true, value, form: 'down-level' };
+  }
+  if (ats === 1) {
+    const [user = '', domain = ''] = value.split('@');
+    const userProblem = accountUserProblem(user);
+    if (userProblem !== null) return { ok: false, message: userProblem };
+    if (user.includes(' ')) return { ok: false, message: 'The user name of a user@domain account cannot contain spaces.' };
+    if (domain === '') return { ok: false, message: 'The domain after "@" is missing; write it as user@domain.com.' };
+    if (!domain.includes('.')) return { ok: false, message: 'The domain after "@" must be a DNS domain with a dot, for example contoso.com.' };
+    const host = checkHostName(domain);
+    if (!host.ok) return { ok: false, message: `The domain part is not valid: ${host.message}` };
+    return { ok: true, value, form: 'upn' };
+  }
+  return {
+    ok: false,
+    message: 'Write the account with its domain, for example CONTOSO\\jdoe or jdoe@contoso.com; a bare user name is ambiguous on the second hop.',
+  };
+}
+
+export function checkProfileName(value: string): Check {
+  if (value.length === 0) return { ok: false, message: 'Give the profile a name.' };
+  if (value.length > PROFILE_LIMITS.nameMax)
+    return { ok: false, message: `The name is ${value.length} characters long; at most ${PROFILE_LIMITS.nameMax} are allowed.` };
+  for (const ch of value) {
+    if (CONTROL.test(ch)) return { ok: false, message: `The name contains ${describeChar(ch)}.` };
+  }
+  return { ok: true, value };
+}
+
+export function checkProbeCommand(value: string): Check {
+  if (value.trim().length === 0) return { ok: false, message: 'Enter the command to run on the target, for example Get-ChildItem \\\\fs01\\share.' };
+  if (value.length > PROFILE_LIMITS.probeCommandMax)
+    return { ok: false, message: `The command is ${value.length} characters long; at most ${PROFILE_LIMITS.probeCommandMax} are allowed.` };
+  if (value.includes('\u0000')) return { ok: false, message: 'The command contains a NUL character.' };
+  return { ok: true, value };
+}
+
+export function checkNotes(value: string): Check {
+  if (value.length > PROFILE_LIMITS.notesMax)
+    return { ok: false, message: `The notes are ${value.length} characters long; at most ${PROFILE_LIMITS.notesMax} are allowed.` };
+  if (value.includes('\u0000')) return { ok: false, message: 'The notes contain a NUL character.' };
+  return { ok: true, value };
+}
+
+/** Compares profile names the way the user sees them: case-insensitive, Unicode-normalised. */
+export function sameProfileName(a: string, b: string): boolean {
+  return a.normalize('NFC').toLocaleLowerCase('en') === b.normalize('NFC').toLocaleLowerCase('en');
+}

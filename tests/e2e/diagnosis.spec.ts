@@ -1,0 +1,122 @@
+// Failures the engine diagnoses, shown with their cause and fix, and the one-click fix where it applies.
+import { test, expect } from './harness';
+import { createPracticeProfile, DEFAULT_LAB, expectAccessible, labFile, runCheck, screenshots, stepHeading } from './helpers';
+
+test.describe('test first: the diagnosis ladder with one-click fixes', () => {
+  test.use({ mainOptions: { practice: { labFile: DEFAULT_LAB, reset: true } } });
+
+  test('E5, then E2, then E4 are named and fixed in one click each; restore puts the lab back', async ({ page, app }) => {
+    test.setTimeout(120_000);
+    await app.open(page);
+    const before = await app.labState();
+    await createPracticeProfile(page);
+    await runCheck(page);
+    // Skip the configure steps: test straight away, as an operator might.
+    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /^Test the hop/ }).click();
+    await expect(stepHeading(page, /Test the hop/)).toBeFocused();
+    await page.getByRole('button', { name: 'Run the test' }).click();
+
+    const diagnosis = page.getByTestId('diagnosis');
+    await expect(diagnosis).toHaveAttribute('data-diagnosis-id', 'E5');
+    await expect(page.getByTestId('diagnosis-cause')).toHaveText("CredSSP is off in this computer's WinRM client");
+    await expect(page.getByTestId('diagnosis-fix')).toContainText('Turn on CredSSP in the WinRM client');
+    await expectAccessible(page, 'test (diagnosis)');
+    await screenshots(page, '5-test-diagnosis');
+
+    await page.getByRole('button', { name: 'Apply the fix and test again' }).click();
+    await expect(diagnosis).toHaveAttribute('data-diagnosis-id', 'E2', { timeout: 30_000 });
+    await expect(page.getByTestId('diagnosis-cause')).toHaveText('This computer may not delegate credentials to wsman/adfs1.company.pri');
+
+    await page.getByRole('button', { name: 'Apply the fix and test again' }).click();
+    await expect(diagnosis).toHaveAttribute('data-diagnosis-id', 'E4', { timeout: 30_000 });
+    await expect(page.getByTestId('diagnosis-cause')).toHaveText('adfs1.company.pri does not accept CredSSP');
+
+    await page.getByRole('button', { name: 'Apply the fix and test again' }).click();
+    await expect(page.getByTestId('test-passed')).toContainText('The hop works with CredSSP', { timeout: 30_000 });
+
+    await page.getByRole('button', { name: 'Continue to restore' }).click();
+    await page.getByRole('button', { name: 'Restore now' }).click();
+    await expect(page.getByTestId('restore-verdict')).toHaveText('Everything is back as it was.');
+    expect(await app.labState()).toEqual(before);
+  });
+});
+
+test.describe('the jump server\'s CredSSP flag is forced off by a domain GPO', () => {
+  test.use({ mainOptions: { practice: { labFile: labFile('gpo-service-off', { adfs1: { domainPolicy: { winrmServiceAllowCredSSP: 0 } } }), reset: true } } });
+
+  test('the check names the blocker and how to resolve it, nothing is applied, and the no-configuration alternative works', async ({ page, app }) => {
+    test.setTimeout(90_000);
+    await app.open(page);
+    const before = await app.labState();
+    await createPracticeProfile(page);
+    await runCheck(page);
+    const blocker = page.getByTestId('blockers').locator('[data-blocker="server-winrm-policy"]');
+    await expect(blocker).toContainText('A Group Policy controls CredSSP in the WinRM service of adfs1.company.pri');
+    await expect(blocker).toContainText('How to resolve: Ask a domain administrator to set');
+    await expect(page.getByRole('table', { name: /Jump server/ })).toContainText('Set by Group Policy (disabled)');
+    await expectAccessible(page, 'check (blocked)');
+    await screenshots(page, '2-check-blocked');
+
+    // The configure step says why it cannot apply.
+    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /^Configure the client/ }).click();
+    await expect(page.getByRole('button', { name: 'Apply to this computer' })).toBeDisabled();
+    await expect(page.getByText('The check found blockers: see the Check step for how to resolve them.')).toBeVisible();
+
+    await page.getByRole('navigation', { name: 'Wizard steps' }).getByRole('button', { name: /^Check/ }).click();
+    await page.getByRole('button', { name: 'Try the no-configuration alternative' }).click();
+    await expect(stepHeading(page, /Test the hop/)).toBeFocused();
+    const alternative = page.getByTestId('alternative');
+    await expect(alternative).toContainText('without any configuration');
+    await alternative.getByText('Show PowerShell').click();
+    await expect(alternative.locator('pre')).toContainText('-Credential $using:jumpCred');
+    await alternative.getByRole('button', { name: 'Test with explicit credentials' }).click();
+    await expect(page.getByTestId('test-passed')).toContainText('explicit credentials', { timeout: 30_000 });
+    await screenshots(page, '5-test-alternative');
+    expect(await app.labState()).toEqual(before);
+  });
+});
+
+test.describe('the jump server has no WSMAN SPN (NTLM only)', () => {
+  test.use({ mainOptions: { practice: { labFile: labFile('no-spn', { adfs1: { spn: false } }), reset: true } } });
+
+  test('E3 asks to confirm its warning before the one-click fix, which then works', async ({ page, app }) => {
+    test.setTimeout(120_000);
+    await app.open(page);
+    const before = await app.labState();
+    await createPracticeProfile(page);
+    await runCheck(page);
+    await page.getByRole('button', { name: 'Continue to configure the client' }).click();
+    await page.getByRole('button', { name: 'Apply to this computer' }).click();
+    await expect(page.getByTestId('after-state-client')).toContainText('Done and verified');
+    await page.getByRole('button', { name: 'Continue to configure the server' }).click();
+    await page.getByRole('button', { name: 'Apply to adfs1.company.pri' }).click();
+    await expect(page.getByTestId('after-state-server')).toContainText('Done and verified');
+    await page.getByRole('button', { name: 'Continue to the test' }).click();
+    await page.getByRole('button', { name: 'Run the test' }).click();
+    await expect(page.getByTestId('diagnosis')).toHaveAttribute('data-diagnosis-id', 'E3');
+    const fix = page.getByRole('button', { name: 'Apply the fix and test again' });
+    await expect(fix).toBeDisabled();
+    await expect(page.getByText('Confirm the warning above first.')).toBeVisible();
+    await page.getByLabel('I understand the risk and want CredHop to apply this fix').check();
+    await fix.click();
+    await expect(page.getByTestId('test-passed')).toBeVisible({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Clean up now' }).click();
+    await expect(page.getByTestId('cleanup-notice')).toContainText('Cleaned up: everything is back as it was.');
+    expect(await app.labState()).toEqual(before);
+  });
+});
+
+test.describe('profile validation', () => {
+  test.use({ mainOptions: { practice: { labFile: DEFAULT_LAB, reset: true } } });
+
+  test('an address instead of a name is refused in the form, with the reason', async ({ page, app }) => {
+    await app.open(page);
+    await page.getByLabel('Jump server', { exact: true }).fill('192.168.3.11');
+    await page.getByRole('button', { name: 'Save the profile' }).click();
+    const field = page.getByLabel('Jump server', { exact: true });
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
+    await expect(field).toHaveAccessibleDescription(/IP addresses are not accepted/);
+    await expect(page.getByLabel('Profile name')).toBeFocused(); // the first invalid field
+    await screenshots(page, '1-profile-invalid');
+  });
+});
