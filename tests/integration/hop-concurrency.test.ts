@@ -3,21 +3,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Journal } from '../../src/main/hop/journal';
-import { ARTICLE, CRED, machineState, removeDir, startLab, type LabRun } from './lab-fixture';
+import { ARTICLE, CRED, labsForEachTest, machineState } from './lab-fixture';
 
-const runs: LabRun[] = [];
-afterEach(async () => {
-  const dirs = new Set(runs.map((r) => r.dir));
-  for (const r of runs.splice(0)) await r.dispose();
-  for (const d of dirs) removeDir(d);
-});
+const { lab } = labsForEachTest();
 
 describe('concurrency', () => {
   it('a clean-up clicked while the server step runs waits for it, then restores everything', async () => {
-    const run = startLab();
-    runs.push(run);
+    const run = lab();
     const before = machineState(await run.state());
     const checked = await run.hop.check(ARTICLE, CRED);
     const session = run.hop.beginSession(ARTICLE, checked.snapshot!, 60);
@@ -33,8 +27,7 @@ describe('concurrency', () => {
 
   it('a second process is told another CredHop is busy, changes nothing, and succeeds once the first is done', async () => {
     if (!existsSync('out/main/cli.js')) throw new Error('The CLI is not built: run `npm run build` first.');
-    const run = startLab();
-    runs.push(run);
+    const run = lab();
     const checked = await run.hop.check(ARTICLE, CRED);
     const session = run.hop.beginSession(ARTICLE, checked.snapshot!, 60);
     await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED);

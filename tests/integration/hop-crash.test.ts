@@ -2,8 +2,8 @@
 // effect, the app going away — then a restart and one clean-up: both machines equal their snapshot.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ARTICLE, CRED, machineState, removeDir, startLab, type LabRun } from './lab-fixture';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ARTICLE, CRED, type LabRun, labsForEachTest, machineState } from './lab-fixture';
 
 // Every scenario that ends with both machines equal to their snapshot is recorded here; the file is
 // the fault-injection report (count and names), kept by CI under artifacts/.
@@ -14,16 +14,7 @@ afterAll(() => {
   process.stdout.write(`\nFault injection: ${survived.length} scenarios, each ended with both machines equal to their snapshot.\n`);
 });
 
-const runs: LabRun[] = [];
-function track(run: LabRun): LabRun {
-  runs.push(run);
-  return run;
-}
-afterEach(async () => {
-  const dirs = new Set(runs.map((r) => r.dir));
-  for (const r of runs.splice(0)) await r.dispose();
-  for (const d of dirs) removeDir(d);
-});
+const { lab, track } = labsForEachTest();
 
 type Stage = 'client' | 'server' | 'test' | 'restore';
 
@@ -70,7 +61,7 @@ describe('a crash inside a step', () => {
   for (const action of ['exit', 'throw'] as const) {
     for (const f of INSIDE) {
       it(`${action === 'exit' ? 'PowerShell exits' : 'the primitive fails'} right after ${f.name}; restart and clean-up restore everything`, async () => {
-        const run = track(startLab());
+        const run = lab();
         const before = machineState(await run.state());
         await run.fault({ host: f.host, command: f.command, path: f.path, action });
         await expect(flowUntil(run, 'test')).rejects.toMatchObject({ code: expect.stringMatching(/powershell-failed|powershell-unavailable/) });
@@ -86,7 +77,7 @@ describe('a crash inside the clean-up itself', () => {
   for (const action of ['exit', 'throw'] as const) {
     for (const f of IN_RESTORE) {
       it(`${action === 'exit' ? 'PowerShell exits' : 'the primitive fails'} right after ${f.name}; the next clean-up finishes the job`, async () => {
-        const run = track(startLab());
+        const run = lab();
         const before = machineState(await run.state());
         await flowUntil(run, 'server');
         await run.fault({ host: f.host, command: f.command, path: f.path, action });
@@ -104,7 +95,7 @@ describe('a crash inside the clean-up itself', () => {
 describe('the jump server stops answering', () => {
   for (const after of [1, 2, 3]) {
     it(`after ${after} connection(s): the flow stops with a diagnosis, and once it answers again one clean-up restores everything`, async () => {
-      const run = track(startLab());
+      const run = lab();
       const before = machineState(await run.state());
       await run.setHost('adfs1', { stopAnsweringAfter: after });
       const outcome = await flowUntil(run, 'test').then(() => 'completed', (e: unknown) => e);
@@ -124,7 +115,7 @@ describe('the jump server stops answering', () => {
 
 describe('a crash between steps', () => {
   it('the app goes away after the check, before any change: nothing to clean up', async () => {
-    const run = track(startLab());
+    const run = lab();
     await run.hop.check(ARTICLE, CRED);
     await run.dispose();
     const restarted = track(run.restart());
@@ -134,7 +125,7 @@ describe('a crash between steps', () => {
 
   for (const stopAfter of ['client', 'server', 'test'] as const) {
     it(`the app goes away after the ${stopAfter} step; after a restart one clean-up restores everything`, async () => {
-      const run = track(startLab());
+      const run = lab();
       const before = machineState(await run.state());
       await flowUntil(run, stopAfter);
       await run.dispose();
@@ -150,7 +141,7 @@ describe('the process killed outright (the command line, SIGKILL mid-flow)', () 
     ['while configuring the server', 'Turn on CredSSP in the WinRM service'],
   ])('killed %s; `credhop restore` restores everything', async (_when, trigger) => {
     if (!existsSync(cli)) throw new Error('The CLI is not built: run `npm run build` (scripts/setup.sh does) before the integration tests.');
-    const run = track(startLab());
+    const run = lab();
     const before = machineState(await run.state());
     await run.dispose();
     const env = { ...process.env, CREDHOP_DATA_DIR: run.dir };

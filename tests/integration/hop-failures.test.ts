@@ -1,22 +1,11 @@
 // Each failure from the reference's table, produced by the lab the way Windows produces it, and the
 // cause and fix CredHop names for it (with the one-click fix applied where CredHop can).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Plan } from '../../src/shared/domain/hop';
 import { titleFor, powershellFor } from '../../src/main/hop/plan';
-import { ARTICLE, articleLab, CRED, machineState, removeDir, startLab, type LabFile, type LabRun } from './lab-fixture';
+import { ARTICLE, articleLab, CRED, labsForEachTest, machineState, type LabRun } from './lab-fixture';
 
-const runs: LabRun[] = [];
-function lab(file?: LabFile): LabRun {
-  const run = startLab(file);
-  runs.push(run);
-  return run;
-}
-afterEach(async () => {
-  for (const r of runs.splice(0)) {
-    await r.dispose();
-    removeDir(r.dir);
-  }
-});
+const { lab } = labsForEachTest();
 
 const delegated = { fresh: { allow: 1, concatenate: 1, entries: { '1': 'wsman/adfs1.company.pri' } } };
 

@@ -2,21 +2,10 @@
 // state that must survive, and restore verified against the lab's own record of both stores.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ARTICLE, articleLab, CANARY, CRED, machineState, removeDir, startLab, type LabRun } from './lab-fixture';
+import { describe, expect, it } from 'vitest';
+import { ARTICLE, articleLab, CANARY, CRED, labsForEachTest, machineState, type LabRun } from './lab-fixture';
 
-const runs: LabRun[] = [];
-function lab(...args: Parameters<typeof startLab>): LabRun {
-  const run = startLab(...args);
-  runs.push(run);
-  return run;
-}
-afterEach(async () => {
-  for (const r of runs.splice(0)) {
-    await r.dispose();
-    removeDir(r.dir);
-  }
-});
+const { lab } = labsForEachTest();
 
 async function fullFlow(run: LabRun) {
   const checked = await run.hop.check(ARTICLE, CRED);

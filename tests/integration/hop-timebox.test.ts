@@ -1,16 +1,11 @@
 // The time box on real pwsh and the lab: at expiry CredHop restores by itself; a change that expired
 // while CredHop was closed is restored at the next start, and the caller is told.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RestoreReport } from '../../src/main/hop/engine';
 import { ExpiryWatcher, nextExpiryIn } from '../../src/main/hop/timebox';
-import { ARTICLE, CRED, machineState, removeDir, startLab, type LabRun } from './lab-fixture';
+import { ARTICLE, CRED, type LabRun, labsForEachTest, machineState } from './lab-fixture';
 
-const runs: LabRun[] = [];
-afterEach(async () => {
-  const dirs = new Set(runs.map((r) => r.dir));
-  for (const r of runs.splice(0)) await r.dispose();
-  for (const d of dirs) removeDir(d);
-});
+const { lab, track } = labsForEachTest();
 
 async function applyWithTimebox(run: LabRun, minutes: number) {
   const checked = await run.hop.check(ARTICLE, CRED);
@@ -21,8 +16,7 @@ async function applyWithTimebox(run: LabRun, minutes: number) {
 
 describe('time box', () => {
   it('arms a timer for the expiry and restores by itself when it fires', async () => {
-    const run = startLab();
-    runs.push(run);
+    const run = lab();
     const before = machineState(await run.state());
     await applyWithTimebox(run, 1);
     let clock = Date.now();
@@ -52,13 +46,11 @@ describe('time box', () => {
   });
 
   it('restores at the next start a change whose time box ran out while CredHop was closed', async () => {
-    const first = startLab();
-    runs.push(first);
+    const first = lab();
     const before = machineState(await first.state());
     await applyWithTimebox(first, 5);
     await first.dispose();
-    const second = first.restart();
-    runs.push(second);
+    const second = track(first.restart());
     const told: string[] = [];
     const watcher = new ExpiryWatcher({
       hop: () => second.hop,
@@ -75,8 +67,7 @@ describe('time box', () => {
   });
 
   it('leaves a change alone before its time box runs out', async () => {
-    const run = startLab();
-    runs.push(run);
+    const run = lab();
     await applyWithTimebox(run, 60);
     const watcher = new ExpiryWatcher({ hop: () => run.hop, credentialFor: async () => CRED, onRestored: () => undefined, setTimer: () => ({ cancel: () => undefined }) });
     expect(await watcher.start()).toBeNull();
@@ -85,8 +76,7 @@ describe('time box', () => {
   });
 
   it('clamps the time box to between 1 minute and 8 hours', async () => {
-    const run = startLab();
-    runs.push(run);
+    const run = lab();
     const checked = await run.hop.check(ARTICLE, CRED);
     const t0 = Date.now();
     run.hop.beginSession(ARTICLE, checked.snapshot!, 10_000);

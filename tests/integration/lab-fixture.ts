@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { z } from 'zod';
 import type { Credential, HopEngine, HopTarget } from '../../src/main/hop/engine';
 import { createMainServices, type MainServices } from '../../src/main/services';
@@ -77,4 +78,22 @@ export function startLab(lab: LabFile | string = articleLab(), existingDir?: str
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Labs started through the returned function (and any run passed to `track`, such as a restart) are
+ * disposed and their folders removed after each test of the calling file.
+ */
+export function labsForEachTest(): { lab: (...args: Parameters<typeof startLab>) => LabRun; track: (run: LabRun) => LabRun } {
+  const runs: LabRun[] = [];
+  afterEach(async () => {
+    const dirs = new Set(runs.map((r) => r.dir));
+    for (const r of runs.splice(0)) await r.dispose();
+    for (const d of dirs) removeDir(d);
+  });
+  const track = (run: LabRun): LabRun => {
+    runs.push(run);
+    return run;
+  };
+  return { lab: (...args) => track(startLab(...args)), track };
 }
