@@ -1,0 +1,88 @@
+<#
+  The product module must also run on Windows PowerShell 5.1 (always present on Windows). 5.1 cannot
+  run here, so this reads the module with PowerShell's own parser and refuses syntax and parameters
+  that 5.1 does not have. It cannot prove the module runs on 5.1; it catches the usual slips.
+#>
+Describe 'CredHop module: Windows PowerShell 5.1 compatibility (static)' {
+    BeforeAll {
+        $path = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'resources', 'powershell', 'CredHop', 'CredHop.psm1')
+        $tokens = $null; $errors = $null
+        $script:Ast = [System.Management.Automation.Language.Parser]::ParseFile($path, [ref]$tokens, [ref]$errors)
+        $script:ParseErrors = $errors
+        $script:Tokens = $tokens
+        function Find-Ast([scriptblock]$Predicate) { @($script:Ast.FindAll($Predicate, $true)) }
+        # Cmdlet parameters that appeared after 5.1 (command name -> parameter names).
+        $script:NewParameters = @{
+            'ConvertFrom-Json' = @('AsHashtable', 'Depth', 'NoEnumerate', 'DateKind')
+            'ConvertTo-Json'   = @('AsArray', 'EscapeHandling', 'EnumsAsStrings')
+            'Get-Content'      = @('AsByteStream')
+            'Set-Content'      = @('AsByteStream')
+            'Add-Content'      = @('AsByteStream')
+            'Join-Path'        = @('AdditionalChildPath')
+            'ForEach-Object'   = @('Parallel', 'ThrottleLimit', 'AsJob')
+            'Select-Object'    = @('SkipIndex')
+            'Get-Item'         = @()
+        }
+        $script:NewCommands = @('Test-Json', 'Get-Error', 'ConvertFrom-Markdown', 'Remove-Alias', 'Get-Uptime', 'Join-String')
+    }
+
+    It 'parses without errors' {
+        $script:ParseErrors | Should -BeNullOrEmpty
+    }
+
+    It 'uses no ternary operator' {
+        Find-Ast { param($n) $n.GetType().Name -eq 'TernaryExpressionAst' } | Should -BeNullOrEmpty
+    }
+
+    It 'uses no pipeline chain operators (&& and ||)' {
+        Find-Ast { param($n) $n.GetType().Name -eq 'PipelineChainAst' } | Should -BeNullOrEmpty
+    }
+
+    It 'uses no null-coalescing (?? and ??=) or null-conditional (?. and ?[]) operators' {
+        $script:Tokens | Where-Object { $_.Kind -in 'QuestionQuestion', 'QuestionQuestionEquals', 'QuestionDot', 'QuestionLBracket' } | Should -BeNullOrEmpty
+    }
+
+    It 'uses no cmdlet parameter or command that 5.1 lacks' {
+        $found = foreach ($cmd in (Find-Ast { param($n) $n -is [System.Management.Automation.Language.CommandAst] })) {
+            $name = $cmd.GetCommandName()
+            if (-not $name) { continue } # & $scriptblock and the like
+            if ($name -in $script:NewCommands) { "$name (command) at line $($cmd.Extent.StartLineNumber)" }
+            $bad = if ($script:NewParameters.ContainsKey($name)) { $script:NewParameters[$name] } else { @() }
+            if ($bad) {
+                foreach ($el in $cmd.CommandElements) {
+                    if ($el -is [System.Management.Automation.Language.CommandParameterAst] -and $el.ParameterName -in $bad) {
+                        # Allowed when feature-detected: inside an `if` that checks ContainsKey('<parameter>').
+                        $guarded = $false
+                        $parent = $cmd.Parent
+                        while ($null -ne $parent -and -not $guarded) {
+                            if ($parent -is [System.Management.Automation.Language.IfStatementAst]) {
+                                foreach ($clause in $parent.Clauses) {
+                                    if ($clause.Item1.Extent.Text -match "ContainsKey\(\s*'$($el.ParameterName)'\s*\)") { $guarded = $true }
+                                }
+                            }
+                            $parent = $parent.Parent
+                        }
+                        if (-not $guarded) { "$name -$($el.ParameterName) at line $($el.Extent.StartLineNumber)" }
+                    }
+                }
+            }
+            if ($name -eq 'Join-Path') {
+                $positional = @($cmd.CommandElements | Select-Object -Skip 1 | Where-Object { $_ -isnot [System.Management.Automation.Language.CommandParameterAst] })
+                if ($positional.Count -gt 2) { "Join-Path with more than one child path at line $($cmd.Extent.StartLineNumber)" }
+            }
+        }
+        $found | Should -BeNullOrEmpty
+    }
+
+    It 'declares no clean block (PowerShell 7.3+)' {
+        Find-Ast { param($n) $n -is [System.Management.Automation.Language.ScriptBlockAst] -and $null -ne $n.PSObject.Properties['CleanBlock'] -and $null -ne $n.CleanBlock } | Should -BeNullOrEmpty
+    }
+
+    It 'would fail on a module that used PS7-only syntax (the check can fail)' {
+        $tokens = $null; $errors = $null
+        $probe = [System.Management.Automation.Language.Parser]::ParseInput('$a = $b ?? 1; $c = $d ? 1 : 2; Get-Item x && Get-Item y', [ref]$tokens, [ref]$errors)
+        @($tokens | Where-Object { $_.Kind -eq 'QuestionQuestion' }).Count | Should -Be 1
+        @($probe.FindAll({ param($n) $n.GetType().Name -eq 'TernaryExpressionAst' }, $true)).Count | Should -Be 1
+        @($probe.FindAll({ param($n) $n.GetType().Name -eq 'PipelineChainAst' }, $true)).Count | Should -Be 1
+    }
+}
