@@ -89,7 +89,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       }
       case 'restore': {
         const credential = await credentialFor(args, io, services, false);
-        const report = await hop.restoreAll(() => credential, 'user', progress);
+        const report = await hop.restoreAll(() => credential, 'user', { progress });
         out(restoreLines(report), report);
         return report.clean ? EXIT.ok : EXIT.diagnosed;
       }
@@ -97,7 +97,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       case 'apply': {
         const target = await targetFrom(args, services);
         const credential = await credentialFor(args, io, services, false);
-        const checked = await hop.check(target, credential, planOptions(args), progress);
+        const checked = await hop.check(target, credential, { ...planOptions(args), progress });
         if (!checked.plan || !checked.snapshot) {
           out(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.'], checked);
           return EXIT.diagnosed;
@@ -109,7 +109,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
         const session = hop.beginSession(target, checked.snapshot, args.timebox);
         const results = [];
         for (const step of args.step === 'both' ? (['client', 'server'] as const) : [args.step]) {
-          results.push(await hop.apply(step, target, checked.plan, session, credential, progress));
+          results.push(await hop.apply(step, target, checked.plan, session, credential, { progress }));
         }
         const verified = results.every((r) => r.verified);
         out([
@@ -122,7 +122,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       case 'test': {
         const target = await targetFrom(args, services);
         const credential = await credentialFor(args, io, services, !args.explicit);
-        const result = await hop.test(target, credential, args.explicit ? 'explicit' : 'credssp', null, progress);
+        const result = await hop.test(target, credential, args.explicit ? 'explicit' : 'credssp', { progress });
         out(testLines(result), result);
         return result.ok ? EXIT.ok : EXIT.diagnosed;
       }
@@ -199,11 +199,11 @@ async function practice(args: CliArgs, hop: HopEngine, services: MainServices, i
   };
   const stale = hop.openSessions();
   if (stale.length > 0) {
-    const r = await hop.restoreAll(() => credential, 'practice run started', progress);
+    const r = await hop.restoreAll(() => credential, 'practice run started', { progress });
     say(['Restored what an earlier practice run left:', ...restoreLines(r)]);
   }
   say([`PRACTICE: ${target.account} at ${'dc1'} -> ${target.jumpServer} -> ${target.target}`, '', '1/6 Check']);
-  const checked = await hop.check(target, credential, planOptions(args), progress);
+  const checked = await hop.check(target, credential, { ...planOptions(args), progress });
   if (!checked.plan || !checked.snapshot) {
     say(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.']);
     if (args.json) out([], { ok: false, checked });
@@ -215,20 +215,20 @@ async function practice(args: CliArgs, hop: HopEngine, services: MainServices, i
     return EXIT.diagnosed;
   }
   say(['', '2/6 Before: the second hop with plain Kerberos']);
-  const before = await hop.test(target, credential, 'kerberos', null, progress);
+  const before = await hop.test(target, credential, 'kerberos', { progress });
   say(testLines(before));
   const session = hop.beginSession(target, checked.snapshot, args.timebox);
   say(['', '3/6 Configure the client']);
-  const client = await hop.apply('client', target, checked.plan, session, credential, progress);
+  const client = await hop.apply('client', target, checked.plan, session, credential, { progress });
   say([client.verified ? 'Client configured and verified.' : 'Client configured, but the state read back differs.']);
   say(['', '4/6 Configure the server']);
-  const server = await hop.apply('server', target, checked.plan, session, credential, progress);
+  const server = await hop.apply('server', target, checked.plan, session, credential, { progress });
   say([server.verified ? 'Server configured and verified.' : 'Server configured, but the state read back differs.']);
   say(['', '5/6 Test the hop with CredSSP']);
-  const after = await hop.test(target, credential, 'credssp', null, progress, server.server?.serviceCredSSP);
+  const after = await hop.test(target, credential, 'credssp', { progress, serverCredSSP: server.server?.serviceCredSSP });
   say(testLines(after));
   say(['', '6/6 Restore']);
-  const restored = await hop.restoreAll(() => credential, 'practice flow finished', progress);
+  const restored = await hop.restoreAll(() => credential, 'practice flow finished', { progress });
   say(restoreLines(restored));
   const ok = after.ok && restored.clean && client.verified && server.verified;
   say(['', ok ? 'Practice complete: the hop worked, and both machines are back exactly as they were.' : 'Practice finished with problems; see above.']);

@@ -20,6 +20,7 @@ export const CHANNELS = [
   'hopTest',
   'hopFix',
   'hopRestore',
+  'hopCancel',
   'hopRunbook',
   'hopOpenConsole',
   'auditExport',

@@ -18,7 +18,7 @@ describe('diagnosed failures of the hop test', () => {
   it('E2: no delegation entry; the one-click fix adds it, the retest works, restore undoes it', async () => {
     const run = lab(articleLab({ dc1: { credssp: { client: true } }, adfs1: { credssp: { service: true } } }));
     const before = machineState(await run.state());
-    const result = await run.hop.test(ARTICLE, CRED, 'credssp', null, undefined, true);
+    const result = await run.hop.test(ARTICLE, CRED, 'credssp', { serverCredSSP: true });
     expect(result.diagnosis).toMatchObject({ id: 'E2', fixable: true, fixChange: { kind: 'add-delegation', spn: 'wsman/adfs1.company.pri' } });
     expect(result.errors[0]!.errorCode).toBe(-2144108125);
     const checked = await run.hop.check(ARTICLE, CRED);
@@ -37,7 +37,7 @@ describe('diagnosed failures of the hop test', () => {
 
   it('E4: the jump server does not accept CredSSP; the fix turns it on there', async () => {
     const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated } }));
-    const result = await run.hop.test(ARTICLE, CRED, 'credssp', null, undefined, false);
+    const result = await run.hop.test(ARTICLE, CRED, 'credssp', { serverCredSSP: false });
     expect(result.diagnosis).toMatchObject({ id: 'E4', fixable: true, fixChange: { kind: 'server-credssp', enabled: true } });
     const checked = await run.hop.check(ARTICLE, CRED);
     const session = run.hop.beginSession(ARTICLE, checked.snapshot!);
@@ -48,13 +48,13 @@ describe('diagnosed failures of the hop test', () => {
 
   it('E5: CredSSP is off in the WinRM client', async () => {
     const run = lab(articleLab({ dc1: { localPolicy: delegated }, adfs1: { credssp: { service: true } } }));
-    const result = await run.hop.test(ARTICLE, CRED, 'credssp', null, undefined, true);
+    const result = await run.hop.test(ARTICLE, CRED, 'credssp', { serverCredSSP: true });
     expect(result.diagnosis).toMatchObject({ id: 'E5', fixable: true, fixChange: { kind: 'client-credssp' } });
   });
 
   it('E3: connected by address, so only the NTLM-only list would do; the fix carries a warning', async () => {
     const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated }, adfs1: { credssp: { service: true } } }));
-    const result = await run.hop.test({ ...ARTICLE, jumpServer: '192.168.3.11' }, CRED, 'credssp', null, undefined, true);
+    const result = await run.hop.test({ ...ARTICLE, jumpServer: '192.168.3.11' }, CRED, 'credssp', { serverCredSSP: true });
     expect(result.diagnosis).toMatchObject({ id: 'E3', fixable: true, fixChange: { list: 'freshNtlm' } });
     expect(result.diagnosis!.warning).toMatch(/not verified/);
   });

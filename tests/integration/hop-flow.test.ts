@@ -33,7 +33,7 @@ describe('the article\'s flow', () => {
     expect(client.client.delegation.fresh.local.entries).toEqual([{ name: '1', value: 'wsman/adfs1.company.pri' }]);
     expect(server.server?.serviceCredSSP).toBe(true);
 
-    const hop = await run.hop.test(ARTICLE, CRED, 'credssp', null, undefined, true);
+    const hop = await run.hop.test(ARTICLE, CRED, 'credssp', { serverCredSSP: true });
     expect(hop.ok).toBe(true);
     expect(JSON.stringify(hop.output)).toMatch(/MEM2/);
 

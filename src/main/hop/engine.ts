@@ -1,6 +1,7 @@
 // The hop engine: snapshot, plan, apply, test, restore — each effect journaled before it happens and
 // audited after, each step verified by reading the state back. Decisions live in plan.ts, restore.ts
 // and diagnose.ts; this file only sequences effects through the PowerShell module.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Change, Diagnosis, ErrorRecordData, HostState, Plan, PlannedChange, ServerState, Snapshot } from '../../shared/domain/hop';
@@ -31,6 +32,12 @@ export interface HopTarget {
 
 export type Progress = (message: string, fraction?: number) => void;
 
+/** What every long operation accepts: progress reports, and a signal that cancels it. */
+export interface RunControl {
+  progress?: Progress | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export const DEFAULT_PROBE = '[pscustomobject]@{ ComputerName = $env:COMPUTERNAME; RanAs = (whoami) }';
 export const DEFAULT_TIMEBOX_MINUTES = 60;
 export const MAX_TIMEBOX_MINUTES = 480;
@@ -39,6 +46,13 @@ const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(er
 const credSSPView = z.object({ lines: z.array(z.string()) });
 const addResult = z.object({ added: z.boolean(), valueName: z.string().nullable().optional() });
 const flagResult = z.object({ before: z.boolean().nullable(), after: z.boolean().nullable() });
+
+export interface TestOptions extends RunControl {
+  /** Another account for the target (explicit mode). */
+  targetCredential?: Credential | null | undefined;
+  /** The jump server's service flag as last read: tells E4 from E7 (both are code 5). */
+  serverCredSSP?: boolean | null | undefined;
+}
 
 export interface CheckResult {
   snapshot: Snapshot | null;
@@ -93,9 +107,25 @@ function describeChange(c: Change): { action: string; from: string; to: string }
 
 export class HopEngine {
   private readonly now: () => Date;
+  /**
+   * The cancel signal of the operation in progress, carried through its async calls, so every
+   * PowerShell call of a cancelled check, step, test or restore stops (the running one is killed,
+   * later ones never start) without threading the signal through each helper by hand.
+   */
+  private readonly cancelScope = new AsyncLocalStorage<AbortSignal | undefined>();
 
   constructor(private readonly deps: HopEngineDeps) {
     this.now = deps.now ?? (() => new Date());
+  }
+
+  private call<S extends z.ZodType>(primitive: string, payload: unknown, schema: S, timeoutMs?: number): Promise<z.output<S>> {
+    const signal = this.cancelScope.getStore();
+    return this.deps.ps.call(primitive, payload, schema, { ...(timeoutMs ? { timeoutMs } : {}), ...(signal ? { signal } : {}) });
+  }
+
+  private controlled<T>(control: RunControl, work: (progress: Progress) => Promise<T>): Promise<T> {
+    const progress = control.progress ?? (() => undefined);
+    return this.cancelScope.run(control.signal, () => work(progress));
   }
 
   /** The audit log this engine writes (for export). */
@@ -104,16 +134,11 @@ export class HopEngine {
   }
 
   async readClient(): Promise<HostState> {
-    return this.deps.ps.call('GetHostState', {}, hostState);
+    return this.call('GetHostState', {}, hostState);
   }
 
   private async remote(computerName: string, script: string, args: Record<string, unknown>, credential: Credential | null, authentication: 'Default' | 'CredSSP' = 'Default') {
-    return this.deps.ps.call(
-      'InvokeRemote',
-      { computerName, authentication, credential, script, arguments: args },
-      remoteResult,
-      { timeoutMs: this.deps.remoteTimeoutMs ?? 120_000 },
-    );
+    return this.call('InvokeRemote', { computerName, authentication, credential, script, arguments: args }, remoteResult, this.deps.remoteTimeoutMs ?? 120_000);
   }
 
   async readServer(jumpServer: string, credential: Credential | null): Promise<{ state: ServerState | null; errors: ErrorRecordData[] }> {
@@ -122,10 +147,14 @@ export class HopEngine {
     return { state: parsed.success && result.errors.length === 0 ? parsed.data : null, errors: result.errors };
   }
 
-  async check(t: HopTarget, credential: Credential | null, options: Pick<PlanInput, 'wildcard' | 'ntlmOnlyConfirmed'> = {}, progress: Progress = () => undefined): Promise<CheckResult> {
+  async check(t: HopTarget, credential: Credential | null, options: Pick<PlanInput, 'wildcard' | 'ntlmOnlyConfirmed'> & RunControl = {}): Promise<CheckResult> {
+    return this.controlled(options, (progress) => this.checkNow(t, credential, options, progress));
+  }
+
+  private async checkNow(t: HopTarget, credential: Credential | null, options: Pick<PlanInput, 'wildcard' | 'ntlmOnlyConfirmed'>, progress: Progress): Promise<CheckResult> {
     progress('Reading this computer\'s CredSSP settings', 0.1);
     const client = await this.readClient();
-    const view = await this.deps.ps.call('GetCredSSPView', {}, credSSPView).catch(() => ({ lines: [] as string[] }));
+    const view = await this.call('GetCredSSPView', {}, credSSPView).catch(() => ({ lines: [] as string[] }));
     progress(`Reading the CredSSP setting of ${t.jumpServer}`, 0.5);
     const server = await this.readServer(t.jumpServer, credential);
     if (!server.state) {
@@ -138,7 +167,7 @@ export class HopEngine {
       };
     }
     const snapshot: Snapshot = { takenAt: this.now().toISOString(), jumpServer: t.jumpServer, client, server: server.state };
-    const plan = buildPlan({ snapshot, jumpServer: t.jumpServer, target: t.target, account: t.account, targetAccount: t.targetAccount, ...options });
+    const plan = buildPlan({ snapshot, jumpServer: t.jumpServer, target: t.target, account: t.account, targetAccount: t.targetAccount, wildcard: options.wildcard, ntlmOnlyConfirmed: options.ntlmOnlyConfirmed });
     progress('Check complete', 1);
     return { snapshot, plan, credSSPView: view.lines };
   }
@@ -165,7 +194,11 @@ export class HopEngine {
   }
 
   /** Applies the client or the server part of the plan, then reads the state back to verify it. */
-  async apply(step: 'client' | 'server', t: HopTarget, plan: Plan, session: string, credential: Credential | null, progress: Progress = () => undefined): Promise<ApplyResult> {
+  async apply(step: 'client' | 'server', t: HopTarget, plan: Plan, session: string, credential: Credential | null, control: RunControl = {}): Promise<ApplyResult> {
+    return this.controlled(control, (progress) => this.applyNow(step, t, plan, session, credential, progress));
+  }
+
+  private async applyNow(step: 'client' | 'server', t: HopTarget, plan: Plan, session: string, credential: Credential | null, progress: Progress): Promise<ApplyResult> {
     if (plan.blockers.length > 0) {
       throw new AppError('refused', plan.blockers[0]!.message, plan.blockers[0]!.resolution);
     }
@@ -212,10 +245,10 @@ export class HopEngine {
       let detail: string | undefined;
       let serverAfter: boolean | null | undefined;
       if (change.kind === 'add-delegation') {
-        const r = await this.deps.ps.call('AddDelegation', { list: change.list, spn: change.spn }, addResult);
+        const r = await this.call('AddDelegation', { list: change.list, spn: change.spn }, addResult);
         detail = r.added ? `value ${r.valueName ?? '?'}` : 'already present';
       } else if (change.kind === 'client-credssp') {
-        await this.deps.ps.call('SetWinRMFlag', { role: 'client', enabled: change.enabled }, flagResult);
+        await this.call('SetWinRMFlag', { role: 'client', enabled: change.enabled }, flagResult);
       } else {
         const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: change.enabled }, credential);
         if (r.errors.length > 0) {
@@ -237,7 +270,11 @@ export class HopEngine {
   }
 
   /** Runs the probe on the target through the jump server. */
-  async test(t: HopTarget, credential: Credential | null, mode: 'credssp' | 'explicit' | 'kerberos', targetCredential: Credential | null = null, progress: Progress = () => undefined, serverCredSSP?: boolean | null): Promise<TestResult> {
+  async test(t: HopTarget, credential: Credential | null, mode: 'credssp' | 'explicit' | 'kerberos', options: TestOptions = {}): Promise<TestResult> {
+    return this.controlled(options, (progress) => this.testNow(t, credential, mode, options.targetCredential ?? null, progress, options.serverCredSSP));
+  }
+
+  private async testNow(t: HopTarget, credential: Credential | null, mode: 'credssp' | 'explicit' | 'kerberos', targetCredential: Credential | null, progress: Progress, serverCredSSP: boolean | null | undefined): Promise<TestResult> {
     const command = t.probe && t.probe.trim() !== '' ? t.probe : DEFAULT_PROBE;
     if (mode === 'credssp' && !credential) {
       throw new AppError('refused', 'CredSSP needs the account\'s password.', 'Enter the password for the jump server account and test again.');
@@ -275,7 +312,11 @@ export class HopEngine {
    * Puts every machine back to the snapshot of every open session, newest first (so two profiles
    * applied one after the other unwind in order), then reads the state again and reports differences.
    */
-  async restoreAll(credentialFor: (begin: BeginRecord) => Credential | null, reason: string, progress: Progress = () => undefined): Promise<RestoreReport> {
+  async restoreAll(credentialFor: (begin: BeginRecord) => Credential | null, reason: string, control: RunControl = {}): Promise<RestoreReport> {
+    return this.controlled(control, (progress) => this.restoreAllNow(credentialFor, reason, progress));
+  }
+
+  private async restoreAllNow(credentialFor: (begin: BeginRecord) => Credential | null, reason: string, progress: Progress): Promise<RestoreReport> {
     return this.deps.journal.withLock(async () => {
       const open = this.openSessions().reverse();
       const report: RestoreReport = { sessions: [], clean: true };
@@ -329,13 +370,13 @@ export class HopEngine {
   private async runRestoreOp(op: RestoreOp, begin: BeginRecord, credential: Credential | null): Promise<string> {
     switch (op.kind) {
       case 'remove-delegation':
-        await this.deps.ps.call('RemoveDelegation', { list: op.list, entries: op.entries }, z.unknown());
+        await this.call('RemoveDelegation', { list: op.list, entries: op.entries }, z.unknown());
         return `Removed ${op.entries.map((e) => `${e.value} (value ${e.name})`).join(', ')} from ${op.list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'}`;
       case 'set-delegation-flags':
-        await this.deps.ps.call('SetDelegationFlags', { list: op.list, allow: op.allow, concatenate: op.concatenate, removeEmptyListKey: op.removeEmptyListKey, removeEmptyKey: op.removeEmptyKey }, z.unknown());
+        await this.call('SetDelegationFlags', { list: op.list, allow: op.allow, concatenate: op.concatenate, removeEmptyListKey: op.removeEmptyListKey, removeEmptyKey: op.removeEmptyKey }, z.unknown());
         return `Delegation policy values set back (allow=${op.allow ?? 'absent'}, concatenate=${op.concatenate ?? 'absent'})`;
       case 'client-credssp':
-        await this.deps.ps.call('SetWinRMFlag', { role: 'client', enabled: op.enabled }, flagResult);
+        await this.call('SetWinRMFlag', { role: 'client', enabled: op.enabled }, flagResult);
         return `WinRM client CredSSP set back to ${op.enabled}`;
       case 'server-credssp':
         await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);

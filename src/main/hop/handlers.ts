@@ -4,18 +4,18 @@ import { randomUUID } from 'node:crypto';
 import type { Diagnosis, Plan, Snapshot } from '../../shared/domain/hop';
 import type { HopProfile } from '../../shared/domain/profile';
 import { AppError } from '../errors';
-import type { HandlerGroup } from '../ipc/handler';
+import type { HandlerContext, HandlerGroup } from '../ipc/handler';
 import type { ProfileStore } from '../profiles/store';
 import type { Vault } from '../vault/vault';
 import type { AuditLog } from './audit';
-import type { Credential, HopEngine, HopTarget, RestoreReport, TestResult } from './engine';
+import type { Credential, HopEngine, HopTarget, RestoreReport, RunControl, TestResult } from './engine';
 import type { BeginRecord } from './journal';
 import { powershellFor, titleFor } from './plan';
 import { PRACTICE_PASSWORD } from './practice';
 import { runbook } from './runbook';
 import { openConsole, type ConsoleDeps } from './console';
 
-export type HopChannel = 'hopStatus' | 'hopCheck' | 'hopApply' | 'hopTest' | 'hopFix' | 'hopRestore' | 'hopRunbook' | 'hopOpenConsole' | 'auditExport';
+export type HopChannel = 'hopCancel' | 'hopStatus' | 'hopCheck' | 'hopApply' | 'hopTest' | 'hopFix' | 'hopRestore' | 'hopRunbook' | 'hopOpenConsole' | 'auditExport';
 
 export interface HopHandlerDeps {
   hop: () => HopEngine | null;
@@ -97,12 +97,24 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
   const jumpCredential = (flow: Flow) => credential(flow.profile.id, 'jump', flow.profile.jumpAccount);
   const sessionCredential = (begin: BeginRecord) => credential(begin.profileId, 'jump', begin.account, true);
 
-  const applyPlan = async (flow: Flow, plan: Plan, step: 'client' | 'server', timebox: number, progress: (m: string, f?: number) => void) => {
+  // Operations in progress, by the operationId the renderer chose, so hopCancel can stop one.
+  const running = new Map<string, AbortController>();
+  const controlled = async <T>(ctx: HandlerContext, work: (control: RunControl) => Promise<T>): Promise<T> => {
+    const abort = new AbortController();
+    running.set(ctx.operationId, abort);
+    try {
+      return await work({ signal: abort.signal, progress: (m, f) => ctx.progress(m, f === undefined ? undefined : { fraction: f }) });
+    } finally {
+      running.delete(ctx.operationId);
+    }
+  };
+
+  const applyPlan = async (flow: Flow, plan: Plan, step: 'client' | 'server', timebox: number, control: RunControl) => {
     const hop = engine();
     flow.session ??= hop.beginSession(flow.target, flow.snapshot, timebox);
     flow.expiresAt ??= new Date(now().getTime() + timebox * 60_000).toISOString();
     const creds = await jumpCredential(flow);
-    const result = await hop.apply(step, flow.target, plan, flow.session, creds, progress);
+    const result = await hop.apply(step, flow.target, plan, flow.session, creds, control);
     if (result.server) flow.serverCredSSP = result.server.serviceCredSSP;
     deps.changed?.();
     const begin = hop.openSessions().find((s) => s.begin.session === flow.session)?.begin;
@@ -133,11 +145,8 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
       const profile = await profileOf(request.profileId);
       const target = targetOf(profile);
       const creds = await credential(profile.id, 'jump', profile.jumpAccount);
-      const result = await engine().check(
-        target,
-        creds,
-        { ...(request.wildcard ? { wildcard: request.wildcard } : {}), ntlmOnlyConfirmed: request.ntlmOnlyConfirmed ?? false },
-        (m, f) => ctx.progress(m, f === undefined ? undefined : { fraction: f }),
+      const result = await controlled(ctx, (control) =>
+        engine().check(target, creds, { ...(request.wildcard ? { wildcard: request.wildcard } : {}), ntlmOnlyConfirmed: request.ntlmOnlyConfirmed ?? false, ...control }),
       );
       const checkId = randomUUID();
       if (result.snapshot && result.plan) {
@@ -148,7 +157,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
 
     hopApply: async (request, ctx) => {
       const flow = flowOf(request.checkId);
-      return applyPlan(flow, flow.plan, request.step, request.timeboxMinutes ?? flow.profile.timeBoxMinutes, (m, f) => ctx.progress(m, f === undefined ? undefined : { fraction: f }));
+      return controlled(ctx, (control) => applyPlan(flow, flow.plan, request.step, request.timeboxMinutes ?? flow.profile.timeBoxMinutes, control));
     },
 
     hopTest: async (request, ctx) => {
@@ -158,7 +167,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
         throw new AppError('refused', 'CredHop needs the password of the jump server account for this test.', 'Enter it in the profile step (it can be kept for this run only).');
       }
       const targetCreds = flow.profile.targetAccount ? await credential(flow.profile.id, 'target', flow.profile.targetAccount) : null;
-      const result = await engine().test(flow.target, creds, request.mode, targetCreds, (m, f) => ctx.progress(m, f === undefined ? undefined : { fraction: f }), flow.serverCredSSP);
+      const result = await controlled(ctx, (control) => engine().test(flow.target, creds, request.mode, { ...control, targetCredential: targetCreds, serverCredSSP: flow.serverCredSSP }));
       if (result.diagnosis) flow.lastDiagnosis = result.diagnosis;
       else delete flow.lastDiagnosis;
       return testOutput(result);
@@ -173,7 +182,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
       const step = change.host === 'client' ? 'client' : 'server';
       const plan: Plan = { ...flow.plan, blockers: [], changes: [{ id: `fix-${d.id}`, step, change, title: titleFor(change, flow.target.jumpServer), powershell: powershellFor(change, flow.target.jumpServer) }] };
       if (flow.plan.blockers.some((b) => b.code === 'not-elevated')) throw new AppError('refused', flow.plan.blockers[0]!.message, flow.plan.blockers[0]!.resolution);
-      const result = await applyPlan(flow, plan, step, flow.profile.timeBoxMinutes, (m, f) => ctx.progress(m, f === undefined ? undefined : { fraction: f }));
+      const result = await controlled(ctx, (control) => applyPlan(flow, plan, step, flow.profile.timeBoxMinutes, control));
       delete flow.lastDiagnosis;
       return result;
     },
@@ -182,13 +191,19 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
       const hop = engine();
       const creds = new Map<string, Credential | null>();
       for (const s of hop.openSessions()) creds.set(s.begin.session, await sessionCredential(s.begin));
-      const report = await hop.restoreAll((b) => creds.get(b.session) ?? null, 'user', (m, f) => ctx.progress(m, f === undefined ? undefined : { fraction: f }));
+      const report = await controlled(ctx, (control) => hop.restoreAll((b) => creds.get(b.session) ?? null, 'user', control));
       for (const flow of flows.values()) {
         delete flow.session;
         delete flow.expiresAt;
       }
       deps.changed?.();
       return report;
+    },
+
+    hopCancel: async (request) => {
+      const abort = running.get(request.operationId);
+      abort?.abort();
+      return { cancelled: abort !== undefined };
     },
 
     hopRunbook: async (request) => {

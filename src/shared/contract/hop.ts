@@ -92,6 +92,11 @@ export const hopContract = {
     request: z.object({ operationId }).strict(),
     response: restoreReport,
   },
+  /** Stops a running check, step, test or clean-up (PowerShell is stopped; Clean up now puts back anything already changed). */
+  hopCancel: {
+    request: z.object({ operationId: z.string().regex(/^[A-Za-z0-9-]{1,64}$/) }).strict(),
+    response: z.object({ cancelled: z.boolean() }),
+  },
   hopRunbook: {
     request: z.object({ checkId }).strict(),
     response: z.object({ content: z.string(), suggestedFileName: z.string() }),

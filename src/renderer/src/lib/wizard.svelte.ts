@@ -19,13 +19,27 @@ export class Operation {
   fraction = $state<number | undefined>(undefined);
   /** The last finished operation's outcome, per scope, shown in that scope's status area. */
   outcome = $state<{ scope: Scope; message: string; level: 'info' | 'warn' | 'error' } | null>(null);
+  /** The running operation's id (what hopCancel names), and whether a cancel was asked for. */
+  operationId = $state<string | null>(null);
+  cancelling = $state(false);
 
   get running(): boolean {
     return this.scope !== null;
   }
 
+  /** Asks main to stop the running operation; its own result then reports the cancellation. */
+  async cancel(): Promise<void> {
+    const id = this.operationId;
+    if (!id || this.cancelling) return;
+    this.cancelling = true;
+    this.message = 'Stopping…';
+    await call(() => getApi().hopCancel({ operationId: id }));
+  }
+
   async run<T>(scope: Scope, label: string, fn: (operationId: string) => Promise<Result<T>>, done?: (data: T) => string | { message: string; level: 'info' | 'warn' }): Promise<Result<T>> {
     const operationId = newOperationId();
+    this.operationId = operationId;
+    this.cancelling = false;
     this.scope = scope;
     this.label = label;
     this.message = label;
@@ -46,11 +60,15 @@ export class Operation {
       const finished = result.ok && done ? done(result.data) : 'Done.';
       this.outcome = result.ok
         ? typeof finished === 'string' ? { scope, message: finished, level: 'info' } : { scope, ...finished }
-        : { scope, message: 'That did not work: the message below says why.', level: 'error' };
+        : result.error.code === 'cancelled'
+          ? { scope, message: 'Stopped. Anything already changed is in the journal: Clean up now puts it back.', level: 'warn' }
+          : { scope, message: 'That did not work: the message below says why.', level: 'error' };
       return result;
     } finally {
       off?.();
       this.scope = null;
+      this.operationId = null;
+      this.cancelling = false;
       this.fraction = undefined;
     }
   }
