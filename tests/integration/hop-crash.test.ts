@@ -93,19 +93,43 @@ describe('a crash inside the clean-up itself', () => {
 });
 
 describe('the jump server stops answering', () => {
-  for (const after of [1, 2, 3]) {
-    it(`after ${after} connection(s): the flow stops with a diagnosis, and once it answers again one clean-up restores everything`, async () => {
+  // It goes down at each step boundary, or (stopAnsweringAfter) once it has had one connection, which
+  // with CredHop's kept management session means in the middle of the test step.
+  const WHEN: { name: string; down: 'after-check' | 'after-client' | 'after-server' | 'after-test' | 'after-1-connection' }[] = [
+    { name: 'after the check', down: 'after-check' },
+    { name: 'after the client step', down: 'after-client' },
+    { name: 'after the server step', down: 'after-server' },
+    { name: 'after the test', down: 'after-test' },
+    { name: 'after its first connection (inside the test step)', down: 'after-1-connection' },
+  ];
+  for (const w of WHEN) {
+    it(`${w.name}: the flow stops with a diagnosis, and once it answers again one clean-up restores everything`, async () => {
       const run = lab();
       const before = machineState(await run.state());
-      await run.setHost('adfs1', { stopAnsweringAfter: after });
-      const outcome = await flowUntil(run, 'test').then(() => 'completed', (e: unknown) => e);
-      if (outcome !== 'completed') expect(outcome).toMatchObject({ code: expect.any(String) });
-      // While it is down, a clean-up puts the client back but cannot reach the server: it says so and
-      // keeps the session open for the next try.
+      const down = () => run.setHost('adfs1', { reachable: false });
+      if (w.down === 'after-1-connection') await run.setHost('adfs1', { stopAnsweringAfter: 1 });
+      const checked = await run.hop.check(ARTICLE, CRED);
+      const session = run.hop.beginSession(ARTICLE, checked.snapshot!, 60);
+      const steps = async () => {
+        if (w.down === 'after-check') await down();
+        await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED);
+        if (w.down === 'after-client') await down();
+        await run.hop.apply('server', ARTICLE, checked.plan!, session, CRED);
+        if (w.down === 'after-server') await down();
+        const test = await run.hop.test(ARTICLE, CRED, 'credssp');
+        if (w.down === 'after-1-connection') expect(test.diagnosis?.id).toBe('unreachable');
+        if (w.down === 'after-test') await down();
+      };
+      await steps().catch((e: unknown) => expect(e).toMatchObject({ code: 'powershell-failed', message: expect.stringMatching(/did not answer/) }));
+      // While it is down, a clean-up puts this computer back but cannot reach the jump server: it
+      // says so and keeps the session open for the next try.
       const whileDown = await run.hop.restoreAll(() => CRED, 'while down');
       expect(whileDown.clean).toBe(false);
       expect(whileDown.sessions[0]!.differences.join(' ')).toMatch(/adfs1/);
       expect(run.hop.openSessions()).toHaveLength(1);
+      const client = await run.hop.readClient();
+      expect(client.winrm.clientCredSSP).toBe(false);
+      expect(client.delegation.fresh.local.entries).toEqual([]);
       await run.setHost('adfs1', { stopAnsweringAfter: null, reachable: true });
       await run.dispose();
       await cleanUpAfterRestart(run, before);

@@ -55,6 +55,7 @@ describe(`hostile input (${strings.length} strings) through every field that rea
     ['InvokeRemote.authentication', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: s, credential: null, script: 'Whoami', arguments: {} }]],
     ['InvokeRemote.credential.userName', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: { userName: s, password: 'x' }, script: 'Whoami', arguments: {} }]],
     ['InvokeRemote.credential.password', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: { userName: 'COMPANY\\Administrator', password: s }, script: 'Whoami', arguments: {} }]],
+    ['InvokeRemote.reuseSession', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'Whoami', arguments: {}, reuseSession: s }]],
     ['InvokeRemote.arguments.target', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'Probe', arguments: { target: s } }]],
   ];
 

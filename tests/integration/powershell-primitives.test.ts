@@ -70,6 +70,24 @@ describe('the module\'s primitives through node-powershell', () => {
     expect(bad.errors[0]).toMatchObject({ errorCode: -2144108103, fullyQualifiedErrorId: expect.stringMatching(/^ComputerNotFound,PSSessionStateBroken/) });
   });
 
+  it('InvokeRemote keeps one management session per host when asked, and replaces it when it broke', async () => {
+    const remote = (reuseSession: boolean) =>
+      ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'Default', credential: null, script: 'ReadServerState', arguments: {}, reuseSession }, z.object({ output: z.array(z.unknown()), errors: z.array(z.unknown()) }));
+    const connections = async () => (await run.state()).counters.connections.adfs1 ?? 0;
+    const start = await connections();
+    for (let i = 0; i < 3; i += 1) expect((await remote(true)).errors).toEqual([]);
+    expect(await connections()).toBe(start + 1); // three calls, one connection
+    await remote(false);
+    expect(await connections()).toBe(start + 2); // without reuse, a connection per call
+    await run.setHost('adfs1', { reachable: false });
+    const down = await remote(true);
+    expect(down.errors.length).toBeGreaterThan(0); // the kept session broke, and a new one could not open
+    await run.setHost('adfs1', { reachable: true });
+    expect((await remote(true)).errors).toEqual([]); // a fresh session, transparently
+    await expect(ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'CredSSP', credential: { userName: 'COMPANY\\Administrator', password: 'x' }, script: 'Whoami', arguments: {}, reuseSession: true }, z.unknown()))
+      .rejects.toMatchObject({ code: 'refused', message: expect.stringMatching(/not allowed with CredSSP/) });
+  });
+
   it('RefreshPolicy runs a Group Policy refresh', async () => {
     expect(await ps().call('RefreshPolicy', {}, z.object({ exitCode: z.number() }))).toEqual({ exitCode: 0 });
   });

@@ -1275,6 +1275,19 @@ function Invoke-Command {
                     Write-LabError $PSCmdlet (New-LabErrorRecord $ex 'InvalidSessionState,Microsoft.PowerShell.Commands.InvokeCommandCommand' 'InvalidOperation' $s)
                     continue
                 }
+                # A kept session breaks when its host stops answering (unreachable, WinRM stopped, or past
+                # its stopAnsweringAfter), as a real WSMan session does; the caller must open a new one.
+                $st = Read-LabState
+                $th = Get-LabHost $st $entry.Conn.Host
+                $count = 0; if ($st.counters.connections.Contains($th.name)) { $count = [int]$st.counters.connections[$th.name] }
+                $down = $null
+                if (-not $th.reachable -or ($null -ne $th.stopAnsweringAfter -and $count -gt [int]$th.stopAnsweringAfter)) { $down = 'Timeout' }
+                elseif (-not $th.winrm) { $down = 'CannotConnect' }
+                if ($down) {
+                    $entry.State = 'Broken'; $entry.Session.State = 'Broken'
+                    Write-LabError $PSCmdlet (New-LabTransportError $down $entry.Session.ComputerName 'PSSessionStateBroken')
+                    continue
+                }
                 Invoke-LabInRunspace $PSCmdlet $entry.Runspace $entry.Conn $entry.Session.ComputerName $script1 $ArgumentList -HideComputerName:$HideComputerName
             }
             return

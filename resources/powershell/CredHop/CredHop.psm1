@@ -13,6 +13,9 @@
 #>
 Set-StrictMode -Off
 
+# Management sessions kept open to jump servers (never CredSSP), by host|authentication|user, so a flow
+# reads, configures and restores a jump server over one connection. They live as long as this process.
+$script:RemoteSessions = @{}
 $script:Primitives = @('GetHostState', 'GetCredSSPView', 'AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'InvokeRemote', 'RefreshPolicy')
 $script:ScriptNames = @('ReadServerState', 'SetServiceFlag', 'Probe', 'ProbeExplicit', 'Whoami')
 $script:AuthNames = @('Default', 'Kerberos', 'Negotiate', 'CredSSP')
@@ -873,7 +876,7 @@ function ConvertTo-CredHopPlain {
 
 function Invoke-CredHopInvokeRemote {
     param($P)
-    Assert-CredHopFields $P @('computerName', 'authentication', 'credential', 'script', 'arguments') 'payload'
+    Assert-CredHopFields $P @('computerName', 'authentication', 'credential', 'script', 'arguments', 'reuseSession') 'payload'
     $cn = Get-CredHopHostName $P 'computerName' 'payload' -AllowAddress
     $auth = Get-CredHopEnum $P 'authentication' 'payload' $script:AuthNames
     $cred = Get-CredHopCredential $P 'credential' 'payload' -Optional
@@ -908,26 +911,65 @@ function Invoke-CredHopInvokeRemote {
         }
     }
     if ($auth -eq 'CredSSP' -and $null -eq $cred) { throw (New-CredHopPayloadError 'payload.credential: required when authentication is CredSSP (Windows refuses CredSSP without explicit credentials)') }
-    $params = @{
-        ComputerName  = $cn
-        ScriptBlock   = $script:Catalog[$scriptName]
-        ArgumentList  = @(, $args1)
-        ErrorAction   = 'SilentlyContinue'
-        ErrorVariable = 'remoteErrors'
-    }
-    if ($auth -ne 'Default') { $params['Authentication'] = $auth }
-    if ($null -ne $cred) { $params['Credential'] = $cred }
-    $remoteErrors = $null
+    $reuse = $false
+    if (Test-CredHopHas $P 'reuseSession') { $reuse = Get-CredHopBool $P 'reuseSession' 'payload' }
+    # A kept session would hold delegated credentials on the jump server for as long as it lives.
+    if ($reuse -and $auth -eq 'CredSSP') { throw (New-CredHopPayloadError 'payload.reuseSession: not allowed with CredSSP (a kept CredSSP session keeps delegated credentials on the jump server)') }
+    $target = @{}
+    if ($auth -ne 'Default') { $target['Authentication'] = $auth }
+    if ($null -ne $cred) { $target['Credential'] = $cred }
     $out = New-Object System.Collections.Generic.List[object]
     $errs = New-Object System.Collections.Generic.List[object]
-    try {
-        foreach ($o in @(Invoke-Command @params)) { $out.Add((ConvertTo-CredHopPlain $o)) }
+    $key = $null
+    if ($reuse) {
+        $who = ''
+        if ($null -ne $cred) { $who = $cred.UserName.ToLowerInvariant() }
+        $key = $cn.ToLowerInvariant() + '|' + $auth + '|' + $who
     }
-    catch { $errs.Add((ConvertTo-CredHopErrorInfo $_ -Remote)) }
-    foreach ($e in @($remoteErrors)) {
-        if ($null -eq $e) { continue }
-        if ($e -is [System.Management.Automation.ErrorRecord]) { $errs.Add((ConvertTo-CredHopErrorInfo $e -Remote)) }
-        elseif ($e -is [System.Exception] -and $e -is [System.Management.Automation.IContainsErrorRecord]) { $errs.Add((ConvertTo-CredHopErrorInfo $e.ErrorRecord -Remote)) }
+    # One try, or with a kept session two: a session that broke since its last use is replaced once.
+    for ($attempt = 0; $attempt -lt 2; $attempt++) {
+        $out.Clear(); $errs.Clear()
+        $params = @{
+            ScriptBlock   = $script:Catalog[$scriptName]
+            ArgumentList  = @(, $args1)
+            ErrorAction   = 'SilentlyContinue'
+            ErrorVariable = 'remoteErrors'
+        }
+        $session = $null
+        if ($reuse) {
+            $session = $script:RemoteSessions[$key]
+            if ($null -eq $session -or [string]$session.State -ne 'Opened') {
+                $script:RemoteSessions.Remove($key)
+                $openErrors = $null
+                $session = $null
+                try { $session = New-PSSession -ComputerName $cn @target -ErrorAction SilentlyContinue -ErrorVariable openErrors }
+                catch { $errs.Add((ConvertTo-CredHopErrorInfo $_ -Remote)) }
+                foreach ($e in @($openErrors)) { if ($e -is [System.Management.Automation.ErrorRecord]) { $errs.Add((ConvertTo-CredHopErrorInfo $e -Remote)) } }
+                if ($null -eq $session) { break }
+                $script:RemoteSessions[$key] = $session
+            }
+            $params['Session'] = $session
+        }
+        else {
+            $params['ComputerName'] = $cn
+            foreach ($k in $target.Keys) { $params[$k] = $target[$k] }
+        }
+        $remoteErrors = $null
+        try {
+            foreach ($o in @(Invoke-Command @params)) { $out.Add((ConvertTo-CredHopPlain $o)) }
+        }
+        catch { $errs.Add((ConvertTo-CredHopErrorInfo $_ -Remote)) }
+        foreach ($e in @($remoteErrors)) {
+            if ($null -eq $e) { continue }
+            if ($e -is [System.Management.Automation.ErrorRecord]) { $errs.Add((ConvertTo-CredHopErrorInfo $e -Remote)) }
+            elseif ($e -is [System.Exception] -and $e -is [System.Management.Automation.IContainsErrorRecord]) { $errs.Add((ConvertTo-CredHopErrorInfo $e.ErrorRecord -Remote)) }
+        }
+        if ($reuse -and $null -ne $session -and [string]$session.State -ne 'Opened') {
+            $script:RemoteSessions.Remove($key)
+            try { Remove-PSSession -Session $session -ErrorAction SilentlyContinue } catch { $null = $_ }
+            if ($attempt -eq 0) { continue }
+        }
+        break
     }
     $d = New-Object System.Collections.Specialized.OrderedDictionary
     $d['output'] = [object[]]$out.ToArray()

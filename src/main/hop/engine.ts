@@ -42,6 +42,9 @@ export const DEFAULT_PROBE = '[pscustomobject]@{ ComputerName = $env:COMPUTERNAM
 export const DEFAULT_TIMEBOX_MINUTES = 60;
 export const MAX_TIMEBOX_MINUTES = 480;
 
+/** Scripts that manage the jump server (as opposed to the hop test), run over the kept session. */
+const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'SetServiceFlag']);
+
 const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(errorRecord) });
 const credSSPView = z.object({ lines: z.array(z.string()) });
 const addResult = z.object({ added: z.boolean(), valueName: z.string().nullable().optional() });
@@ -137,8 +140,14 @@ export class HopEngine {
     return this.call('GetHostState', {}, hostState);
   }
 
+  /**
+   * One catalogued script on a remote host. Management calls (read, configure, restore the jump server)
+   * share one kept session per host and account, so a whole flow opens one management connection plus
+   * the CredSSP test's own; never CredSSP itself, which would keep delegated credentials alive there.
+   */
   private async remote(computerName: string, script: string, args: Record<string, unknown>, credential: Credential | null, authentication: 'Default' | 'CredSSP' = 'Default') {
-    return this.call('InvokeRemote', { computerName, authentication, credential, script, arguments: args }, remoteResult, this.deps.remoteTimeoutMs ?? 120_000);
+    const reuseSession = authentication !== 'CredSSP' && MANAGEMENT_SCRIPTS.has(script);
+    return this.call('InvokeRemote', { computerName, authentication, credential, script, arguments: args, ...(reuseSession ? { reuseSession } : {}) }, remoteResult, this.deps.remoteTimeoutMs ?? 120_000);
   }
 
   async readServer(jumpServer: string, credential: Credential | null): Promise<{ state: ServerState | null; errors: ErrorRecordData[] }> {

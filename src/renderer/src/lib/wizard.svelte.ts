@@ -2,6 +2,7 @@
 // Components read it and call its methods; only this module and the steps talk to main.
 import type { ApplyResponse, CheckResponse, RestoreReportData, SessionSummary, TestResponse } from '../../../shared/contract/hop';
 import type { EnvReport } from '../../../shared/contract/env';
+import type { StoreNotice } from '../../../shared/contract/profiles';
 import type { SettingsView } from '../../../shared/contract/settings';
 import type { HopProfile } from '../../../shared/domain/profile';
 import type { AppErrorData, Result } from '../../../shared/result';
@@ -92,6 +93,11 @@ export class Wizard {
 
   profiles = $state<HopProfile[]>([]);
   profileId = $state<string | null>(null);
+  /** What the profile store had to say about its file (recovered, upgraded, kept aside). */
+  notices = $state<StoreNotice[]>([]);
+
+  /** The wildcard opt-in of the Check step: a `wsman/*.domain` entry instead of the exact name, and its separate confirmation. */
+  wildcard = $state<{ spn: string; confirmed: boolean } | null>(null);
 
   check = $state<CheckResponse | null>(null);
   checkError = $state<AppErrorData | null>(null);
@@ -198,6 +204,13 @@ export class Wizard {
     const result = await call((api) => api.profilesList({}));
     if (result.ok) {
       this.profiles = result.data.profiles;
+      this.notices = result.data.notices;
+      // The chosen profile was deleted (here, in another window or by the command line).
+      if (this.profileId !== null && !result.data.profiles.some((p) => p.id === this.profileId)) {
+        this.profileId = null;
+        this.wildcard = null;
+        this.resetFlow();
+      }
       if (this.profileId === null && result.data.profiles.length === 1) this.profileId = result.data.profiles[0]!.id;
     }
   }
@@ -223,7 +236,13 @@ export class Wizard {
   selectProfile(id: string): void {
     if (this.profileId === id) return;
     this.profileId = id;
+    this.wildcard = null;
     this.resetFlow();
+  }
+
+  /** The chosen profile itself changed (edited, or replaced by an import): its check no longer fits. */
+  profileChanged(id: string): void {
+    if (this.profileId === id) this.resetFlow();
   }
 
   async saveSettings(patch: Parameters<ReturnType<typeof getApi>['settingsSave']>[0], label = 'Saving the settings'): Promise<Result<SettingsView>> {
@@ -246,7 +265,8 @@ export class Wizard {
     const profile = this.profile;
     if (!profile) return;
     this.resetFlow();
-    const result = await this.op.run('check', `Checking ${profile.jumpServerConnectAs} and this computer`, (operationId) => getApi().hopCheck({ operationId, profileId: profile.id }), (d) =>
+    const wildcard = this.wildcard;
+    const result = await this.op.run('check', `Checking ${profile.jumpServerConnectAs} and this computer`, (operationId) => getApi().hopCheck({ operationId, profileId: profile.id, ...(wildcard ? { wildcard: { spn: wildcard.spn, confirmed: wildcard.confirmed } } : {}) }), (d) =>
       d.plan ? 'Check complete.' : 'The check could not finish: see below.',
     );
     if (result.ok) this.check = result.data;
@@ -298,7 +318,7 @@ export class Wizard {
     let after: CheckResponse | null = null;
     const profile = this.profile;
     if (profile) {
-      const again = await this.op.run('restore', 'Reading both machines again', (operationId) => getApi().hopCheck({ operationId, profileId: profile.id }), () =>
+      const again = await this.op.run('restore', 'Reading both machines again', (operationId) => getApi().hopCheck({ operationId, profileId: profile.id, ...(this.wildcard ? { wildcard: { ...this.wildcard } } : {}) }), () =>
         result.data.clean ? 'Everything is back as it was.' : 'Restore finished with differences: see below.',
       );
       if (again.ok) after = again.data;
