@@ -40,11 +40,19 @@ describe('planning', () => {
 
   it('needs a separate confirmation before it plans a wildcard, and marks it as a risk', () => {
     const unconfirmed = buildPlan({ ...base, snapshot: snap(), wildcard: { spn: 'wsman/*.company.pri', confirmed: false } });
-    expect(unconfirmed.blockers.map((b) => b.code)).toContain('wildcard-unconfirmed');
+    expect(unconfirmed.blockers.map((b) => b.code)).toEqual(['wildcard-unconfirmed']);
+    // What it lists is what a confirmation would apply.
+    expect(unconfirmed.changes[0]!.change).toMatchObject({ kind: 'add-delegation', spn: 'wsman/*.company.pri' });
     const confirmed = buildPlan({ ...base, snapshot: snap(), wildcard: { spn: 'wsman/*.company.pri', confirmed: true } });
     expect(confirmed.blockers).toEqual([]);
     expect(confirmed.spn).toBe('wsman/*.company.pri');
     expect(confirmed.risks.join(' ')).toMatch(/Wildcard/);
+  });
+
+  it('refuses a confirmed wildcard that does not cover the jump server', () => {
+    const plan = buildPlan({ ...base, snapshot: snap(), wildcard: { spn: 'wsman/*.contoso.com', confirmed: true } });
+    expect(plan.blockers.map((b) => b.code)).toEqual(['wildcard-mismatch']);
+    expect(plan.blockers[0]!.resolution).toMatch(/wsman\/\*\.company\.pri/);
   });
 
   it('uses the NTLM-only list only when confirmed, with its risk spelled out', () => {

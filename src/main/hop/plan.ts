@@ -1,7 +1,7 @@
 // From the snapshot and the profile, the minimal list of changes: nothing already in place is changed
 // again, no duplicate entry is added, and whatever would make a change fail or not stick is a blocker.
 import type { Blocker, Change, DelegationListName, Plan, PlannedChange, Snapshot } from '../../shared/domain/hop';
-import { controlledElsewhere, listAllows, spnFor } from './match';
+import { controlledElsewhere, entryAllows, listAllows, spnFor } from './match';
 import { psLiteral } from './quote';
 
 export interface PlanInput {
@@ -91,16 +91,23 @@ export function buildPlan(input: PlanInput): Plan {
   const list: DelegationListName = input.ntlmOnlyConfirmed ? 'freshNtlm' : 'fresh';
   let spn = spnFor(jumpServer);
   if (input.wildcard) {
+    // The plan shows the wildcard it would apply, so what is listed is what a confirmation would do.
+    spn = input.wildcard.spn;
+    if (!entryAllows(spn, spnFor(jumpServer))) {
+      blockers.push({
+        code: 'wildcard-mismatch',
+        message: `The wildcard ${spn} does not cover ${spnFor(jumpServer)}, so the hop would still be refused.`,
+        resolution: `Use a wildcard that matches the jump server's name as CredHop connects to it (for example wsman/*.${jumpServer.split('.').slice(1).join('.') || 'your-domain'}), or its exact name.`,
+      });
+    }
     if (!input.wildcard.confirmed) {
       blockers.push({
         code: 'wildcard-unconfirmed',
-        message: `A wildcard entry (${input.wildcard.spn}) lets this computer hand your password to every matching server.`,
+        message: `A wildcard entry (${spn}) lets this computer hand your password to every matching server.`,
         resolution: 'Confirm the wildcard separately, or use the jump server\'s exact name instead.',
       });
-    } else {
-      spn = input.wildcard.spn;
-      risks.push(`Wildcard delegation: this computer may send fresh credentials to every server matching ${spn} until CredHop restores it.`);
     }
+    risks.push(`Wildcard delegation: this computer may send fresh credentials to every server matching ${spn} until CredHop restores it.`);
   }
 
   if (jumpServer.toLowerCase() === input.target.toLowerCase()) {
@@ -159,7 +166,7 @@ export function buildPlan(input: PlanInput): Plan {
   }
 
   const differentAccount = input.targetAccount !== undefined && input.targetAccount.toLowerCase() !== input.account.toLowerCase();
-  const cannotUseCredSSP = blockers.some((b) => b.code !== 'wildcard-unconfirmed' && b.code !== 'same-host');
+  const cannotUseCredSSP = blockers.some((b) => !['wildcard-unconfirmed', 'wildcard-mismatch', 'same-host'].includes(b.code));
   const alternative = {
     recommended: differentAccount || cannotUseCredSSP,
     reason: differentAccount

@@ -39,14 +39,8 @@ export function rolesWithChangedAccount(before: HopProfile, after: HopProfile): 
 /** Forgets secrets of accounts that changed; a keychain failure is reported, not thrown. */
 async function forgetChanged(vault: Vault, profileId: string, roles: SecretRole[]): Promise<KeychainProblem | undefined> {
   for (const role of roles) {
-    try {
-      await vault.delete({ profileId, role });
-    } catch (error) {
-      if (error instanceof AppError) {
-        return { code: error.code === 'timeout' ? 'timeout' : 'keychain-unavailable', message: error.message, ...(error.hint ? { hint: error.hint } : {}) };
-      }
-      throw error;
-    }
+    const { keychainProblem } = await vault.delete({ profileId, role });
+    if (keychainProblem) return keychainProblem;
   }
   return undefined;
 }
@@ -165,8 +159,8 @@ export function createProfileHandlers(deps: ProfileHandlerDeps): HandlerGroup<Pr
     },
 
     async secretDelete(request) {
-      const { removed } = await vault.delete({ profileId: request.profileId, role: request.role });
-      return { profileId: request.profileId, role: request.role, removed };
+      const { removed, keychainProblem } = await vault.delete({ profileId: request.profileId, role: request.role });
+      return { profileId: request.profileId, role: request.role, removed, ...(keychainProblem ? { keychainProblem } : {}) };
     },
   };
 }

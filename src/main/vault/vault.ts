@@ -60,8 +60,11 @@ export interface Vault {
    * any remembered copy is removed from the keychain.
    */
   set(ref: SecretRef, password: string, remember: boolean): Promise<{ stored: 'keychain' | 'session'; keychainProblem?: KeychainProblem }>;
-  /** Forgets the secret everywhere. Throws AppError when the keychain cannot be reached (memory is cleared anyway). */
-  delete(ref: SecretRef): Promise<{ removed: boolean }>;
+  /**
+   * Forgets the secret everywhere it can: this run's copy always, the keychain's when it answers. A
+   * keychain failure is reported (like set), not thrown: the run's copy is gone either way.
+   */
+  delete(ref: SecretRef): Promise<{ removed: boolean; keychainProblem?: KeychainProblem }>;
   /** Forgets both accounts of a profile; a keychain failure is reported, not thrown. */
   deleteProfile(profileId: string): Promise<{ removed: boolean; keychainProblem?: KeychainProblem }>;
   /** Moves a secret to another entry (keychain and memory). The source is deleted only after the copy is stored. */
@@ -151,7 +154,7 @@ export function createVault(options: VaultOptions): Vault {
       } catch (error) {
         if (!isKeychainError(error)) throw error;
         failed('delete', ref, error);
-        throw appErrorOf(error);
+        return { removed: inSession, keychainProblem: keychainProblemOf(error) };
       }
     },
 
@@ -159,12 +162,9 @@ export function createVault(options: VaultOptions): Vault {
       let removed = false;
       let problem: KeychainProblem | undefined;
       for (const role of ROLES) {
-        try {
-          removed = (await vault.delete({ profileId, role })).removed || removed;
-        } catch (error) {
-          if (!(error instanceof AppError)) throw error;
-          problem ??= { code: error.code === 'timeout' ? 'timeout' : 'keychain-unavailable', message: error.message, hint: error.hint ?? '' };
-        }
+        const result = await vault.delete({ profileId, role });
+        removed = result.removed || removed;
+        problem ??= result.keychainProblem;
       }
       return problem === undefined ? { removed } : { removed, keychainProblem: problem };
     },

@@ -157,7 +157,8 @@ export const profilesContract = {
   },
   secretDelete: {
     request: z.object(secretRef).strict(),
-    response: z.object({ ...secretRef, removed: z.boolean() }),
+    /** keychainProblem: the keychain could not be checked (this run's copy is forgotten all the same). */
+    response: z.object({ ...secretRef, removed: z.boolean(), keychainProblem: keychainProblemSchema.optional() }),
   },
 };
 

@@ -63,7 +63,7 @@ export class Operation {
         ? typeof finished === 'string' ? { scope, message: finished, level: 'info' } : { scope, ...finished }
         : result.error.code === 'cancelled'
           ? { scope, message: 'Stopped. Anything already changed is in the journal: Clean up now puts it back.', level: 'warn' }
-          : { scope, message: 'That did not work: the message below says why.', level: 'error' };
+          : { scope, message: 'That did not work: the error message on this page says why.', level: 'error' };
       return result;
     } finally {
       off?.();
