@@ -7,8 +7,8 @@ import { AppError } from '../../src/main/errors';
 import { requirePwsh } from './pwsh-path';
 
 const shells: PowerShellShell[] = [];
-function makeShell(events: ShellEvent[] = []): PowerShellShell {
-  const shell = new PowerShellShell({ executable: requirePwsh(), cwd: process.cwd(), bootstrap: [], defaultTimeoutMs: 30_000, onEvent: (e) => events.push(e) });
+function makeShell(events: ShellEvent[] = [], bootstrap: string[] = []): PowerShellShell {
+  const shell = new PowerShellShell({ executable: requirePwsh(), cwd: process.cwd(), bootstrap, defaultTimeoutMs: 30_000, onEvent: (e) => events.push(e) });
   shells.push(shell);
   return shell;
 }
@@ -54,6 +54,17 @@ describe('the PowerShell shell (real pwsh through node-powershell)', () => {
     const pending = shell.run('Start-Sleep -Seconds 30', { signal: controller.signal });
     setTimeout(() => controller.abort(), 300);
     await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
+    expect(parseAnswer(await shell.run(ANSWER))).toMatchObject({ ok: true });
+  });
+
+  it('honours a cancel that arrives while PowerShell is still starting', async () => {
+    const shell = makeShell([], ['Start-Sleep -Milliseconds 1500']); // a slow start, like a module import
+    const started = Date.now();
+    const controller = new AbortController();
+    const pending = shell.run('Start-Sleep -Seconds 30', { signal: controller.signal });
+    setTimeout(() => controller.abort(), 300); // while the start is still running
+    await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(parseAnswer(await shell.run(ANSWER))).toMatchObject({ ok: true });
   });
 
