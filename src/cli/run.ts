@@ -4,7 +4,6 @@
 import { isAppError } from '../main/errors';
 import type { Credential, HopEngine, HopTarget } from '../main/hop/engine';
 import { createMainServices, type MainServices } from '../main/services';
-import { createProfileServices } from '../main/profiles/handlers';
 import { checkEnvironment } from '../main/env/check';
 import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../main/hop/practice';
 import { HELP, parseArgs, type CliArgs } from './args';
@@ -24,11 +23,6 @@ export interface CliEnv {
   /** The folder with resources/ and tests/lab (the source tree or the installed package). */
   root: string;
 }
-
-
-
-
-
 
 class Refused extends Error {}
 
@@ -153,8 +147,7 @@ function planOptions(args: CliArgs) {
 
 async function targetFrom(args: CliArgs, services: MainServices): Promise<HopTarget> {
   if (args.profile) {
-    const { store } = createProfileServices({ dataDir: services.dataDir });
-    const profiles = await store.list();
+    const profiles = await services.profiles.store.list();
     const profile = profiles.find((p) => p.name.toLowerCase() === args.profile!.toLowerCase());
     if (!profile) throw new Refused(`no saved profile is called "${args.profile}".`);
     return {

@@ -91,6 +91,25 @@ describe('credhop (the command line)', () => {
     }
   });
 
+  it('plan --profile reads a saved profile from the shared data folder (any case of its name)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    try {
+      const { ProfileStore } = await import('../../src/main/profiles/store');
+      await new ProfileStore({ dataDir }).create({
+        name: 'Article lab', jumpServer: 'adfs1', jumpServerConnectAs: 'adfs1.company.pri', target: 'mem2.company.pri',
+        jumpAccount: 'COMPANY\\Administrator', targetAccount: null, probeCommand: 'hostname', timeBoxMinutes: 30, notes: '',
+      });
+      const r = credhop(['plan', '--practice', '--profile', 'article LAB'], { dataDir });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/Allow this computer to delegate fresh credentials to wsman\/adfs1\.company\.pri/);
+      const missing = credhop(['plan', '--practice', '--profile', 'No such profile'], { dataDir });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/no saved profile is called "No such profile"/);
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
   it('exit 2 for refused input, with the reason and nothing run', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
     try {

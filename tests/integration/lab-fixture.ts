@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { z } from 'zod';
 import type { Credential, HopEngine, HopTarget } from '../../src/main/hop/engine';
 import { createMainServices, type MainServices } from '../../src/main/services';
@@ -96,4 +96,23 @@ export function labsForEachTest(): { lab: (...args: Parameters<typeof startLab>)
     return run;
   };
   return { lab: (...args) => track(startLab(...args)), track };
+}
+
+/** One lab for every test of the calling file (for tests that share state on purpose); read `.run` inside tests. */
+export function labForFile(): { readonly run: LabRun } {
+  let current: LabRun | null = null;
+  beforeAll(() => {
+    current = startLab();
+  });
+  afterAll(async () => {
+    if (!current) return;
+    await current.dispose();
+    removeDir(current.dir);
+  });
+  return {
+    get run(): LabRun {
+      if (!current) throw new Error('labForFile(): the lab is only there inside tests');
+      return current;
+    },
+  };
 }

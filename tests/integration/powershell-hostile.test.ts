@@ -3,31 +3,24 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AppError } from '../../src/main/errors';
 import { PrimitiveError } from '../../src/main/powershell/engine';
 import { hostileStrings } from '../support/hostile';
-import { machineState, removeDir, startLab, type LabRun } from './lab-fixture';
+import { labForFile, machineState, removeDir } from './lab-fixture';
 
 const canaryDir = mkdtempSync(join(tmpdir(), 'credhop-canary-'));
 const canary = join(canaryDir, 'canary-ran');
 const strings = hostileStrings(canary);
 
-let run: LabRun;
-beforeAll(() => {
-  run = startLab();
-});
-afterAll(async () => {
-  await run.dispose();
-  removeDir(run.dir);
-  removeDir(canaryDir);
-});
+const lab = labForFile();
+afterAll(() => removeDir(canaryDir));
 
 /** One call: must succeed (data) or fail with a clear, typed error; never anything else. */
 async function probe(primitive: string, payload: unknown): Promise<'data' | 'refused' | 'failed'> {
   try {
-    await run.services.engine()!.call(primitive, payload, z.unknown(), { timeoutMs: 60_000 });
+    await lab.run.services.engine()!.call(primitive, payload, z.unknown(), { timeoutMs: 60_000 });
     return 'data';
   } catch (error) {
     expect(error).toBeInstanceOf(AppError);
@@ -61,7 +54,7 @@ describe(`hostile input (${strings.length} strings) through every field that rea
 
   for (const [name, build] of fields) {
     it(`${name}: refused or carried as data; the canary never runs`, async () => {
-      const before = machineState(await run.state());
+      const before = machineState(await lab.run.state());
       const outcomes = { data: 0, refused: 0, failed: 0 };
       const accepted: string[] = [];
       for (const s of strings) {
@@ -75,20 +68,20 @@ describe(`hostile input (${strings.length} strings) through every field that rea
       if (name === 'AddDelegation.spn') {
         // The only values carried as data here are well-formed SPNs (a wildcard such as wsman/* is one).
         for (const s of accepted) expect(s).toMatch(/^wsman\/(\*|(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*)$/i);
-        await run.hop.readClient(); // still answers
+        await lab.run.hop.readClient(); // still answers
       } else if (name.startsWith('RemoveDelegation')) {
         // Any value is a value to look for; none matches an entry, so nothing is removed.
-        expect(machineState(await run.state())).toEqual(before);
+        expect(machineState(await lab.run.state())).toEqual(before);
       } else if (!name.startsWith('InvokeRemote')) {
         expect(accepted).toEqual([]);
-        expect(machineState(await run.state())).toEqual(before);
+        expect(machineState(await lab.run.state())).toEqual(before);
       }
     }, 300_000);
   }
 
   it('a primitive name that is not a plain word never reaches PowerShell', async () => {
     for (const s of strings.slice(0, 50)) {
-      await expect(run.services.engine()!.call(s, {}, z.unknown())).rejects.toThrow();
+      await expect(lab.run.services.engine()!.call(s, {}, z.unknown())).rejects.toThrow();
     }
     expect(existsSync(canary)).toBe(false);
   });

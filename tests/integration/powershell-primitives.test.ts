@@ -3,23 +3,16 @@
 // cancellation stop a call, and the password leaves no trace.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hostState } from '../../src/shared/domain/hop';
 import { AppError } from '../../src/main/errors';
 import { PrimitiveError } from '../../src/main/powershell/engine';
-import { CANARY, machineState, removeDir, startLab, type LabRun } from './lab-fixture';
+import { CANARY, labForFile, machineState } from './lab-fixture';
 
-let run: LabRun;
-beforeAll(() => {
-  run = startLab();
-});
-afterAll(async () => {
-  await run.dispose();
-  removeDir(run.dir);
-});
+const lab = labForFile();
 
-const ps = () => run.services.engine()!;
+const ps = () => lab.run.services.engine()!;
 const list = z.object({ keyExists: z.boolean(), allow: z.number().nullable(), concatenate: z.number().nullable(), listKeyExists: z.boolean(), entries: z.array(z.object({ name: z.string(), value: z.string() })) });
 
 function filesUnder(dir: string): string[] {
@@ -45,7 +38,7 @@ describe('the module\'s primitives through node-powershell', () => {
   });
 
   it('AddDelegation, RemoveDelegation and SetDelegationFlags change exactly what they are told', async () => {
-    const before = machineState(await run.state());
+    const before = machineState(await lab.run.state());
     const added = await ps().call('AddDelegation', { list: 'fresh', spn: 'wsman/adfs1.company.pri' }, z.object({ added: z.boolean(), valueName: z.string() }));
     expect(added).toEqual({ added: true, valueName: '1' });
     expect(await ps().call('AddDelegation', { list: 'fresh', spn: 'WSMAN/ADFS1.company.pri' }, z.object({ added: z.boolean() }).passthrough())).toMatchObject({ added: false });
@@ -54,7 +47,7 @@ describe('the module\'s primitives through node-powershell', () => {
     expect(removed.missing).toEqual([{ name: '7', value: 'wsman/none' }]);
     const flags = await ps().call('SetDelegationFlags', { list: 'fresh', allow: null, concatenate: null, removeEmptyListKey: true, removeEmptyKey: true }, z.object({ effective: list, local: list }));
     expect(flags.effective).toMatchObject({ allow: null, concatenate: null, entries: [] });
-    expect(machineState(await run.state())).toEqual(before);
+    expect(machineState(await lab.run.state())).toEqual(before);
   });
 
   it('SetWinRMFlag sets one flag and reads it back', async () => {
@@ -73,16 +66,16 @@ describe('the module\'s primitives through node-powershell', () => {
   it('InvokeRemote keeps one management session per host when asked, and replaces it when it broke', async () => {
     const remote = (reuseSession: boolean) =>
       ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'Default', credential: null, script: 'ReadServerState', arguments: {}, reuseSession }, z.object({ output: z.array(z.unknown()), errors: z.array(z.unknown()) }));
-    const connections = async () => (await run.state()).counters.connections.adfs1 ?? 0;
+    const connections = async () => (await lab.run.state()).counters.connections.adfs1 ?? 0;
     const start = await connections();
     for (let i = 0; i < 3; i += 1) expect((await remote(true)).errors).toEqual([]);
     expect(await connections()).toBe(start + 1); // three calls, one connection
     await remote(false);
     expect(await connections()).toBe(start + 2); // without reuse, a connection per call
-    await run.setHost('adfs1', { reachable: false });
+    await lab.run.setHost('adfs1', { reachable: false });
     const down = await remote(true);
     expect(down.errors.length).toBeGreaterThan(0); // the kept session broke, and a new one could not open
-    await run.setHost('adfs1', { reachable: true });
+    await lab.run.setHost('adfs1', { reachable: true });
     expect((await remote(true)).errors).toEqual([]); // a fresh session, transparently
     await expect(ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'CredSSP', credential: { userName: 'COMPANY\\Administrator', password: 'x' }, script: 'Whoami', arguments: {}, reuseSession: true }, z.unknown()))
       .rejects.toMatchObject({ code: 'refused', message: expect.stringMatching(/not allowed with CredSSP/) });
@@ -130,7 +123,7 @@ describe('the engine around the primitives', () => {
     expect(JSON.stringify(answer)).not.toContain('Canary');
     const history = Reflect.get(Reflect.get(ps().shell, 'live') ?? {}, 'ps') as { history?: unknown[] } | undefined;
     expect(history?.history ?? []).toEqual([]);
-    for (const file of filesUnder(run.dir)) {
+    for (const file of filesUnder(lab.run.dir)) {
       const text = readFileSync(file).toString('latin1');
       expect(text.includes('Canary'), file).toBe(false);
       expect(text.includes(Buffer.from(CANARY).toString('base64')), file).toBe(false);
