@@ -5,12 +5,18 @@
 #>
 Describe 'CredHop module: Windows PowerShell 5.1 compatibility (static)' {
     BeforeAll {
-        $path = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'resources', 'powershell', 'CredHop', 'CredHop.psm1')
-        $tokens = $null; $errors = $null
-        $script:Ast = [System.Management.Automation.Language.Parser]::ParseFile($path, [ref]$tokens, [ref]$errors)
-        $script:ParseErrors = $errors
-        $script:Tokens = $tokens
-        function Find-Ast([scriptblock]$Predicate) { @($script:Ast.FindAll($Predicate, $true)) }
+        # The module is split by area: the .psm1 and every file under src/ that it dot-sources.
+        $root = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'resources', 'powershell', 'CredHop')
+        $files = @([System.IO.Path]::Combine($root, 'CredHop.psm1')) + @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($root, 'src')) -Filter '*.ps1' | ForEach-Object FullName)
+        $script:Asts = @(); $script:Tokens = @(); $script:ParseErrors = @()
+        foreach ($path in $files) {
+            $tokens = $null; $errors = $null
+            $script:Asts += [System.Management.Automation.Language.Parser]::ParseFile($path, [ref]$tokens, [ref]$errors)
+            $script:Tokens += $tokens
+            $script:ParseErrors += $errors
+        }
+        $script:FileCount = $files.Count
+        function Find-Ast([scriptblock]$Predicate) { foreach ($a in $script:Asts) { $a.FindAll($Predicate, $true) } }
         # Cmdlet parameters that appeared after 5.1 (command name -> parameter names).
         $script:NewParameters = @{
             'ConvertFrom-Json' = @('AsHashtable', 'Depth', 'NoEnumerate', 'DateKind')
@@ -26,7 +32,8 @@ Describe 'CredHop module: Windows PowerShell 5.1 compatibility (static)' {
         $script:NewCommands = @('Test-Json', 'Get-Error', 'ConvertFrom-Markdown', 'Remove-Alias', 'Get-Uptime', 'Join-String')
     }
 
-    It 'parses without errors' {
+    It 'parses without errors (every file of the module)' {
+        $script:FileCount | Should -BeGreaterThan 5
         $script:ParseErrors | Should -BeNullOrEmpty
     }
 

@@ -1,0 +1,152 @@
+# Payload decoding and validation: one base64 JSON object in, typed values out, clear errors for anything else.
+# Part of the CredHop module (loaded by CredHop.psm1); see README.md.
+
+function ConvertFrom-CredHopPayload {
+    param([string]$Payload)
+    if ([string]::IsNullOrEmpty($Payload)) { throw (New-CredHopPayloadError 'payload: missing (expected base64 of a UTF-8 JSON object)') }
+    if ($Payload.Length -gt $script:MaxPayloadChars) { throw (New-CredHopPayloadError "payload: too long (at most $($script:MaxPayloadChars) characters)") }
+    if ($Payload -notmatch '\A[A-Za-z0-9+/]*={0,2}\z') { throw (New-CredHopPayloadError 'payload: not base64') }
+    try {
+        $bytes = [Convert]::FromBase64String($Payload)
+        $enc = New-Object System.Text.UTF8Encoding -ArgumentList $false, $true
+        $json = $enc.GetString($bytes)
+    }
+    catch { throw (New-CredHopPayloadError 'payload: not base64 of UTF-8 text') }
+    $obj = $null
+    try {
+        $cmd = Get-Command -Name ConvertFrom-Json -CommandType Cmdlet
+        if ($cmd.Parameters.ContainsKey('DateKind')) { $obj = ConvertFrom-Json -InputObject $json -DateKind String -ErrorAction Stop }
+        else { $obj = ConvertFrom-Json -InputObject $json -ErrorAction Stop }
+    }
+    catch { throw (New-CredHopPayloadError 'payload: not valid JSON') }
+    if ($null -eq $obj -or $obj -isnot [System.Management.Automation.PSCustomObject]) { throw (New-CredHopPayloadError 'payload: expected a JSON object') }
+    $obj
+}
+
+function Assert-CredHopFields {
+    param($Object, [string[]]$Allowed, [string]$Path)
+    foreach ($p in $Object.PSObject.Properties) {
+        if ($Allowed -notcontains $p.Name) {
+            $shown = $p.Name
+            if ($shown.Length -gt 40 -or $shown -notmatch '\A[A-Za-z0-9_]+\z') { $shown = '(a field with an unusual name)' }
+            throw (New-CredHopPayloadError "${Path}: unknown field $shown (allowed: $($Allowed -join ', '))")
+        }
+    }
+}
+
+function Test-CredHopHas {
+    param($Object, [string]$Name)
+    $null -ne $Object.PSObject.Properties[$Name]
+}
+
+function Get-CredHopString {
+    param($Object, [string]$Name, [string]$Path, [switch]$Optional, [int]$MaxLength = 255, [int]$MinLength = 1)
+    if (-not (Test-CredHopHas $Object $Name)) {
+        if ($Optional) { return $null }
+        throw (New-CredHopPayloadError "${Path}.${Name}: missing (required)")
+    }
+    $v = $Object.$Name
+    if ($null -eq $v) {
+        if ($Optional) { return $null }
+        throw (New-CredHopPayloadError "${Path}.${Name}: expected a string, got null")
+    }
+    if ($v -isnot [string]) { throw (New-CredHopPayloadError "${Path}.${Name}: expected a string") }
+    if ($v.Length -lt $MinLength) { throw (New-CredHopPayloadError "${Path}.${Name}: must not be empty") }
+    if ($v.Length -gt $MaxLength) { throw (New-CredHopPayloadError "${Path}.${Name}: too long (at most $MaxLength characters)") }
+    $v
+}
+
+function Get-CredHopBool {
+    param($Object, [string]$Name, [string]$Path, [switch]$Optional, [bool]$Default = $false)
+    if (-not (Test-CredHopHas $Object $Name)) {
+        if ($Optional) { return $Default }
+        throw (New-CredHopPayloadError "${Path}.${Name}: missing (required)")
+    }
+    $v = $Object.$Name
+    if ($v -isnot [bool]) { throw (New-CredHopPayloadError "${Path}.${Name}: expected true or false") }
+    $v
+}
+
+function Get-CredHopDword {
+    # required field; integer 0..4294967295 or null (null = delete)
+    param($Object, [string]$Name, [string]$Path)
+    if (-not (Test-CredHopHas $Object $Name)) { throw (New-CredHopPayloadError "${Path}.${Name}: missing (required; use null to delete the value)") }
+    $v = $Object.$Name
+    if ($null -eq $v) { return $null }
+    $isInt = ($v -is [int] -or $v -is [long] -or $v -is [int16] -or $v -is [byte])
+    if (-not $isInt -and ($v -is [double] -or $v -is [decimal])) { $isInt = ([math]::Floor([double]$v) -eq [double]$v) }
+    if (-not $isInt -or [double]$v -lt 0 -or [double]$v -gt 4294967295) { throw (New-CredHopPayloadError "${Path}.${Name}: expected an integer from 0 to 4294967295 or null") }
+    [long]$v
+}
+
+function Get-CredHopEnum {
+    param($Object, [string]$Name, [string]$Path, [string[]]$Allowed)
+    $v = Get-CredHopString $Object $Name $Path -MaxLength 64
+    foreach ($a in $Allowed) { if ($a -ceq $v) { return $a } }
+    throw (New-CredHopPayloadError "${Path}.${Name}: expected one of $($Allowed -join ', ')")
+}
+
+function Test-CredHopIPv4 {
+    param([string]$Text)
+    if ($Text -notmatch '\A(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z') { return $false }
+    for ($i = 1; $i -le 4; $i++) { if ([int]$Matches[$i] -gt 255) { return $false } }
+    $true
+}
+
+function Test-CredHopDnsName {
+    # DNS name (labels of letters, digits, '-', not starting or ending with '-') or a NetBIOS-style single label
+    param([string]$Text)
+    if ($null -eq $Text -or $Text.Length -lt 1 -or $Text.Length -gt 253) { return $false }
+    if ($Text -cnotmatch '\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\z') { return $false }
+    if ($Text -match '\A[0-9.]+\z') { return $false }  # all-numeric: only valid as an IPv4 address
+    $true
+}
+
+function Get-CredHopHostName {
+    param($Object, [string]$Name, [string]$Path, [switch]$AllowAddress)
+    $v = Get-CredHopString $Object $Name $Path -MaxLength 253
+    if (Test-CredHopDnsName $v) { return $v }
+    if ($AllowAddress -and (Test-CredHopIPv4 $v)) { return $v }
+    $what = 'a DNS or NetBIOS host name'
+    if ($AllowAddress) { $what = 'a DNS or NetBIOS host name or an IPv4 address' }
+    throw (New-CredHopPayloadError "${Path}.${Name}: not $what")
+}
+
+function Test-CredHopSpn {
+    param([string]$Text)
+    if ($Text -notmatch '\Awsman/(?<h>.+)\z') { return $false }
+    $h = $Matches.h
+    if ($h -eq '*') { return $true }
+    if ($h.StartsWith('*.')) { $rest = $h.Substring(2); return ((Test-CredHopDnsName $rest) -and $rest.Contains('.')) }
+    ((Test-CredHopDnsName $h) -or (Test-CredHopIPv4 $h))
+}
+
+function Get-CredHopCredential {
+    param($Object, [string]$Name, [string]$Path, [switch]$Optional)
+    if (-not (Test-CredHopHas $Object $Name) -or $null -eq $Object.$Name) {
+        if ($Optional) { return $null }
+        throw (New-CredHopPayloadError "${Path}.${Name}: missing (required)")
+    }
+    $c = $Object.$Name
+    if ($c -isnot [System.Management.Automation.PSCustomObject]) { throw (New-CredHopPayloadError "${Path}.${Name}: expected an object {userName, password}") }
+    Assert-CredHopFields $c @('userName', 'password') "$Path.$Name"
+    $u = Get-CredHopString $c 'userName' "$Path.$Name" -MaxLength 256
+    $ok = ($u -cmatch '\A([A-Za-z0-9][A-Za-z0-9.-]{0,62}\\)?[A-Za-z0-9._$-]([A-Za-z0-9._ $-]{0,102}[A-Za-z0-9._$-])?\z') -or
+          ($u -cmatch '\A[A-Za-z0-9._$-]{1,104}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\z')
+    if (-not $ok) { throw (New-CredHopPayloadError "$Path.$Name.userName: expected DOMAIN\user, user@domain or user") }
+    if (-not (Test-CredHopHas $c 'password')) { throw (New-CredHopPayloadError "$Path.$Name.password: missing (required)") }
+    $pw = $c.password
+    if ($pw -isnot [string]) { throw (New-CredHopPayloadError "$Path.$Name.password: expected a string") }
+    if ($pw.Length -gt 1024) { throw (New-CredHopPayloadError "$Path.$Name.password: too long (at most 1024 characters)") }
+    # the password becomes a SecureString at once; the plain string is not kept anywhere
+    $sec = New-Object System.Security.SecureString
+    foreach ($ch in $pw.ToCharArray()) { $sec.AppendChar($ch) }
+    $sec.MakeReadOnly()
+    $c.password = $null
+    New-Object System.Management.Automation.PSCredential -ArgumentList $u, $sec
+}
+
+function Get-CredHopListName {
+    param($Object, [string]$Path)
+    Get-CredHopEnum $Object 'list' $Path @('fresh', 'freshNtlm')
+}
