@@ -149,7 +149,9 @@ Options:
   --account <DOMAIN\\user>  the account for the jump server
   --target-account <acct>  another account for the target (used with --explicit)
   --probe <command>        PowerShell to run on the target (default: its name and your identity there)
-  --password-stdin         read the password from standard input (never from the command line)
+  --password-stdin         read passwords from standard input (never from the command line): one line
+                           per account, the --account's first, then the --target-account's (when it
+                           names another account; test --explicit needs both)
   --timebox <minutes>      restore by itself after this long (default 60, at most 480)
   --explicit               test with explicit credentials on the inner call (needs no CredSSP)
   --wildcard <spn>         delegate to a wildcard such as wsman/*.company.pri (needs --confirm-wildcard)

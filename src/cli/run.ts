@@ -7,6 +7,7 @@ import { createMainServices, type MainServices } from '../main/services';
 import { checkEnvironment } from '../main/env/check';
 import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../main/hop/practice';
 import { HELP, parseArgs, type CliArgs } from './args';
+import { passwordsFromStdin, sameAccount } from './passwords';
 import { diagnosisLines, planLines, restoreLines, sessionLines, stateLines, testLines } from './report';
 
 export const EXIT = { ok: 0, diagnosed: 1, refused: 2, internal: 3 } as const;
@@ -82,7 +83,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
         return EXIT.ok;
       }
       case 'restore': {
-        const credential = await credentialFor(args, io, services, false);
+        const { credential } = await credentialsFor(args, io, services, false);
         const report = await hop.restoreAll(() => credential, 'user', { progress });
         out(restoreLines(report), report);
         return report.clean ? EXIT.ok : EXIT.diagnosed;
@@ -90,7 +91,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       case 'plan':
       case 'apply': {
         const target = await targetFrom(args, services);
-        const credential = await credentialFor(args, io, services, false);
+        const { credential } = await credentialsFor(args, io, services, false, target);
         const checked = await hop.check(target, credential, { ...planOptions(args), progress });
         if (!checked.plan || !checked.snapshot) {
           out(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.'], checked);
@@ -115,8 +116,8 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       }
       case 'test': {
         const target = await targetFrom(args, services);
-        const credential = await credentialFor(args, io, services, !args.explicit);
-        const result = await hop.test(target, credential, args.explicit ? 'explicit' : 'credssp', { progress });
+        const { credential, targetCredential } = await credentialsFor(args, io, services, !args.explicit, target, args.explicit);
+        const result = await hop.test(target, credential, args.explicit ? 'explicit' : 'credssp', { progress, targetCredential });
         out(testLines(result), result);
         return result.ok ? EXIT.ok : EXIT.diagnosed;
       }
@@ -168,23 +169,36 @@ async function targetFrom(args: CliArgs, services: MainServices): Promise<HopTar
   return { profileId: 'command-line', profileName: `${account} via ${jumpServer} to ${target}`, jumpServer, target, account, targetAccount: args.targetAccount ?? undefined, probe: args.probe ?? undefined };
 }
 
-async function credentialFor(args: CliArgs, io: CliIo, services: MainServices, required: boolean): Promise<Credential | null> {
-  const userName = args.account ?? (services.practiceMode ? PRACTICE_TARGET.account : null);
+/**
+ * The passwords of this run: from standard input (one line per account, jump first), or practice
+ * mode's own. The target account's is read only when --target-account (or the profile) names another.
+ */
+async function credentialsFor(args: CliArgs, io: CliIo, services: MainServices, required: boolean, target?: HopTarget, targetNeeded = false): Promise<{ credential: Credential | null; targetCredential: Credential | null }> {
+  const userName = target?.account ?? args.account ?? (services.practiceMode ? PRACTICE_TARGET.account : null);
+  const targetAccount = target?.targetAccount ?? args.targetAccount ?? null;
   if (args.passwordStdin) {
-    const text = await io.readStdin();
-    const password = text.replace(/\r?\n$/, '');
-    if (password === '' || password.includes('\0')) throw new Refused('--password-stdin read no usable password.');
     if (!userName) throw new Refused('--password-stdin needs --account (or a --profile).');
-    return { userName, password };
+    const read = passwordsFromStdin(await io.readStdin(), { jump: userName, target: targetAccount, targetNeeded });
+    if (!read.ok) throw new Refused(read.message);
+    return {
+      credential: { userName, password: read.jump },
+      targetCredential: targetAccount && read.target !== null ? { userName: targetAccount, password: read.target } : null,
+    };
   }
-  if (services.practiceMode && userName) return { userName, password: PRACTICE_PASSWORD };
+  if (services.practiceMode && userName) {
+    const separate = targetAccount !== null && !sameAccount(targetAccount, userName);
+    return { credential: { userName, password: PRACTICE_PASSWORD }, targetCredential: separate ? { userName: targetAccount, password: PRACTICE_PASSWORD } : null };
+  }
   if (required) throw new Refused('CredSSP needs the account\'s password: pass it with --password-stdin.');
-  return null;
+  if (targetNeeded && targetAccount !== null && !sameAccount(targetAccount, userName ?? '')) {
+    throw new Refused(`The explicit test needs the password of ${targetAccount}: pass both passwords with --password-stdin (the jump server account's first).`);
+  }
+  return { credential: null, targetCredential: null };
 }
 
 async function practice(args: CliArgs, hop: HopEngine, services: MainServices, io: CliIo, out: (l: string[], j: unknown) => void, progress: (m: string) => void): Promise<number> {
   const target = await targetFrom(args, services);
-  const credential = await credentialFor(args, io, services, true);
+  const { credential } = await credentialsFor(args, io, services, true, target);
   const lines: string[] = [];
   const say = (l: string[]) => {
     lines.push(...l);

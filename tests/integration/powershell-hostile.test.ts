@@ -18,9 +18,9 @@ const lab = labForFile();
 afterAll(() => removeDir(canaryDir));
 
 /** One call: must succeed (data) or fail with a clear, typed error; never anything else. */
-async function probe(primitive: string, payload: unknown): Promise<'data' | 'refused' | 'failed'> {
+async function probe(primitive: string, payload: unknown, secrets?: string[]): Promise<'data' | 'refused' | 'failed'> {
   try {
-    await lab.run.services.engine()!.call(primitive, payload, z.unknown(), { timeoutMs: 60_000 });
+    await lab.run.services.engine()!.call(primitive, payload, z.unknown(), { timeoutMs: 60_000, secrets });
     return 'data';
   } catch (error) {
     expect(error).toBeInstanceOf(AppError);
@@ -37,7 +37,9 @@ describe(`hostile input (${strings.length} strings) through every field that rea
     expect(strings.length).toBeGreaterThanOrEqual(200);
   });
 
-  const fields: [string, (s: string) => [string, unknown]][] = [
+  // Passwords travel on the secret channel (the payload names them by index): the password field's
+  // hostile strings go there, the rest into the payload.
+  const fields: [string, (s: string) => [string, unknown, string[]?]][] = [
     ['RemoveDelegation.entries[].value', (s) => ['RemoveDelegation', { list: 'fresh', entries: [{ name: '1', value: s }] }]],
     ['RemoveDelegation.entries[].name', (s) => ['RemoveDelegation', { list: 'fresh', entries: [{ name: s, value: 'wsman/x' }] }]],
 ['AddDelegation.spn', (s) => ['AddDelegation', { list: 'fresh', spn: s }]],
@@ -46,8 +48,9 @@ describe(`hostile input (${strings.length} strings) through every field that rea
     ['InvokeRemote.computerName', (s) => ['InvokeRemote', { computerName: s, authentication: 'Default', credential: null, script: 'Whoami', arguments: {} }]],
     ['InvokeRemote.script', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: s, arguments: {} }]],
     ['InvokeRemote.authentication', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: s, credential: null, script: 'Whoami', arguments: {} }]],
-    ['InvokeRemote.credential.userName', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: { userName: s, password: 'x' }, script: 'Whoami', arguments: {} }]],
-    ['InvokeRemote.credential.password', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: { userName: 'COMPANY\\Administrator', password: s }, script: 'Whoami', arguments: {} }]],
+    ['InvokeRemote.credential.userName', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: { userName: s, secret: 0 }, script: 'Whoami', arguments: {} }, ['x']]],
+    ['InvokeRemote.credential.password (secret channel)', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: { userName: 'COMPANY\\Administrator', secret: 0 }, script: 'Whoami', arguments: {} }, [s]]],
+    ['InvokeRemote.credential.secret', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: { userName: 'COMPANY\\Administrator', secret: s }, script: 'Whoami', arguments: {} }, ['x']]],
     ['InvokeRemote.reuseSession', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'Whoami', arguments: {}, reuseSession: s }]],
     ['InvokeRemote.arguments.target', (s) => ['InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'Probe', arguments: { target: s } }]],
   ];
@@ -58,8 +61,8 @@ describe(`hostile input (${strings.length} strings) through every field that rea
       const outcomes = { data: 0, refused: 0, failed: 0 };
       const accepted: string[] = [];
       for (const s of strings) {
-        const [primitive, payload] = build(s);
-        const outcome = await probe(primitive, payload);
+        const [primitive, payload, secrets] = build(s);
+        const outcome = await probe(primitive, payload, secrets);
         outcomes[outcome] += 1;
         if (outcome === 'data') accepted.push(s);
         expect(existsSync(canary), `canary ran for ${JSON.stringify(s).slice(0, 80)}`).toBe(false);

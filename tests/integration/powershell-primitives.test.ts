@@ -77,7 +77,7 @@ describe('the module\'s primitives through node-powershell', () => {
     expect(down.errors.length).toBeGreaterThan(0); // the kept session broke, and a new one could not open
     await lab.run.setHost('adfs1', { reachable: true });
     expect((await remote(true)).errors).toEqual([]); // a fresh session, transparently
-    await expect(ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'CredSSP', credential: { userName: 'COMPANY\\Administrator', password: 'x' }, script: 'Whoami', arguments: {}, reuseSession: true }, z.unknown()))
+    await expect(ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'CredSSP', credential: { userName: 'COMPANY\\Administrator', secret: 0 }, script: 'Whoami', arguments: {}, reuseSession: true }, z.unknown(), { secrets: ['x'] }))
       .rejects.toMatchObject({ code: 'refused', message: expect.stringMatching(/not allowed with CredSSP/) });
   });
 
@@ -104,7 +104,7 @@ describe('the engine around the primitives', () => {
   });
 
   it('stops a remote call that outlives its timeout, then answers the next one', async () => {
-    const error = await ps().call('InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'ProbeExplicit', arguments: { target: 'mem2', command: 'Start-Sleep -Seconds 30', targetCredential: { userName: 'COMPANY\\Administrator', password: 'x' } } }, z.unknown(), { timeoutMs: 2500 }).catch((e: unknown) => e);
+    const error = await ps().call('InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'ProbeExplicit', arguments: { target: 'mem2', command: 'Start-Sleep -Seconds 30', targetCredential: { userName: 'COMPANY\\Administrator', secret: 0 } } }, z.unknown(), { timeoutMs: 2500, secrets: ['x'] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('timeout');
     expect((await ps().call('GetHostState', {}, hostState)).computerName).toBe('dc1');
@@ -112,14 +112,14 @@ describe('the engine around the primitives', () => {
 
   it('cancels a running call', async () => {
     const controller = new AbortController();
-    const pending = ps().call('InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'ProbeExplicit', arguments: { target: 'mem2', command: 'Start-Sleep -Seconds 30', targetCredential: { userName: 'COMPANY\\Administrator', password: 'x' } } }, z.unknown(), { signal: controller.signal });
+    const pending = ps().call('InvokeRemote', { computerName: 'adfs1', authentication: 'Default', credential: null, script: 'ProbeExplicit', arguments: { target: 'mem2', command: 'Start-Sleep -Seconds 30', targetCredential: { userName: 'COMPANY\\Administrator', secret: 0 } } }, z.unknown(), { signal: controller.signal, secrets: ['x'] });
     setTimeout(() => controller.abort(), 1000);
     await expect(pending).rejects.toMatchObject({ code: 'cancelled' });
     expect((await ps().call('GetHostState', {}, hostState)).computerName).toBe('dc1');
   });
 
   it('leaves no trace of the password: not in node-powershell\'s history, any answer, or any file', async () => {
-    const answer = await ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'CredSSP', credential: { userName: 'COMPANY\\Administrator', password: CANARY }, script: 'Whoami', arguments: {} }, z.unknown());
+    const answer = await ps().call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'CredSSP', credential: { userName: 'COMPANY\\Administrator', secret: 0 }, script: 'Whoami', arguments: {} }, z.unknown(), { secrets: [CANARY] });
     expect(JSON.stringify(answer)).not.toContain('Canary');
     const history = Reflect.get(Reflect.get(ps().shell, 'live') ?? {}, 'ps') as { history?: unknown[] } | undefined;
     expect(history?.history ?? []).toEqual([]);

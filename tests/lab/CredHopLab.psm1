@@ -568,13 +568,23 @@ function ConvertTo-LabState {
     $i = 0
     foreach ($a in @($accs)) {
         $f = "accounts[$i]"
-        if (-not (Test-LabType $a 'object')) { Assert-LabField $Source $f 'expected object {name, password}' }
-        Assert-LabKeys $Source $f $a @('name', 'password')
+        if (-not (Test-LabType $a 'object')) { Assert-LabField $Source $f 'expected object {name, password} or {name, salt, passwordSha256}' }
+        Assert-LabKeys $Source $f $a @('name', 'password', 'salt', 'passwordSha256')
         $n = Get-LabOpt $Source $f $a 'name' 'string' $null -Required
         if ($n -notmatch '^[^\\]+\\[^\\]+$') { Assert-LabField $Source "$f.name" "expected DOMAIN\user, got '$n'" }
         $pw = Get-LabOpt $Source $f $a 'password' 'string' $null -Nullable
-        $salt = [guid]::NewGuid().ToString('N')
-        $accOut.Add([ordered]@{ name = $n; salt = $salt; passwordHash = $(if ($null -ne $pw) { Get-LabSha256 ($salt + $pw) } else { $null }) })
+        $hashed = Get-LabOpt $Source $f $a 'passwordSha256' 'string' $null -Nullable
+        if ($null -ne $hashed) {
+            # A lab file that must not hold the password itself (the logging tests): SHA-256 of salt + password.
+            $salt = Get-LabOpt $Source $f $a 'salt' 'string' $null -Required
+            if ($null -ne $pw) { Assert-LabField $Source "$f.password" 'give password or passwordSha256, not both' }
+            if ($hashed -notmatch '^[0-9A-Fa-f]{64}$') { Assert-LabField $Source "$f.passwordSha256" 'expected 64 hex digits' }
+            $accOut.Add([ordered]@{ name = $n; salt = $salt; passwordHash = $hashed.ToUpperInvariant() })
+        }
+        else {
+            $salt = [guid]::NewGuid().ToString('N')
+            $accOut.Add([ordered]@{ name = $n; salt = $salt; passwordHash = $(if ($null -ne $pw) { Get-LabSha256 ($salt + $pw) } else { $null }) })
+        }
         $i++
     }
     if (@($accOut | Where-Object { $_.name.Split('\')[1] -ieq 'Administrator' }).Count -eq 0) {
@@ -1122,8 +1132,12 @@ function Connect-LabHost {
         if ($null -eq $acc) { return (& $fail 'LogonFailure') }
         $a = @($state.accounts | Where-Object { $_.name -ieq $acc })[0]
         if ($null -ne $a.passwordHash) {
-            $pw = $Credential.GetNetworkCredential().Password
-            if ((Get-LabSha256 ($a.salt + $pw)) -ne $a.passwordHash) { return (& $fail 'LogonFailure') }
+            # Method calls only: a password must not become a parameter binding (module logging records
+            # those), not even in the lab, which stands in for the domain controller here.
+            $sha = [System.Security.Cryptography.SHA256]::Create()
+            try { $given = [System.Convert]::ToHexString($sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($a.salt + $Credential.GetNetworkCredential().Password))) }
+            finally { $sha.Dispose() }
+            if ($given -ne $a.passwordHash) { return (& $fail 'LogonFailure') }
         }
         $user = $acc
     }

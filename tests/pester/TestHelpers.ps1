@@ -74,7 +74,69 @@ function New-Cred {
     [pscredential]::new($User, (ConvertTo-SecureString $Password -AsPlainText -Force))
 }
 
+# The secret channel's prefix for this test process, as CredHop's main sets it when it starts pwsh:
+# a private folder (0700), so only this user reaches the sockets.
+$script:SecretHome = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'credhop-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+$null = [System.IO.Directory]::CreateDirectory($script:SecretHome)
+if (-not $IsWindows) { & chmod 700 $script:SecretHome }
+$env:CREDHOP_SECRET_CHANNEL = [System.IO.Path]::Combine($script:SecretHome, 's')
+
+function Split-CredHopSecrets {
+    # What main does before a call: every {userName, password} in the payload becomes
+    # {userName, secret: <index>}, and the passwords are listed for the secret channel.
+    param($Value, [System.Collections.Generic.List[string]]$Secrets)
+    if ($Value -is [System.Collections.IDictionary]) {
+        if ($Value.Contains('userName') -and $Value.Contains('password') -and $Value.Count -eq 2) {
+            $Secrets.Add([string]$Value['password'])
+            return @{ userName = $Value['userName']; secret = $Secrets.Count - 1 }
+        }
+        $out = [ordered]@{}
+        foreach ($k in $Value.Keys) { $out[$k] = Split-CredHopSecrets $Value[$k] $Secrets }
+        return $out
+    }
+    if ($Value -is [array]) { return , @($Value | ForEach-Object { Split-CredHopSecrets $_ $Secrets }) }
+    $Value
+}
+
+function Send-CredHopSecrets {
+    # Plays main's part of the secret channel in another runspace: connects once the module's pipe
+    # exists, writes the frame ('CHS1', count, then length + UTF-8 bytes each). Returns the runspace.
+    param([string]$Channel, [string[]]$Secrets)
+    $frame = New-Object System.Collections.Generic.List[byte]
+    $frame.AddRange([byte[]](0x43, 0x48, 0x53, 0x31)); $frame.Add([byte]$Secrets.Count)
+    foreach ($x in $Secrets) {
+        $b = [System.Text.Encoding]::UTF8.GetBytes($x)
+        $frame.AddRange([System.BitConverter]::GetBytes([int]$b.Length)); $frame.AddRange($b)
+    }
+    $ps = [powershell]::Create()
+    $null = $ps.AddScript({
+            param([string]$Path, [byte[]]$Bytes)
+            $deadline = [DateTime]::UtcNow.AddSeconds(20)
+            while ([DateTime]::UtcNow -lt $deadline) {
+                $c = New-Object System.IO.Pipes.NamedPipeClientStream -ArgumentList '.', $Path, ([System.IO.Pipes.PipeDirection]::Out)
+                try { $c.Connect(20); $c.Write($Bytes, 0, $Bytes.Length); $c.Flush(); return 'sent' }
+                catch { Start-Sleep -Milliseconds 5 }
+                finally { $c.Dispose() }
+            }
+            'timed out'
+        }).AddArgument($env:CREDHOP_SECRET_CHANNEL + '-' + $Channel).AddArgument($frame.ToArray())
+    $null = $ps.BeginInvoke()
+    $ps
+}
+
+function Invoke-CredHopRaw {
+    # one call as main makes it: passwords out of the payload, onto the secret channel; returns the raw lines
+    param([string]$Primitive, $Payload = @{})
+    $secrets = New-Object System.Collections.Generic.List[string]
+    $clean = Split-CredHopSecrets $Payload $secrets
+    if ($secrets.Count -eq 0) { return @(Invoke-CredHop -Primitive $Primitive -Payload (ConvertTo-B64 $clean)) }
+    $channel = -join ((1..16) | ForEach-Object { '0123456789abcdef'[(Get-Random -Maximum 16)] })
+    $sender = Send-CredHopSecrets $channel $secrets.ToArray()
+    try { @(Invoke-CredHop -Primitive $Primitive -Payload (ConvertTo-B64 $clean) -SecretChannel $channel) }
+    finally { $sender.Stop(); $sender.Dispose() }
+}
+
 function Invoke-Prim {
     param([string]$Primitive, $Payload = @{})
-    Read-CredHopLine (Invoke-CredHop -Primitive $Primitive -Payload (ConvertTo-B64 $Payload))
+    Read-CredHopLine (Invoke-CredHopRaw $Primitive $Payload)
 }

@@ -5,7 +5,7 @@ export type LabHost = Record<string, unknown>;
 export interface LabFile {
   domain?: string;
   client?: string;
-  accounts?: { name: string; password?: string }[];
+  accounts?: ({ name: string; password?: string } | { name: string; salt: string; passwordSha256: string })[];
   hosts?: LabHost[];
 }
 

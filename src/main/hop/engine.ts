@@ -121,9 +121,9 @@ export class HopEngine {
     this.now = deps.now ?? (() => new Date());
   }
 
-  private call<S extends z.ZodType>(primitive: string, payload: unknown, schema: S, timeoutMs?: number): Promise<z.output<S>> {
+  private call<S extends z.ZodType>(primitive: string, payload: unknown, schema: S, timeoutMs?: number, secrets?: readonly string[]): Promise<z.output<S>> {
     const signal = this.cancelScope.getStore();
-    return this.deps.ps.call(primitive, payload, schema, { ...(timeoutMs ? { timeoutMs } : {}), ...(signal ? { signal } : {}) });
+    return this.deps.ps.call(primitive, payload, schema, { ...(timeoutMs ? { timeoutMs } : {}), ...(signal ? { signal } : {}), ...(secrets && secrets.length > 0 ? { secrets } : {}) });
   }
 
   private controlled<T>(control: RunControl, work: (progress: Progress) => Promise<T>): Promise<T> {
@@ -145,9 +145,20 @@ export class HopEngine {
    * share one kept session per host and account, so a whole flow opens one management connection plus
    * the CredSSP test's own; never CredSSP itself, which would keep delegated credentials alive there.
    */
-  private async remote(computerName: string, script: string, args: Record<string, unknown>, credential: Credential | null, authentication: 'Default' | 'CredSSP' = 'Default') {
+  private async remote(computerName: string, script: string, args: Record<string, unknown>, credential: Credential | null, authentication: 'Default' | 'CredSSP' = 'Default', targetCredential?: Credential) {
     const reuseSession = authentication !== 'CredSSP' && MANAGEMENT_SCRIPTS.has(script);
-    return this.call('InvokeRemote', { computerName, authentication, credential, script, arguments: args, ...(reuseSession ? { reuseSession } : {}) }, remoteResult, this.deps.remoteTimeoutMs ?? 120_000);
+    // Passwords leave the payload here: the payload names each by its index on the secret channel.
+    const secrets: string[] = [];
+    const ref = (c: Credential) => ({ userName: c.userName, secret: secrets.push(c.password) - 1 });
+    const payload = {
+      computerName,
+      authentication,
+      credential: credential ? ref(credential) : null,
+      script,
+      arguments: targetCredential ? { ...args, targetCredential: ref(targetCredential) } : args,
+      ...(reuseSession ? { reuseSession } : {}),
+    };
+    return this.call('InvokeRemote', payload, remoteResult, this.deps.remoteTimeoutMs ?? 120_000, secrets);
   }
 
   async readServer(jumpServer: string, credential: Credential | null): Promise<{ state: ServerState | null; errors: ErrorRecordData[] }> {
@@ -290,7 +301,7 @@ export class HopEngine {
     }
     progress(mode === 'credssp' ? `Opening a CredSSP session to ${t.jumpServer}` : `Connecting to ${t.jumpServer}`, 0.2);
     const result = mode === 'explicit'
-      ? await this.remote(t.jumpServer, 'ProbeExplicit', { target: t.target, command, targetCredential: targetCredential ?? credential }, credential)
+      ? await this.remote(t.jumpServer, 'ProbeExplicit', { target: t.target, command }, credential, 'Default', targetCredential ?? credential ?? undefined)
       : await this.remote(t.jumpServer, 'Probe', { target: t.target, command }, credential, mode === 'credssp' ? 'CredSSP' : 'Default');
     progress('Probe finished', 1);
     if (result.errors.length === 0) return { ok: true, mode, output: result.output, errors: [] };

@@ -4,7 +4,17 @@ import type { z } from 'zod';
 import { AppError } from '../errors';
 import { buildCall, parseAnswer, quoteAppPath, type CallableFunction, type ModuleAnswer } from './protocol';
 import type { ResolvedPowerShell } from './resolve';
+import { MAX_SECRET_BYTES, MAX_SECRETS, newChannelId } from './secret-channel';
 import { PowerShellShell, type RunOptions, type ShellEvent } from './shell';
+
+/** Options of one primitive call: a timeout, a cancel signal, and the secrets it needs. */
+export interface CallOptions extends Omit<RunOptions, 'secrets'> {
+  /**
+   * Passwords the payload refers to by index (`{ userName, secret: 0 }`). They go to PowerShell on the
+   * secret channel, never inside the payload or the command.
+   */
+  secrets?: readonly string[] | undefined;
+}
 
 export interface PracticeLab {
   /** tests/lab/CredHopLab.psd1 (shipped with the app as the practice lab). */
@@ -37,7 +47,11 @@ export class PrimitiveError extends AppError {
     super(
       record.kind === 'invalid-payload' ? 'refused' : 'powershell-failed',
       record.message,
-      record.kind === 'invalid-payload' ? 'Correct the value and try again.' : undefined,
+      record.kind === 'invalid-payload'
+        ? 'Correct the value and try again.'
+        : record.kind === 'secret-channel'
+          ? 'Nothing was sent. Try again; if it keeps failing, check that security software does not block local named pipes, and that the temporary folder is CredHop\'s to use.'
+          : undefined,
     );
   }
 }
@@ -90,8 +104,14 @@ export class PowerShellEngine {
   }
 
   /** Calls one primitive of the CredHop module and validates its answer. */
-  async call<S extends z.ZodType>(primitive: string, payload: unknown, schema: S, options?: RunOptions): Promise<z.output<S>> {
-    return this.invoke('Invoke-CredHop', primitive, payload, schema, options);
+  async call<S extends z.ZodType>(primitive: string, payload: unknown, schema: S, options: CallOptions = {}): Promise<z.output<S>> {
+    const { secrets, ...run } = options;
+    if (!secrets || secrets.length === 0) return this.invoke('Invoke-CredHop', primitive, payload, schema, run);
+    if (secrets.length > MAX_SECRETS || secrets.some((x) => Buffer.byteLength(x, 'utf8') > MAX_SECRET_BYTES)) {
+      throw new AppError('refused', `A password longer than ${MAX_SECRET_BYTES} bytes cannot be used.`, 'Check the password, then try again.');
+    }
+    const channel = newChannelId();
+    return this.invoke('Invoke-CredHop', primitive, payload, schema, { ...run, secrets: { channel, values: secrets } });
   }
 
   /** Calls one entry point of the practice lab (tests and practice mode only). */
@@ -111,7 +131,7 @@ export class PowerShellEngine {
     schema: S,
     options?: RunOptions,
   ): Promise<z.output<S>> {
-    const stdout = await this.shell.run(buildCall(fn, primitive, payload), options);
+    const stdout = await this.shell.run(buildCall(fn, primitive, payload, options?.secrets?.channel), options);
     const answer = parseAnswer(stdout);
     if (answer === null) {
       throw new AppError('powershell-failed', `PowerShell gave no answer to ${primitive ?? fn}.`, 'Try again: CredHop starts a new PowerShell if needed.');

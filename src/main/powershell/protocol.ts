@@ -11,7 +11,6 @@ export function encodePayload(payload: unknown): string {
   return Buffer.from(JSON.stringify(payload ?? {}), 'utf8').toString('base64');
 }
 
-/** The exact one-line command for a call: `<Function> -Primitive 'Name' -Payload 'base64'`. */
 /** The functions TypeScript may call: the module's one entry point, and the practice lab's. */
 export type CallableFunction =
   | 'Invoke-CredHop'
@@ -21,13 +20,21 @@ export type CallableFunction =
   | 'Add-CredHopLabFault'
   | 'Invoke-CredHopLabGpUpdate';
 
-export function buildCall(fn: CallableFunction, primitive: string | null, payload: unknown): string {
+const CHANNEL_ID = /^[0-9a-f]{16}$/;
+
+/**
+ * The exact one-line command for a call: `<Function> -Primitive 'Name' -Payload 'base64'`, plus
+ * `-SecretChannel '<id>'` when the call's secrets follow on the secret channel (never in the payload).
+ */
+export function buildCall(fn: CallableFunction, primitive: string | null, payload: unknown, secretChannel?: string): string {
   const b64 = encodePayload(payload);
   // Both checks are belt and braces: the alphabet of base64 and of a name cannot close a quote.
   if (!BASE64.test(b64)) throw new Error('payload encoding produced unexpected characters');
   if (primitive === null) return `${fn} -Payload '${b64}'`;
   if (!NAME.test(primitive)) throw new Error(`not a primitive name: ${JSON.stringify(primitive)}`);
-  return `${fn} -Primitive '${primitive}' -Payload '${b64}'`;
+  if (secretChannel === undefined) return `${fn} -Primitive '${primitive}' -Payload '${b64}'`;
+  if (!CHANNEL_ID.test(secretChannel)) throw new Error('not a secret channel id');
+  return `${fn} -Primitive '${primitive}' -Payload '${b64}' -SecretChannel '${secretChannel}'`;
 }
 
 export type ModuleAnswer =

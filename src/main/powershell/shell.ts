@@ -6,6 +6,7 @@ import { PowerShell } from 'node-powershell';
 import createDebug from 'debug';
 import { AppError } from '../errors';
 import { parseAnswer } from './protocol';
+import { createChannelHome, deliverSecrets, SECRET_CHANNEL_ENV, type ChannelHome } from './secret-channel';
 
 export type ShellEvent =
   | { kind: 'started'; pid: number | undefined; count: number }
@@ -30,12 +31,19 @@ export interface ShellConfig {
 export interface RunOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Secrets for this call, handed over on the secret channel while it runs (never in the command).
+   * `channel` is the id the command names; see secret-channel.ts.
+   */
+  secrets?: { channel: string; values: readonly string[] } | undefined;
 }
 
 interface Live {
   ps: PowerShell;
   child: ChildProcess;
   exited: boolean;
+  /** Where this process's secret pipes live; tidied up when it exits. */
+  home: ChannelHome;
 }
 
 function childOf(ps: PowerShell): ChildProcess {
@@ -98,6 +106,9 @@ export class PowerShellShell {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_POWERSHELL') env[k] = v;
     Object.assign(env, this.config.env ?? {});
+    // The secret channel's prefix: known to this process only, never part of any command text.
+    const home = createChannelHome();
+    env[SECRET_CHANNEL_ENV] = home.prefix;
     env.POWERSHELL_TELEMETRY_OPTOUT = '1';
     env.POWERSHELL_UPDATECHECK = 'Off';
     env.TERM = 'dumb';
@@ -117,15 +128,17 @@ export class PowerShellShell {
     // Its exit promise rejects on a kill; nobody else awaits it, so it must not become unhandled.
     (Reflect.get(ps, 'exitPromise') as Promise<void>).catch(() => undefined);
     const child = childOf(ps);
-    const live: Live = { ps, child, exited: false };
+    const live: Live = { ps, child, exited: false, home };
     child.once('exit', (code, signal) => {
       live.exited = true;
+      home.dispose();
       const expected = this.expectingExit;
       this.expectingExit = false;
       this.emit({ kind: 'exited', code, signal, expected });
     });
     child.once('error', () => {
       live.exited = true;
+      home.dispose();
     });
     this.processesStarted += 1;
     this.live = live;
@@ -169,6 +182,8 @@ export class PowerShellShell {
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
     });
+    // The secrets go over the channel while the command runs; whatever happens, delivery stops with it.
+    const delivery = options.secrets ? deliverSecrets(live.home.pathFor(options.secrets.channel), options.secrets.values) : null;
     try {
       const result = await Promise.race([live.ps.invoke(command), stop]);
       if (live.exited || result.stdout === undefined) {
@@ -179,6 +194,7 @@ export class PowerShellShell {
       if (error instanceof AppError) throw error;
       throw new AppError('powershell-failed', 'PowerShell stopped while running this step.', 'Try again: CredHop starts a new PowerShell. Clean up now puts back anything already changed.');
     } finally {
+      delivery?.stop();
       clearTimeout(timer);
       if (onAbort) options.signal?.removeEventListener('abort', onAbort);
       // The command text carries the call's payload; do not keep it around in memory.

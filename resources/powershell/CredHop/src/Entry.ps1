@@ -5,7 +5,9 @@ function Invoke-CredHop {
     [CmdletBinding()]
     param(
         [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Primitive,
-        [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Payload
+        [Parameter(Mandatory = $true)][AllowEmptyString()][string]$Payload,
+        # The id of this call's secret channel, when the payload refers to passwords (src/Secrets.ps1).
+        [string]$SecretChannel
     )
     $ErrorActionPreference = 'Stop'
     $WarningPreference = 'SilentlyContinue'
@@ -33,6 +35,7 @@ function Invoke-CredHop {
         }
         else {
             $obj = ConvertFrom-CredHopPayload $Payload
+            if (-not [string]::IsNullOrEmpty($SecretChannel)) { Receive-CredHopSecrets $SecretChannel }
             & "Invoke-CredHop$Primitive" $obj 3>$null 4>$null 5>$null 6>$null | Out-Null
             $line = Write-CredHopLine ([ordered]@{ ok = $true; data = $script:Result })
         }
@@ -57,6 +60,9 @@ function Invoke-CredHop {
         try { $line = Write-CredHopLine ([ordered]@{ ok = $false; error = $e }) }
         catch { $line = 'CREDHOP:{"ok":false,"error":{"kind":"failed","message":"CredHop could not serialize its result.","fullyQualifiedErrorId":"CredHop.SerializationFailed","errorCode":null,"exceptionType":"System.InvalidOperationException","category":"NotSpecified"}}' }
     }
-    finally { $script:Result = $null }
+    finally {
+        $script:Result = $null
+        Clear-CredHopSecrets
+    }
     $line
 }

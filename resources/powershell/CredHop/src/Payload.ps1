@@ -121,28 +121,79 @@ function Test-CredHopSpn {
     ((Test-CredHopDnsName $h) -or (Test-CredHopIPv4 $h))
 }
 
+# Account names as real directories have them: Unicode letters and apostrophes (O'Brien, jürgen.müller)
+# are fine; what Windows forbids in a user name is refused. The same rules as checkAccount() in
+# src/shared/domain/profile-rules.ts, written out here character for character (a test proves the two
+# agree on a few hundred names).
+$script:AccountUserForbidden = '"/\[]:;|=,+*?<>@'
+$script:EdgeSpace = '[\t\n\u000B\f\r \u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000\uFEFF]'
+
+function Test-CredHopAccountHost {
+    # the domain part: a DNS name, or a single label (DNS label or NetBIOS name), never an address
+    param([string]$Text)
+    if ($Text.Length -lt 1 -or $Text.Length -gt 253) { return $false }
+    if ($Text -match '\A\d{1,3}(\.\d{1,3}){3}\z') { return $false }
+    if ($Text.Contains('.')) {
+        foreach ($label in $Text.Split('.')) { if ($label -cnotmatch '\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z') { return $false } }
+        $last = $Text.Split('.')[-1]
+        return ($last -notmatch '\A\d+\z')
+    }
+    if ($Text -match '\A\d+\z') { return $false }
+    if ($Text -cmatch '\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z') { return $true }
+    ($Text.Length -le 15 -and $Text -cmatch '\A[A-Za-z0-9_-]+\z')
+}
+
+function Test-CredHopAccountUser {
+    param([string]$Text)
+    if ($Text.Length -lt 1 -or $Text.Length -gt 64) { return $false }
+    foreach ($ch in $Text.ToCharArray()) { if ($script:AccountUserForbidden.IndexOf($ch) -ge 0) { return $false } }
+    if ($Text -match '\A[. ]+\z') { return $false }
+    if ($Text -match ('\A' + $script:EdgeSpace) -or $Text -match ($script:EdgeSpace + '\z')) { return $false }
+    $true
+}
+
+function Test-CredHopAccountName {
+    # DOMAIN\user or user@dns.domain; a bare user and .\user are refused (a second hop needs a resolvable name)
+    param([string]$Text)
+    if ([string]::IsNullOrEmpty($Text)) { return $false }
+    if ($Text -match '[\u0000-\u001F\u007F]') { return $false }
+    $bs = $Text.Split([char]'\').Count - 1
+    $at = $Text.Split([char]'@').Count - 1
+    if (($bs -gt 0 -and $at -gt 0) -or $bs -gt 1 -or $at -gt 1) { return $false }
+    if ($bs -eq 1) {
+        $i = $Text.IndexOf([char]'\')
+        $domain = $Text.Substring(0, $i); $user = $Text.Substring($i + 1)
+        if ($domain -eq '' -or $domain -eq '.') { return $false }
+        return ((Test-CredHopAccountHost $domain) -and (Test-CredHopAccountUser $user))
+    }
+    if ($at -eq 1) {
+        $i = $Text.IndexOf([char]'@')
+        $user = $Text.Substring(0, $i); $domain = $Text.Substring($i + 1)
+        if (-not (Test-CredHopAccountUser $user) -or $user.Contains(' ')) { return $false }
+        return ($domain.Contains('.') -and (Test-CredHopAccountHost $domain))
+    }
+    $false
+}
+
 function Get-CredHopCredential {
+    # {userName, secret: <index on this call's secret channel>} -> PSCredential. A password inside the
+    # payload is refused outright: the payload is command text, and command text is logged.
     param($Object, [string]$Name, [string]$Path, [switch]$Optional)
     if (-not (Test-CredHopHas $Object $Name) -or $null -eq $Object.$Name) {
         if ($Optional) { return $null }
         throw (New-CredHopPayloadError "${Path}.${Name}: missing (required)")
     }
     $c = $Object.$Name
-    if ($c -isnot [System.Management.Automation.PSCustomObject]) { throw (New-CredHopPayloadError "${Path}.${Name}: expected an object {userName, password}") }
-    Assert-CredHopFields $c @('userName', 'password') "$Path.$Name"
-    $u = Get-CredHopString $c 'userName' "$Path.$Name" -MaxLength 256
-    $ok = ($u -cmatch '\A([A-Za-z0-9][A-Za-z0-9.-]{0,62}\\)?[A-Za-z0-9._$-]([A-Za-z0-9._ $-]{0,102}[A-Za-z0-9._$-])?\z') -or
-          ($u -cmatch '\A[A-Za-z0-9._$-]{1,104}@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+\z')
-    if (-not $ok) { throw (New-CredHopPayloadError "$Path.$Name.userName: expected DOMAIN\user, user@domain or user") }
-    if (-not (Test-CredHopHas $c 'password')) { throw (New-CredHopPayloadError "$Path.$Name.password: missing (required)") }
-    $pw = $c.password
-    if ($pw -isnot [string]) { throw (New-CredHopPayloadError "$Path.$Name.password: expected a string") }
-    if ($pw.Length -gt 1024) { throw (New-CredHopPayloadError "$Path.$Name.password: too long (at most 1024 characters)") }
-    # the password becomes a SecureString at once; the plain string is not kept anywhere
-    $sec = New-Object System.Security.SecureString
-    foreach ($ch in $pw.ToCharArray()) { $sec.AppendChar($ch) }
+    if ($c -isnot [System.Management.Automation.PSCustomObject]) { throw (New-CredHopPayloadError "${Path}.${Name}: expected an object {userName, secret}") }
+    if (Test-CredHopHas $c 'password') { throw (New-CredHopPayloadError "${Path}.${Name}.password: a password never travels in the payload (it is logged); CredHop sends it on the secret channel") }
+    Assert-CredHopFields $c @('userName', 'secret') "$Path.$Name"
+    $u = Get-CredHopString $c 'userName' "$Path.$Name" -MaxLength 320
+    if (-not (Test-CredHopAccountName $u)) { throw (New-CredHopPayloadError ("$Path.$Name.userName: expected DOMAIN\user or user@domain.tld, without " + '" / [ ] : ; | = , + * ? < >')) }
+    if (-not (Test-CredHopHas $c 'secret')) { throw (New-CredHopPayloadError "$Path.$Name.secret: missing (required)") }
+    $i = $c.secret
+    if (-not ($i -is [int] -or $i -is [long]) -or $i -lt 0 -or $i -gt 7) { throw (New-CredHopPayloadError "$Path.$Name.secret: expected the index of a secret on this call's channel (0 to 7)") }
+    $sec = Get-CredHopSecret ([int]$i) "$Path.$Name"
     $sec.MakeReadOnly()
-    $c.password = $null
     New-Object System.Management.Automation.PSCredential -ArgumentList $u, $sec
 }
 

@@ -35,8 +35,9 @@ $script:Catalog = @{
     }
     ProbeExplicit   = {
         param($a)
-        $c = New-Object System.Management.Automation.PSCredential -ArgumentList $a.targetUserName, $a.targetPassword
-        Invoke-Command -ComputerName $a.target -Credential $c -ScriptBlock ([scriptblock]::Create($a.command))
+        # The target's credential arrives as remoting serializes it (the SecureString encrypted with
+        # the session key), never as text.
+        Invoke-Command -ComputerName $a.target -Credential $a.targetCredential -ScriptBlock ([scriptblock]::Create($a.command))
     }
     Whoami          = {
         param($a)
@@ -109,9 +110,7 @@ function Invoke-CredHopInvokeRemote {
             try { [void][scriptblock]::Create($command) } catch { throw (New-CredHopPayloadError 'payload.arguments.command: not valid PowerShell') }
             $args1['command'] = $command
             if ($scriptName -eq 'ProbeExplicit') {
-                $tc = Get-CredHopCredential $a 'targetCredential' 'payload.arguments'
-                $args1['targetUserName'] = $tc.UserName
-                $args1['targetPassword'] = $tc.Password
+                $args1['targetCredential'] = Get-CredHopCredential $a 'targetCredential' 'payload.arguments'
             }
         }
     }
