@@ -118,7 +118,12 @@ export function checkHostName(input: string): Check<string> & { kind?: HostKind 
   return { ok: true, value, kind: 'netbios' };
 }
 
+// What Windows forbids in a user name; anything else, Unicode letters and ' included (O'Brien,
+// jürgen.müller), is a name. The module checks the same rules again (Payload.ps1, Test-CredHopAccountName);
+// tests/integration/account-rules-agree.test.ts proves the two agree.
 const ACCOUNT_USER_FORBIDDEN = new Set(['"', '/', '\\', '[', ']', ':', ';', '|', '=', ',', '+', '*', '?', '<', '>', '@']);
+/** The white space String.prototype.trim() removes, spelled out so the module can use the same class. */
+const EDGE_SPACE = /^[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]|[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]$/;
 
 function accountUserProblem(user: string): string | null {
   if (user.length === 0) return 'The user name part is empty.';
@@ -129,7 +134,7 @@ function accountUserProblem(user: string): string | null {
     if (ACCOUNT_USER_FORBIDDEN.has(ch)) return `The user name contains ${describeChar(ch)}, which Windows account names cannot contain.`;
   }
   if (/^[. ]+$/.test(user)) return 'The user name cannot consist only of dots and spaces.';
-  if (user !== user.trim()) return 'The user name starts or ends with a space.';
+  if (EDGE_SPACE.test(user)) return 'The user name starts or ends with a space.';
   return null;
 }
 
