@@ -56,11 +56,12 @@ function Test-LabSpnMatch {
 }
 
 function Update-LabDelegationStore {
-    # the cmdlets' own algorithms, on either store. $Kind: 'registry' (effective) or a List of pol records
+    # the cmdlets' own algorithms on the local GPO (a List of Registry.pol records); Group Policy then
+    # copies the result into the effective registry (Invoke-LabGpUpdateCore)
     param($HostState, $PolRecords, [string]$Op, [string[]]$Delegates)
     $n = $script:Lists.fresh
     $sub = $script:KeyCD + '\' + $n.Sub
-    if ($null -ne $PolRecords) {
+    if ($true) {
         if ($Op -eq 'enable') {
             Set-LabPolRecord $PolRecords $script:KeyCD $n.Allow 'DWord' 1
             Set-LabPolRecord $PolRecords $script:KeyCD $n.Concat 'DWord' 1
@@ -80,34 +81,6 @@ function Update-LabDelegationStore {
                     if (($r.key -ieq $script:KeyCD -and ($r.name -ieq $n.Allow -or $r.name -ieq $n.Concat)) -or $r.key -ieq $sub) { $null = $PolRecords.Remove($r) }
                 }
             }
-        }
-        return
-    }
-    if ($Op -eq 'enable') {
-        Set-LabRegValue $HostState $script:KeyCD $n.Allow 'DWord' 1
-        Set-LabRegValue $HostState $script:KeyCD $n.Concat 'DWord' 1
-        $key = Find-LabRegKey $HostState $sub
-        if ($null -eq $key) { $key = New-LabRegKey $HostState $sub }
-        $count = $HostState.registry[$key].Count
-        foreach ($d in $Delegates) { $count++; Set-LabRegValue $HostState $sub ([string]$count) 'String' ('wsman/' + $d) }
-    }
-    else {
-        $key = Find-LabRegKey $HostState $sub
-        $surv = @()
-        if ($null -ne $key) {
-            $vals = $HostState.registry[$key]
-            foreach ($vn in @($vals.Keys)) {
-                $d = [string]$vals[$vn].data
-                if (-not $d.StartsWith('wsman', [System.StringComparison]::OrdinalIgnoreCase)) { $surv += $d }
-            }
-            $HostState.registry[$key] = [ordered]@{}
-            $k = 0
-            foreach ($s in $surv) { $k++; Set-LabRegValue $HostState $sub ([string]$k) 'String' $s }
-        }
-        if ($surv.Count -eq 0) {
-            $null = Remove-LabRegValue $HostState $script:KeyCD $n.Allow
-            $null = Remove-LabRegValue $HostState $script:KeyCD $n.Concat
-            Remove-LabRegKey $HostState $sub
         }
     }
 }
@@ -157,6 +130,7 @@ function Enable-WSManCredSSP {
     $query = if ($Role -eq 'Client') { $script:Texts.ConsentQuery } else { $script:Texts.ConsentServer }
     if (-not $Force -and -not $PSCmdlet.ShouldContinue($query, $script:Texts.ConsentCaption)) { return }
     $h = Get-LabCtxHost $state
+    Assert-LabWinRMRunning $h $type
     if ($null -ne (Get-LabWinRMPolicy $h $Role.Replace('Server', 'Service'))) {
         throw (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.W1)) "WsManError,Microsoft.WSMan.Management.$type" 'InvalidOperation' $null)
     }
@@ -167,19 +141,17 @@ function Enable-WSManCredSSP {
         return (New-LabAuthXml 'service' $true)
     }
     Set-LabWinRMFlagRaw $h 'Client' $true
+    # the cmdlet edits the local GPO only (IGroupPolicyObject), then Group Policy applies it (domain GPOs win)
     $recs = [System.Collections.Generic.List[object]]::new(); foreach ($r in (Read-LabPol (Get-LabPolPath $script:Ctx.StateDir $h.name))) { $recs.Add($r) }
     Update-LabDelegationStore $h $recs 'enable' $DelegateComputer
     Save-LabPol $script:Ctx.StateDir $h.name $recs.ToArray()
-    Update-LabDelegationStore $h $null 'enable' $DelegateComputer
-    if (Test-LabDomainOwnsFresh $h) {
-        # the domain GPO is re-applied over the local one; the check that every wsman/X is listed fails
-        Invoke-LabGpUpdateCore $state $h $script:Ctx.StateDir
-        Save-LabState $state
-        $eff = (Get-LabDelegationList $h 'fresh').entries
-        $missing = @($DelegateComputer | Where-Object { $eff -notcontains ('wsman/' + $_) })
-        if ($missing.Count -gt 0) {
-            throw (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.E9Enable)) "WsManError,Microsoft.WSMan.Management.$type" 'InvalidOperation' $null)
-        }
+    Invoke-LabGpUpdateCore $state $h $script:Ctx.StateDir
+    Save-LabState $state
+    # then it checks that the effective policy lists every wsman/X, exactly as written (E9 when a domain GPO overrides)
+    $eff = @((Get-LabDelegationList $h 'fresh').entries)
+    $missing = @($DelegateComputer | Where-Object { $eff -cnotcontains ('wsman/' + $_) })
+    if ($missing.Count -gt 0) {
+        throw (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.E9Enable)) "WsManError,Microsoft.WSMan.Management.$type" 'InvalidOperation' $null)
     }
     Save-LabState $state
     Invoke-LabWriteFault 'Enable-WSManCredSSP' 'Client'
@@ -197,6 +169,7 @@ function Disable-WSManCredSSP {
     $type = 'DisableWSManCredSSPCommand'
     Assert-LabElevated $state $type
     $h = Get-LabCtxHost $state
+    Assert-LabWinRMRunning $h $type
     if ($null -ne (Get-LabWinRMPolicy $h $Role.Replace('Server', 'Service'))) {
         throw (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.W1)) "WsManError,Microsoft.WSMan.Management.$type" 'InvalidOperation' $null)
     }
@@ -210,12 +183,12 @@ function Disable-WSManCredSSP {
     $recs = [System.Collections.Generic.List[object]]::new(); foreach ($r in (Read-LabPol (Get-LabPolPath $script:Ctx.StateDir $h.name))) { $recs.Add($r) }
     Update-LabDelegationStore $h $recs 'disable' @()
     Save-LabPol $script:Ctx.StateDir $h.name $recs.ToArray()
-    Update-LabDelegationStore $h $null 'disable' @()
+    Invoke-LabGpUpdateCore $state $h $script:Ctx.StateDir
+    Save-LabState $state
+    # E9 (disable) when a domain GPO still supplies wsman* entries (the reference's case; see README)
     if (Test-LabDomainOwnsFresh $h) {
-        Invoke-LabGpUpdateCore $state $h $script:Ctx.StateDir
-        Save-LabState $state
-        $eff = (Get-LabDelegationList $h 'fresh').entries
-        if (@($eff | Where-Object { $_ -like 'wsman*' }).Count -gt 0) {
+        $dom = @(ConvertTo-LabPolicyRecords $h.domainPolicy $true | Where-Object { $_.key -ieq ($script:KeyCD + '\' + $script:Lists.fresh.Sub) -and ([string]$_.data) -like 'wsman*' })
+        if ($dom.Count -gt 0) {
             throw (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.E9Disable)) "WsManError,Microsoft.WSMan.Management.$type" 'InvalidOperation' $null)
         }
     }
@@ -230,8 +203,10 @@ function Get-WSManCredSSP {
     $state = Read-LabState
     Assert-LabElevated $state 'GetWSManCredSSPCommand'
     $h = Get-LabCtxHost $state
+    Assert-LabWinRMRunning $h 'GetWSManCredSSPCommand'
+    # line 1: the wsman* values of the effective AllowFreshCredentials list, whatever the DWORD and the client flag say
     $l = Get-LabDelegationList $h 'fresh'
     $ws = @($l.entries | Where-Object { $_ -like 'wsman*' })
-    if ($l.enabled -and $ws.Count -gt 0) { $script:Texts.GetConfigured + ($ws -join ', ') } else { $script:Texts.GetNotConfig }
+    if ($ws.Count -gt 0) { $script:Texts.GetConfigured + ($ws -join ', ') } else { $script:Texts.GetNotConfig }
     if (Get-LabWinRMFlag $h 'Service') { $script:Texts.GetReceive } else { $script:Texts.GetNoReceive }
 }

@@ -82,6 +82,10 @@ function Get-LabHostView {
         registryPol   = $pol
         gptIni        = $(if ([System.IO.File]::Exists($gpt)) { [System.IO.File]::ReadAllText($gpt) } else { $null })
         gpApplied     = @($HostState.gpApplied)
+        winrmStartType = $(if ($HostState.winrmStartType) { $HostState.winrmStartType } else { 'Automatic' })
+        trustedHosts  = Get-LabTrustedHosts $HostState
+        rsopLogging   = $(if ($HostState.Contains('rsopLogging')) { $HostState.rsopLogging } else { $true })
+        rsop          = $HostState.rsop
         domainPolicy  = $HostState.domainPolicy
         stopAnsweringAfter = $HostState.stopAnsweringAfter
     }
@@ -100,14 +104,14 @@ function Get-CredHopLabState {
         [ordered]@{
             stateDir = $dir; domain = $state.domain; netbios = $state.netbios; client = $state.client
             accounts = @($state.accounts | ForEach-Object { [ordered]@{ name = $_.name; hasPassword = ($null -ne $_.passwordHash) } })
-            counters = $state.counters; faults = @($state.faults); hosts = $hosts
+            counters = $state.counters; faults = @($state.faults); fileFaults = @($state.fileFaults | Where-Object { $null -ne $_ }); hosts = $hosts
             localHost = $(if ($script:Ctx) { $script:Ctx.Host } else { $null })
         }
     }
 }
 
 function Set-CredHopLabHost {
-    <# payload {host, set:{elevated?, winrm?, reachable?, spn?, httpSpnConflict?, currentUser?, admins?, domainPolicy?, stopAnsweringAfter?}} #>
+    <# payload {host, set:{elevated?, winrm?, winrmStartType?, reachable?, spn?, httpSpnConflict?, currentUser?, admins?, domainPolicy?, stopAnsweringAfter?, trustedHosts?, rsopLogging?}} #>
     [CmdletBinding()]
     param([Parameter(Mandatory)][string]$Payload)
     Invoke-LabEntry $Payload {
@@ -124,6 +128,9 @@ function Set-CredHopLabHost {
                 'currentUser' { $a = Resolve-LabAccountName $state $v; if (-not $a) { throw "set.currentUser: unknown account '$v'" }; $h.currentUser = $a }
                 'admins' { $h.admins = @(@($v) | ForEach-Object { $a = Resolve-LabAccountName $state $_; if (-not $a) { throw "set.admins: unknown account '$_'" }; $a }) }
                 'domainPolicy' { $h.domainPolicy = ConvertTo-LabPolicySpec '(Set-CredHopLabHost)' 'set.domainPolicy' $v -Domain }
+                'winrmStartType' { if ($v -notin 'Automatic', 'Manual', 'Disabled') { throw "set.winrmStartType: expected 'Automatic', 'Manual' or 'Disabled'" }; $h.winrmStartType = $v }
+                'trustedHosts' { if ($v -isnot [string]) { throw 'set.trustedHosts: expected string' }; $h.trustedHosts = $v }
+                'rsopLogging' { if ($v -isnot [bool]) { throw 'set.rsopLogging: expected bool' }; $h.rsopLogging = $v; if (-not $v) { $h.rsop = $null } }
                 'stopAnsweringAfter' { if ($null -ne $v -and -not (Test-LabType $v 'int')) { throw 'set.stopAnsweringAfter: expected int or null' }; $h.stopAnsweringAfter = $v }
                 default { throw "set.${k}: unknown field" }
             }
@@ -162,5 +169,22 @@ function Invoke-CredHopLabGpUpdate {
         Invoke-LabGpUpdateCore $state $h $script:Ctx.StateDir
         Save-LabState $state
         [ordered]@{ host = $h.name }
+    }
+}
+
+function Add-CredHopLabFileFault {
+    <# payload {host, kind: busy|writer, file: Registry.pol|gpt.ini|*, access: Read|Write|Any, times, afterReads, entry:{key,name,type,data}} -> {id} #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)][string]$Payload)
+    Invoke-LabEntry $Payload {
+        param($p)
+        $state = Read-LabState
+        $h = Get-LabHost $state ([string]$p['host'])
+        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $w = [ordered]@{}; foreach ($k in @($p.Keys)) { if ($k -ne 'host') { $w[$k] = $p[$k] } }
+        $f = ConvertTo-LabFileFault '(Add-CredHopLabFileFault)' 'fault' $w $h.name
+        $state.fileFaults = @($state.fileFaults | Where-Object { $null -ne $_ }) + , $f
+        Save-LabState $state
+        [ordered]@{ id = $f.id }
     }
 }

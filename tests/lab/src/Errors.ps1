@@ -15,6 +15,8 @@ $script:Codes = @{
     IPAddress      = @{ Code = -2144108101; Id = 'CannotUseIPAddress' }
     LogonFailure   = @{ Code = 1326; Id = 'LogonFailure' }
     CredSSPNoCred  = @{ Code = -2144108127; Id = '-2144108127' }
+    # ERROR_WSMAN_SERVER_NOT_TRUSTED 0x803380E4 (wsmerror.h); id as PowerShell prints it (see README)
+    NotTrusted     = @{ Code = -2144108316; Id = 'ServerNotTrusted' }
 }
 $script:Prefix = 'Connecting to remote server {0} failed with the following error message : '
 $script:Suffix = ' For more information, see the about_Remote_Troubleshooting Help topic.'
@@ -30,6 +32,8 @@ $script:Texts = @{
     IPAddress     = 'The WinRM client cannot process the request. Default authentication may be used with an IP address under the following conditions: the transport is HTTPS or the destination is in the TrustedHosts list, and explicit credentials are provided. Use winrm.cmd to configure TrustedHosts. Note that computers in the TrustedHosts list might not be authenticated. For more information on how to set TrustedHosts run the following command: winrm help config.'
     LogonFailure  = 'The user name or password is incorrect.'
     CredSSPNoCred = 'The WinRM client cannot process the request. Requests must include user name and password when CredSSP authentication mechanism is used. Add the user name and password or change the authentication mechanism and try the request again.'
+    NotTrusted    = 'The WinRM client cannot process the request. If the authentication scheme is different from Kerberos, or if the client computer is not joined to a domain, then HTTPS transport must be used or the destination machine must be added to the TrustedHosts configuration setting. Use winrm.cmd to configure TrustedHosts. Note that computers in the TrustedHosts list might not be authenticated. You can get more information about that by running the following command: winrm help config.'
+    NoService     = 'The client cannot connect to the destination specified in the request. Verify that the service on the destination is running and is accepting requests. Consult the logs and documentation for the WS-Management service running on the destination, most commonly IIS or WinRM. If the destination is the WinRM service, run the following command on the destination to analyze and configure the WinRM service: "winrm quickconfig".'
     E9Enable      = 'This command cannot be executed because the setting cannot be enabled.'
     E9Disable     = 'This command cannot be executed because the setting cannot be disabled.'
     E10           = 'Access is denied. You need to run this cmdlet from an elevated process.'

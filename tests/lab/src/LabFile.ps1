@@ -70,7 +70,7 @@ function ConvertTo-LabPolicySpec {
     if ($null -eq $P) { return $null }
     if (-not (Test-LabType $P 'object')) { Assert-LabField $Source $Field 'expected object' }
     $allowed = @('fresh', 'freshNtlm')
-    if ($Domain) { $allowed += 'winrmClientAllowCredSSP', 'winrmServiceAllowCredSSP' }
+    if ($Domain) { $allowed += 'winrmClientAllowCredSSP', 'winrmServiceAllowCredSSP', 'winrmClientTrustedHosts', 'gpoName', 'gpoGuid' }
     Assert-LabKeys $Source $Field $P $allowed
     $out = [ordered]@{
         fresh     = ConvertTo-LabListSpec $Source "$Field.fresh" $P['fresh']
@@ -79,6 +79,10 @@ function ConvertTo-LabPolicySpec {
     if ($Domain) {
         $out.winrmClientAllowCredSSP = Get-LabOpt $Source $Field $P 'winrmClientAllowCredSSP' 'int' $null -Nullable
         $out.winrmServiceAllowCredSSP = Get-LabOpt $Source $Field $P 'winrmServiceAllowCredSSP' 'int' $null -Nullable
+        $out.winrmClientTrustedHosts = Get-LabOpt $Source $Field $P 'winrmClientTrustedHosts' 'string' $null -Nullable
+        $out.gpoName = Get-LabOpt $Source $Field $P 'gpoName' 'string' 'CredHop Lab Domain Policy'
+        $out.gpoGuid = Get-LabOpt $Source $Field $P 'gpoGuid' 'string' '{C4ED0B5E-1AB0-4C5A-9C71-2F1E0C0D1AB1}'
+        if ($out.gpoGuid -notmatch '^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$') { Assert-LabField $Source "$Field.gpoGuid" "expected a GUID in braces, got '$($out.gpoGuid)'" }
     }
     $out
 }
@@ -116,6 +120,7 @@ function ConvertTo-LabState {
         hosts    = [ordered]@{}
         counters = [ordered]@{ processes = 0; connections = [ordered]@{} }
         faults   = @()
+        fileFaults = @()
     }
     $accs = Get-LabOpt $Source '(root)' $Lab 'accounts' 'array' @()
     $accOut = [System.Collections.Generic.List[object]]::new()
@@ -142,7 +147,7 @@ function ConvertTo-LabState {
     foreach ($h in @($hosts)) {
         $f = "hosts[$i]"
         if (-not (Test-LabType $h 'object')) { Assert-LabField $Source $f 'expected object' }
-        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults')
+        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults', 'winrmStartType', 'trustedHosts', 'rsopLogging', 'registryValues')
         $name = Get-LabOpt $Source $f $h 'name' 'string' $null -Required
         if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9-]{0,14}$') { Assert-LabField $Source "$f.name" "expected a NetBIOS host name (1-15 letters, digits, '-'), got '$name'" }
         if ($null -ne (Get-LabHost $state $name)) { Assert-LabField $Source "$f.name" "duplicate host '$name'" }
@@ -186,9 +191,16 @@ function ConvertTo-LabState {
             localPolicy       = ConvertTo-LabPolicySpec $Source "$f.localPolicy" $h['localPolicy']
             domainPolicy      = ConvertTo-LabPolicySpec $Source "$f.domainPolicy" $h['domainPolicy'] -Domain
             stopAnsweringAfter = Get-LabOpt $Source "$f.faults" $faults 'stopAnsweringAfter' 'int' $null -Nullable
+            winrmStartType    = Get-LabOpt $Source $f $h 'winrmStartType' 'string' 'Automatic'
+            trustedHosts      = Get-LabOpt $Source $f $h 'trustedHosts' 'string' ''
+            rsopLogging       = Get-LabOpt $Source $f $h 'rsopLogging' 'bool' $true
             registry          = [ordered]@{}
             gpApplied         = @()
+            rsop              = $null
         }
+        if ($host1.winrmStartType -notin 'Automatic', 'Manual', 'Disabled') { Assert-LabField $Source "$f.winrmStartType" "expected 'Automatic', 'Manual' or 'Disabled', got '$($host1.winrmStartType)'" }
+        if ($host1.winrmStartType -eq 'Disabled' -and $host1.winrm) { Assert-LabField $Source "$f.winrmStartType" 'a Disabled service cannot be running (set winrm: false)' }
+        $host1.scriptValues = @(ConvertTo-LabScriptValues $Source "$f.registryValues" (Get-LabOpt $Source $f $h 'registryValues' 'array' @()))
         foreach ($k in 'SOFTWARE\Policies\Microsoft\Windows', $script:KeyWsmanClient, $script:KeyWsmanService, 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System') { $null = New-LabRegKey $host1 $k }
         Set-LabRegValue $host1 $script:KeyWsmanClient 'auth_credssp' 'DWord' ([int][bool](Get-LabOpt $Source "$f.credssp" $cred 'client' 'bool' $false))
         Set-LabRegValue $host1 $script:KeyWsmanService 'auth_credssp' 'DWord' ([int][bool](Get-LabOpt $Source "$f.credssp" $cred 'service' 'bool' $false))
@@ -242,5 +254,27 @@ function Initialize-LabStateDir {
             Write-LabBytesAtomic (Get-LabGptPath $StateDir $hn) ([System.Text.Encoding]::ASCII.GetBytes("[General]`r`ngPCMachineExtensionNames=[$($script:RegistryCse)$($script:RegistryTool)]`r`nVersion=1`r`n"))
         }
         Invoke-LabGpUpdateCore $State $h $StateDir
+        # values a script wrote straight into the registry: no GPO behind them, no RSoP record
+        foreach ($v in @($h.scriptValues)) { if ($null -ne $v) { Set-LabRegValue $h $v.key $v.name $v.type $v.data } }
+        $h.Remove('scriptValues')
+    }
+}
+
+function ConvertTo-LabScriptValues {
+    param($Source, [string]$Field, $List)
+    $i = 0
+    foreach ($v in @($List)) {
+        if ($null -eq $v) { continue }
+        $f = "$Field[$i]"
+        if (-not (Test-LabType $v 'object')) { Assert-LabField $Source $f 'expected object {key, name, type, data}' }
+        Assert-LabKeys $Source $f $v @('key', 'name', 'type', 'data')
+        $key = Get-LabOpt $Source $f $v 'key' 'string' $null -Required
+        $key = $key -replace '^(?i:HKLM:\\|HKEY_LOCAL_MACHINE\\)', ''
+        $type = Get-LabOpt $Source $f $v 'type' 'string' 'String'
+        if ($type -notin 'String', 'DWord') { Assert-LabField $Source "$f.type" "expected 'String' or 'DWord', got '$type'" }
+        if (-not $v.Contains('data')) { Assert-LabField $Source "$f.data" 'missing (required)' }
+        $data = if ($type -eq 'DWord') { [int]$v['data'] } else { [string]$v['data'] }
+        [ordered]@{ key = (Format-LabKey $key); name = (Get-LabOpt $Source $f $v 'name' 'string' $null -Required); type = $type; data = $data }
+        $i++
     }
 }

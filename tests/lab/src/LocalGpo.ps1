@@ -116,6 +116,10 @@ function ConvertTo-LabPolicyRecords {
         }
     }
     if ($null -ne $Spec['winrmClientAllowCredSSP']) { $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyClient; name = 'AllowCredSSP'; type = 'DWord'; data = [int]$Spec['winrmClientAllowCredSSP'] }) }
+    if ($null -ne $Spec['winrmClientTrustedHosts']) {
+        $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyClient; name = 'TrustedHosts'; type = 'DWord'; data = 1 })
+        $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyClient; name = 'TrustedHostsList'; type = 'String'; data = [string]$Spec['winrmClientTrustedHosts'] })
+    }
     if ($null -ne $Spec['winrmServiceAllowCredSSP']) { $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyService; name = 'AllowCredSSP'; type = 'DWord'; data = [int]$Spec['winrmServiceAllowCredSSP'] }) }
     $recs.ToArray()
 }
@@ -164,9 +168,13 @@ function Invoke-LabGpUpdateCore {
     }
     # 2. local GPO, then 3. domain GPO (applied last, so it wins)
     $applied = [System.Collections.Generic.List[object]]::new()
-    Invoke-LabPolicyRecords $HostState @(Read-LabPol (Get-LabPolPath $StateDir $HostState.name)) $applied
-    Invoke-LabPolicyRecords $HostState @(ConvertTo-LabPolicyRecords $HostState.domainPolicy $true) $applied
+    $localRecs = @(Read-LabPol (Get-LabPolPath $StateDir $HostState.name))
+    $domainRecs = @(ConvertTo-LabPolicyRecords $HostState.domainPolicy $true)
+    Invoke-LabPolicyRecords $HostState $localRecs $applied
+    Invoke-LabPolicyRecords $HostState $domainRecs $applied
     $HostState.gpApplied = $applied.ToArray()
+    # 4. the Resultant Set of Policy record of this refresh (Rsop.ps1)
+    Update-LabRsop $State $HostState $localRecs $domainRecs
 }
 
 function gpupdate {

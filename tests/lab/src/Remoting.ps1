@@ -53,9 +53,18 @@ function Connect-LabHost {
     if (-not $target.winrm) { return (& $fail 'CannotConnect') }
     $local = Get-LabCtxHost $state
     $byAddress = ($r.Kind -eq 'address')
-    if ($byAddress -and ($auth -in 'Default', 'Kerberos' -or ($auth -ieq 'Negotiate' -and $null -eq $Credential))) { return (& $fail 'IPAddress') }
+    # TrustedHosts of the client (WSMan:\localhost\Client\TrustedHosts, or the GPO's list), matched against the name as typed
+    $trusted = Test-LabTrustedHost $local $ComputerName
+    if ($byAddress) {
+        # CannotUseIPAddress's own text: Default by address needs the TrustedHosts list AND explicit credentials
+        if ($auth -ieq 'Kerberos' -or ($auth -in 'Default', 'Negotiate' -and $null -eq $Credential)) { return (& $fail 'IPAddress') }
+        if ($auth -ieq 'Default' -and -not $trusted) { return (& $fail 'IPAddress') }
+        if ($auth -ieq 'Negotiate' -and -not $trusted) { return (& $fail 'NotTrusted') }
+    }
     if ($auth -ieq 'Credssp') {
         if (-not (Get-LabWinRMFlag $local 'Client')) { return (& $fail 'E5') }
+        # CredSSP by address or to a host without a WSMAN SPN: TrustedHosts first, then the NTLM-only list (E3)
+        if (($byAddress -or -not $target.spn) -and -not $trusted) { return (& $fail 'NotTrusted') }
         if ($byAddress -or -not $target.spn) {
             $l = Get-LabDelegationList $local 'freshNtlm'
             if (-not ($l.enabled -and @($l.entries | Where-Object { Test-LabSpnMatch $_ $ComputerName }).Count -gt 0)) { return (& $fail 'E3') }
