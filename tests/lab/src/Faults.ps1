@@ -91,7 +91,7 @@ function Invoke-CredHopLabFileIo {
         Save-LabState $state
         throw (New-LabSharingViolation $Path $Action)
     }
-    $result = & $Action
+    & $Action   # its output goes to the caller exactly as '& $Action' would send it
     if ($Access -eq 'Read') {
         $writer = @($faults | Where-Object { $_.kind -eq 'writer' })
         if ($writer.Count -gt 0) {
@@ -106,5 +106,4 @@ function Invoke-CredHopLabFileIo {
             else { Save-LabState $state }
         }
     }
-    if ($null -ne $result) { , $result }
 }
