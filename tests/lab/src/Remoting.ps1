@@ -1,0 +1,355 @@
+# CredHop lab: WinRM remoting: Invoke-Command, New-/Get-/Remove-PSSession, Test-WSMan and the second-hop rules.
+# Dot-sourced by ../CredHopLab.psm1 into the module scope (see the load order there).
+
+# ---------------------------------------------------------------------------------------------
+# Remoting
+# ---------------------------------------------------------------------------------------------
+function New-LabTransportError {
+    param([string]$Kind, [string]$ComputerName, [string]$Suffix = 'PSSessionStateBroken', [string]$AuthName = 'Kerberos')
+    $c = $script:Codes[$Kind]
+    $text = switch ($Kind) {
+        'Timeout' { $script:Texts.Unreachable }
+        'NotFound' { $script:Texts.Unreachable }
+        'CannotConnect' { $script:Texts.Unreachable }
+        'E1' { $script:Texts.E1 -f $null, $AuthName }
+        default { $script:Texts[$Kind] }
+    }
+    if ($Kind -eq 'CredSSPNoCred') { $msg = $text } else { $msg = ($script:Prefix -f $ComputerName) + $text + $script:Suffix }
+    $ex = [System.Management.Automation.Remoting.PSRemotingTransportException]::new($msg)
+    $ex.ErrorCode = $c.Code
+    $cat = if ($Kind -eq 'CredSSPNoCred') { 'InvalidArgument' } else { 'OpenError' }
+    New-LabErrorRecord $ex ($c.Id + ',' + $Suffix) $cat $ComputerName
+}
+
+function Resolve-LabComputer {
+    param($State, [string]$Name)
+    if ($Name -ieq 'localhost' -or $Name -eq '.' -or $Name -eq '127.0.0.1') { return @{ Host = (Get-LabCtxHost $State); Kind = 'short' } }
+    foreach ($hn in @($State.hosts.Keys)) {
+        $h = $State.hosts[$hn]
+        if ($h.name -ieq $Name) { return @{ Host = $h; Kind = 'short' } }
+        if ($h.fqdn -ieq $Name) { return @{ Host = $h; Kind = 'fqdn' } }
+        if ($h.address -and $h.address -eq $Name) { return @{ Host = $h; Kind = 'address' } }
+    }
+    $null
+}
+
+function Connect-LabHost {
+    <# The second-hop rules. Returns @{ Ok; Error; Host; User; CanDelegate; Auth } and counts the connection. #>
+    param([string]$ComputerName, [string]$Authentication, [pscredential]$Credential, [string]$Suffix)
+    $auth = if ($Authentication) { $Authentication } else { 'Default' }
+    $fail = { param($kind, $an) @{ Ok = $false; Error = (New-LabTransportError $kind $ComputerName $Suffix $an) } }
+    if ($auth -ieq 'Credssp' -and $null -eq $Credential) { return (& $fail 'CredSSPNoCred') }
+    $state = Read-LabState
+    $r = Resolve-LabComputer $state $ComputerName
+    if ($null -eq $r) { return (& $fail 'NotFound') }
+    $target = $r.Host
+    # count the connection attempt (persisted)
+    $cn = $state.counters.connections
+    $prev = 0; if ($cn.Contains($target.name)) { $prev = [int]$cn[$target.name] }
+    $cn[$target.name] = $prev + 1
+    Save-LabState $state
+    if (-not $target.reachable) { return (& $fail 'Timeout') }
+    if ($null -ne $target.stopAnsweringAfter -and $prev -ge [int]$target.stopAnsweringAfter) { return (& $fail 'Timeout') }
+    if (-not $target.winrm) { return (& $fail 'CannotConnect') }
+    $local = Get-LabCtxHost $state
+    $byAddress = ($r.Kind -eq 'address')
+    # TrustedHosts of the client (WSMan:\localhost\Client\TrustedHosts, or the GPO's list), matched against the name as typed
+    $trusted = Test-LabTrustedHost $local $ComputerName
+    if ($byAddress) {
+        # CannotUseIPAddress's own text: Default by address needs the TrustedHosts list AND explicit credentials
+        if ($auth -ieq 'Kerberos' -or ($auth -in 'Default', 'Negotiate' -and $null -eq $Credential)) { return (& $fail 'IPAddress') }
+        if ($auth -ieq 'Default' -and -not $trusted) { return (& $fail 'IPAddress') }
+        if ($auth -ieq 'Negotiate' -and -not $trusted) { return (& $fail 'NotTrusted') }
+    }
+    if ($auth -ieq 'Credssp') {
+        if (-not (Get-LabWinRMFlag $local 'Client')) { return (& $fail 'E5') }
+        # CredSSP by address or to a host without a WSMAN SPN: TrustedHosts first, then the NTLM-only list (E3)
+        if (($byAddress -or -not $target.spn) -and -not $trusted) { return (& $fail 'NotTrusted') }
+        if ($byAddress -or -not $target.spn) {
+            $l = Get-LabDelegationList $local 'freshNtlm'
+            if (-not ($l.enabled -and @($l.entries | Where-Object { Test-LabSpnMatch $_ $ComputerName }).Count -gt 0)) { return (& $fail 'E3') }
+        }
+        else {
+            $l = Get-LabDelegationList $local 'fresh'
+            if (-not ($l.enabled -and @($l.entries | Where-Object { Test-LabSpnMatch $_ $ComputerName }).Count -gt 0)) { return (& $fail 'E2') }
+        }
+        if (-not (Get-LabWinRMFlag $target 'Service')) { return (& $fail 'E4') }
+    }
+    elseif (-not $byAddress -and $target.httpSpnConflict -and $auth -in 'Default', 'Kerberos', 'Negotiate') { return (& $fail 'E6') }
+    # identity
+    if ($null -ne $Credential) {
+        $acc = Resolve-LabAccountName $state $Credential.UserName
+        if ($null -eq $acc) { return (& $fail 'LogonFailure') }
+        $a = @($state.accounts | Where-Object { $_.name -ieq $acc })[0]
+        if ($null -ne $a.passwordHash) {
+            # Method calls only: a password must not become a parameter binding (module logging records
+            # those), not even in the lab, which stands in for the domain controller here.
+            $sha = [System.Security.Cryptography.SHA256]::Create()
+            try { $given = [System.Convert]::ToHexString($sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($a.salt + $Credential.GetNetworkCredential().Password))) }
+            finally { $sha.Dispose() }
+            if ($given -ne $a.passwordHash) { return (& $fail 'LogonFailure') }
+        }
+        $user = $acc
+    }
+    else {
+        if (-not $script:Ctx.CanDelegate) {
+            $an = if ($auth -ieq 'Negotiate') { 'Negotiate' } else { 'Kerberos' }
+            return (& $fail 'E1' $an)
+        }
+        $user = Get-LabCtxUser $state
+    }
+    if (@($target.admins) -notcontains $user) { return (& $fail 'E7') }
+    @{ Ok = $true; Host = $target.name; User = $user; CanDelegate = ($auth -ieq 'Credssp'); Auth = $auth }
+}
+
+function New-LabRunspace {
+    param([hashtable]$Conn)
+    $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+    $rs = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
+    $rs.Open()
+    $ps = [powershell]::Create()
+    try {
+        $ps.Runspace = $rs
+        $null = $ps.AddCommand('Microsoft.PowerShell.Core\Import-Module').AddParameter('Name', $script:ManifestPath).AddParameter('Global').AddParameter('Force')
+        $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $script:Ctx.StateDir).AddParameter('HostName', $Conn.Host).AddParameter('User', $Conn.User).AddParameter('CanDelegate', [bool]$Conn.CanDelegate).AddParameter('Authentication', $Conn.Auth).AddParameter('Remote', $true).AddParameter('Depth', [int]$script:Ctx.Depth + 1)
+        $null = $ps.Invoke()
+        if ($ps.HadErrors) { throw "CredHop lab: could not start the remote runspace: $($ps.Streams.Error[0])" }
+    }
+    finally { $ps.Dispose() }
+    $rs
+}
+
+function ConvertTo-LabRemoteScript {
+    # $using:name -> $__credhop_using_name (values travel separately, serialized). Only $using: in the
+    # outermost script block is rewritten; a nested Invoke-Command handles its own.
+    param([scriptblock]$ScriptBlock, $CallerState)
+    $ast = $ScriptBlock.Ast
+    $text = $ast.Extent.Text
+    $base = $ast.Extent.StartOffset
+    $usings = $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.UsingExpressionAst] }, $true)
+    $values = @{}
+    $edits = [System.Collections.Generic.List[object]]::new()
+    foreach ($u in $usings) {
+        # skip usings that belong to a nested script block (they are for the next hop)
+        $p = $u.Parent; $nested = $false
+        while ($null -ne $p -and $p -ne $ast) { if ($p -is [System.Management.Automation.Language.ScriptBlockAst]) { $nested = $true; break }; $p = $p.Parent }
+        if ($nested) { continue }
+        $v = $u.SubExpression
+        if ($v -isnot [System.Management.Automation.Language.VariableExpressionAst]) { throw "CredHop lab: only simple `$using:name expressions are supported (got $($u.Extent.Text))." }
+        $name = $v.VariablePath.UserPath
+        $var = $CallerState.PSVariable.Get($name)
+        if ($null -eq $var) {
+            $ex = [System.Management.Automation.RuntimeException]::new("The value of the using variable '`$using:$name' cannot be retrieved because it has not been set in the local session.")
+            throw (New-LabErrorRecord $ex 'UsingVariableIsUndefined,Microsoft.PowerShell.Commands.InvokeCommandCommand' 'InvalidOperation' $null)
+        }
+        $values['__credhop_using_' + $name] = $var.Value
+        $edits.Add(@{ Start = $u.Extent.StartOffset - $base; Length = $u.Extent.EndOffset - $u.Extent.StartOffset; Text = '$__credhop_using_' + $name })
+    }
+    foreach ($e in ($edits | Sort-Object { $_.Start } -Descending)) { $text = $text.Remove($e.Start, $e.Length).Insert($e.Start, $e.Text) }
+    if ($ast.Parent -is [System.Management.Automation.Language.ScriptBlockExpressionAst] -or ($text.StartsWith('{') -and $text.EndsWith('}'))) { $text = $text.Substring(1, $text.Length - 2) }
+    @{ Text = $text; Using = $values }
+}
+
+function Copy-LabBySerializer {
+    param($Value)
+    if ($null -eq $Value) { return $null }
+    [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($Value, 1))
+}
+
+function Invoke-LabInRunspace {
+    param($Cmdlet, $Runspace, [hashtable]$Conn, [string]$ComputerName, [hashtable]$Script, [object[]]$Arguments, [switch]$HideComputerName)
+    $state = Read-LabState
+    $saved = @{ SystemRoot = $env:SystemRoot; windir = $env:windir; COMPUTERNAME = $env:COMPUTERNAME; USERNAME = $env:USERNAME; USERDOMAIN = $env:USERDOMAIN }
+    $ps = [powershell]::Create()
+    try {
+        Set-LabProcessEnv $state $Conn.Host $Conn.User
+        $ps.Runspace = $Runspace
+        foreach ($k in $Script.Using.Keys) { $Runspace.SessionStateProxy.SetVariable($k, (Copy-LabBySerializer $Script.Using[$k])) }
+        $null = $ps.AddScript($Script.Text)
+        foreach ($a in @($Arguments)) { $null = $ps.AddArgument((Copy-LabBySerializer $a)) }
+        $out = $null
+        $terminating = $null
+        try { $out = $ps.Invoke() }
+        catch {
+            $inner = $_.Exception
+            while ($inner -is [System.Management.Automation.MethodInvocationException] -and $null -ne $inner.InnerException) { $inner = $inner.InnerException }
+            if ($inner -is [System.Management.Automation.IContainsErrorRecord]) { $terminating = $inner.ErrorRecord }
+            else { $terminating = [System.Management.Automation.ErrorRecord]::new($inner, $inner.GetType().FullName, 'NotSpecified', $null) }
+        }
+    }
+    finally {
+        foreach ($k in $saved.Keys) { Microsoft.PowerShell.Management\Set-Item -LiteralPath "env:$k" -Value $saved[$k] -ErrorAction SilentlyContinue }
+    }
+    $originGuid = $Runspace.InstanceId
+    foreach ($o in @($out)) {
+        if ($null -eq $o) { continue }
+        $d = Copy-LabBySerializer $o
+        $pso = [System.Management.Automation.PSObject]::AsPSObject($d)
+        $pso | Microsoft.PowerShell.Utility\Add-Member -NotePropertyName PSComputerName -NotePropertyValue $ComputerName -Force
+        $pso | Microsoft.PowerShell.Utility\Add-Member -NotePropertyName RunspaceId -NotePropertyValue $originGuid -Force
+        $pso | Microsoft.PowerShell.Utility\Add-Member -NotePropertyName PSShowComputerName -NotePropertyValue (-not $HideComputerName) -Force
+        $Cmdlet.WriteObject($pso)
+    }
+    foreach ($w in @($ps.Streams.Warning)) { $Cmdlet.WriteWarning($w.Message) }
+    $errs = @($ps.Streams.Error)
+    if ($null -ne $terminating) { $errs += $terminating }
+    $ps.Dispose()
+    foreach ($e in $errs) {
+        # round-trip the error as remoting does: a RemoteException carrying the serialized original
+        $ser = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($e, 2))
+        $rec = $script:FromRemoting.Invoke($null, @($ser))
+        $oi = [System.Management.Automation.Remoting.OriginInfo]::new($ComputerName, $originGuid)
+        $rer = [System.Management.Automation.Runspaces.RemotingErrorRecord]::new($rec, $oi)
+        Write-LabError $Cmdlet $rer
+    }
+}
+
+function Invoke-Command {
+    [CmdletBinding(DefaultParameterSetName = 'InProcess')]
+    param(
+        [Parameter(ParameterSetName = 'ComputerName', Mandatory, Position = 0)][Alias('Cn')][ValidateNotNullOrEmpty()][string[]]$ComputerName,
+        [Parameter(ParameterSetName = 'Session', Mandatory, Position = 0)][ValidateNotNullOrEmpty()][object[]]$Session,
+        [Parameter(ParameterSetName = 'ComputerName', Mandatory, Position = 1)]
+        [Parameter(ParameterSetName = 'Session', Mandatory, Position = 1)]
+        [Parameter(ParameterSetName = 'InProcess', Mandatory, Position = 0)]
+        [Alias('Command')][ValidateNotNull()][scriptblock]$ScriptBlock,
+        [Alias('Args')][object[]]$ArgumentList,
+        [Parameter(ParameterSetName = 'ComputerName')][pscredential][System.Management.Automation.Credential()]$Credential,
+        [Parameter(ParameterSetName = 'ComputerName')][System.Management.Automation.Runspaces.AuthenticationMechanism]$Authentication = 'Default',
+        [Parameter(ParameterSetName = 'ComputerName')][int]$Port,
+        [Parameter(ParameterSetName = 'ComputerName')][switch]$UseSSL,
+        [Parameter(ParameterSetName = 'ComputerName')][object]$SessionOption,
+        [Parameter(ParameterSetName = 'ComputerName')][Parameter(ParameterSetName = 'Session')][int]$ThrottleLimit,
+        [Parameter(ParameterSetName = 'ComputerName')][Parameter(ParameterSetName = 'Session')][Alias('HCN')][switch]$HideComputerName,
+        [Parameter(ValueFromPipeline)][psobject]$InputObject,
+        [Parameter(ParameterSetName = 'InProcess')][switch]$NoNewScope
+    )
+    begin { Import-LabCallerPreference $PSCmdlet $PSBoundParameters }
+    end {
+        if ($PSCmdlet.ParameterSetName -eq 'InProcess') {
+            if ($NoNewScope) { . $ScriptBlock @ArgumentList } else { & $ScriptBlock @ArgumentList }
+            return
+        }
+        $script1 = ConvertTo-LabRemoteScript $ScriptBlock $PSCmdlet.SessionState
+        if ($PSCmdlet.ParameterSetName -eq 'Session') {
+            foreach ($s in $Session) {
+                $entry = $script:Sessions[[string]$s.InstanceId]
+                if ($null -eq $entry -or $entry.State -ne 'Opened') {
+                    $ex = [System.Management.Automation.Remoting.PSRemotingTransportException]::new("Because the session state for session $($s.Name), $($s.InstanceId), $($s.ComputerName) is not equal to Open, you cannot run a command in the session.  The session state is $(if ($entry) { $entry.State } else { 'Closed' }).")
+                    Write-LabError $PSCmdlet (New-LabErrorRecord $ex 'InvalidSessionState,Microsoft.PowerShell.Commands.InvokeCommandCommand' 'InvalidOperation' $s)
+                    continue
+                }
+                # A kept session breaks when its host stops answering (unreachable, WinRM stopped, or past
+                # its stopAnsweringAfter), as a real WSMan session does; the caller must open a new one.
+                $st = Read-LabState
+                $th = Get-LabHost $st $entry.Conn.Host
+                $count = 0; if ($st.counters.connections.Contains($th.name)) { $count = [int]$st.counters.connections[$th.name] }
+                $down = $null
+                if (-not $th.reachable -or ($null -ne $th.stopAnsweringAfter -and $count -gt [int]$th.stopAnsweringAfter)) { $down = 'Timeout' }
+                elseif (-not $th.winrm) { $down = 'CannotConnect' }
+                if ($down) {
+                    $entry.State = 'Broken'; $entry.Session.State = 'Broken'
+                    Write-LabError $PSCmdlet (New-LabTransportError $down $entry.Session.ComputerName 'PSSessionStateBroken')
+                    continue
+                }
+                Invoke-LabInRunspace $PSCmdlet $entry.Runspace $entry.Conn $entry.Session.ComputerName $script1 $ArgumentList -HideComputerName:$HideComputerName
+            }
+            return
+        }
+        foreach ($cn in $ComputerName) {
+            $conn = Connect-LabHost $cn ([string]$Authentication) $Credential 'PSSessionStateBroken'
+            if (-not $conn.Ok) { Write-LabError $PSCmdlet $conn.Error; continue }
+            $rs = New-LabRunspace $conn
+            try { Invoke-LabInRunspace $PSCmdlet $rs $conn $cn $script1 $ArgumentList -HideComputerName:$HideComputerName }
+            finally { $rs.Dispose() }
+        }
+    }
+}
+
+function New-PSSession {
+    [CmdletBinding(DefaultParameterSetName = 'ComputerName')]
+    param(
+        [Parameter(Position = 0, Mandatory)][Alias('Cn')][ValidateNotNullOrEmpty()][string[]]$ComputerName,
+        [pscredential][System.Management.Automation.Credential()]$Credential,
+        [System.Management.Automation.Runspaces.AuthenticationMechanism]$Authentication = 'Default',
+        [string]$Name,
+        [int]$Port,
+        [switch]$UseSSL,
+        [object]$SessionOption
+    )
+    Import-LabCallerPreference $PSCmdlet $PSBoundParameters
+    foreach ($cn in $ComputerName) {
+        $conn = Connect-LabHost $cn ([string]$Authentication) $Credential 'PSSessionOpenFailed'
+        if (-not $conn.Ok) { Write-LabError $PSCmdlet $conn.Error; continue }
+        $rs = New-LabRunspace $conn
+        $id = $script:NextSessionId++
+        $s = [pscustomobject]@{
+            Id             = $id
+            Name           = $(if ($Name) { $Name } else { "Runspace$id" })
+            ComputerName   = $cn
+            ComputerType   = 'RemoteMachine'
+            State          = 'Opened'
+            ConfigurationName = 'Microsoft.PowerShell'
+            Availability   = 'Available'
+            InstanceId     = $rs.InstanceId
+            Authentication = [string]$Authentication
+        }
+        $s.PSObject.TypeNames.Insert(0, 'CredHopLab.PSSession')
+        $script:Sessions[[string]$rs.InstanceId] = @{ Runspace = $rs; Conn = $conn; Session = $s; State = 'Opened' }
+        $s
+    }
+}
+
+function Get-PSSession {
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string[]]$ComputerName, [int[]]$Id)
+    foreach ($k in @($script:Sessions.Keys)) {
+        $e = $script:Sessions[$k]
+        if ($ComputerName -and @($ComputerName | Where-Object { $_ -ieq $e.Session.ComputerName }).Count -eq 0) { continue }
+        if ($Id -and $Id -notcontains $e.Session.Id) { continue }
+        $e.Session
+    }
+}
+
+function Remove-PSSession {
+    [CmdletBinding(DefaultParameterSetName = 'Session')]
+    param(
+        [Parameter(ParameterSetName = 'Session', Mandatory, Position = 0, ValueFromPipeline)][object[]]$Session,
+        [Parameter(ParameterSetName = 'Id', Mandatory)][int[]]$Id
+    )
+    process {
+        $targets = if ($PSCmdlet.ParameterSetName -eq 'Id') { @(Get-PSSession -Id $Id) } else { $Session }
+        foreach ($s in $targets) {
+            $k = [string]$s.InstanceId
+            $e = $script:Sessions[$k]
+            if ($null -eq $e) { continue }
+            $e.Runspace.Dispose()
+            $e.State = 'Closed'
+            $e.Session.State = 'Closed'; $e.Session.Availability = 'None'
+            $script:Sessions.Remove($k)
+        }
+    }
+}
+
+function Test-WSMan {
+    [CmdletBinding()]
+    param(
+        [Parameter(Position = 0)][string]$ComputerName = 'localhost',
+        [pscredential][System.Management.Automation.Credential()]$Credential,
+        [ValidateSet('None', 'Default', 'Digest', 'Negotiate', 'Basic', 'Kerberos', 'ClientCertificate', 'Credssp')][string]$Authentication = 'None',
+        [int]$Port, [switch]$UseSSL
+    )
+    Import-LabCallerPreference $PSCmdlet $PSBoundParameters
+    $state = Read-LabState
+    $r = Resolve-LabComputer $state $ComputerName
+    $bad = $null
+    if ($null -eq $r -or -not $r.Host.reachable) { $bad = $script:Texts.Unreachable }
+    elseif (-not $r.Host.winrm) { $bad = 'The client cannot connect to the destination specified in the request. Verify that the service on the destination is running and is accepting requests.' }
+    if ($bad) {
+        $ex = [System.InvalidOperationException]::new("<f:WSManFault xmlns:f=""http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"" Code=""2150858770"" Machine=""$((Get-LabCtxHost $state).name)""><f:Message>$bad </f:Message></f:WSManFault>")
+        Write-LabError $PSCmdlet (New-LabErrorRecord $ex 'WsManError,Microsoft.WSMan.Management.TestWSManCommand' 'InvalidOperation' $ComputerName)
+        return
+    }
+    $o = [pscustomobject]@{ wsmid = 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd'; ProtocolVersion = 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd'; ProductVendor = 'Microsoft Corporation'; ProductVersion = $(if ($Authentication -ne 'None') { 'OS: 10.0.17763 SP: 0.0 Stack: 3.0' } else { 'OS: 0.0.0 SP: 0.0 Stack: 3.0' }) }
+    $o
+}

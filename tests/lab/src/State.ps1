@@ -1,0 +1,99 @@
+# CredHop lab: The lab state: one JSON file per state dir (written atomically), host lookup, and which host this runspace is.
+# Dot-sourced by ../CredHopLab.psm1 into the module scope (see the load order there).
+
+# ---------------------------------------------------------------------------------------------
+# State: one JSON file per lab state dir, written atomically; Registry.pol files per host.
+# ---------------------------------------------------------------------------------------------
+function Get-LabStateDir {
+    if ($null -eq $script:Ctx) { throw 'CredHop lab: not initialized in this runspace (call Initialize-CredHopLab).' }
+    $script:Ctx.StateDir
+}
+
+function Read-LabJson {
+    param([string]$Path)
+    $text = [System.IO.File]::ReadAllText($Path)
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -AsHashtable -Depth 100
+}
+
+function Write-LabBytesAtomic {
+    param([string]$Path, [byte[]]$Bytes)
+    $dir = [System.IO.Path]::GetDirectoryName($Path)
+    if (-not [System.IO.Directory]::Exists($dir)) { $null = [System.IO.Directory]::CreateDirectory($dir) }
+    $tmp = $Path + '.' + [guid]::NewGuid().ToString('N') + '.tmp'
+    [System.IO.File]::WriteAllBytes($tmp, $Bytes)
+    [System.IO.File]::Move($tmp, $Path, $true)
+}
+
+function Read-LabState {
+    param([string]$StateDir)
+    if (-not $StateDir) { $StateDir = Get-LabStateDir }
+    $p = Join-LabPath $StateDir 'state.json'
+    if (-not [System.IO.File]::Exists($p)) { throw "CredHop lab: no lab state in '$StateDir' (call Initialize-CredHopLab)." }
+    Read-LabJson $p
+}
+
+function Save-LabState {
+    param($State, [string]$StateDir)
+    if (-not $StateDir) { $StateDir = Get-LabStateDir }
+    $json = Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $State -Depth 100
+    Write-LabBytesAtomic (Join-LabPath $StateDir 'state.json') ([System.Text.UTF8Encoding]::new($false).GetBytes($json))
+}
+
+function Get-LabHostRoot { param([string]$StateDir, [string]$HostName) Join-LabPath $StateDir 'hosts' $HostName.ToLowerInvariant() 'Windows' }
+function Get-LabPolPath { param([string]$StateDir, [string]$HostName) Join-LabPath (Get-LabHostRoot $StateDir $HostName) 'System32' 'GroupPolicy' 'Machine' 'Registry.pol' }
+function Get-LabGptPath { param([string]$StateDir, [string]$HostName) Join-LabPath (Get-LabHostRoot $StateDir $HostName) 'System32' 'GroupPolicy' 'gpt.ini' }
+
+function Get-LabHost {
+    param($State, [string]$Name)
+    foreach ($k in @($State.hosts.Keys)) { if ($k -ieq $Name) { return $State.hosts[$k] } }
+    $null
+}
+
+# ---------------------------------------------------------------------------------------------
+# Runspace context ("which machine am I")
+# ---------------------------------------------------------------------------------------------
+function Enter-CredHopLabHost {
+    <# Internal: makes this runspace the given host (used for the client and for remote runspaces). #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)][string]$StateDir,
+        [Parameter(Mandatory)][string]$HostName,
+        [string]$User,
+        [bool]$CanDelegate = $true,
+        [string]$Authentication = 'Local',
+        [bool]$Remote = $false,
+        [int]$Depth = 0
+    )
+    $script:Ctx = [ordered]@{
+        StateDir       = $StateDir
+        Host           = $HostName
+        User           = $User
+        CanDelegate    = $CanDelegate
+        Authentication = $Authentication
+        Remote         = $Remote
+        Depth          = $Depth
+    }
+}
+
+function Get-LabCtxHost { param($State) Get-LabHost $State $script:Ctx.Host }
+
+function Get-LabCtxUser {
+    param($State)
+    if ($script:Ctx.User) { return $script:Ctx.User }
+    (Get-LabCtxHost $State).currentUser
+}
+
+function Test-LabElevated {
+    param($State)
+    if ($script:Ctx.Remote) { return $true }  # remote sessions of administrators run elevated
+    [bool](Get-LabCtxHost $State).elevated
+}
+
+function Set-LabProcessEnv {
+    param($State, [string]$HostName, [string]$User)
+    $h = Get-LabHost $State $HostName
+    $env:SystemRoot = Get-LabHostRoot $script:Ctx.StateDir $h.name
+    $env:windir = $env:SystemRoot
+    $env:COMPUTERNAME = $h.name.ToUpperInvariant()
+    if ($User) { $env:USERDOMAIN = $User.Split('\')[0]; $env:USERNAME = $User.Split('\')[1] }
+}
