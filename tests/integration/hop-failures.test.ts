@@ -53,14 +53,15 @@ describe('diagnosed failures of the hop test', () => {
   });
 
   it('E3: connected by address, so only the NTLM-only list would do; the fix carries a warning', async () => {
-    const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated }, adfs1: { credssp: { service: true } } }));
+    // By address WinRM also needs the address in TrustedHosts (else ServerNotTrusted, see hop-managed).
+    const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated, trustedHosts: '192.168.3.11' }, adfs1: { credssp: { service: true } } }));
     const result = await run.hop.test({ ...ARTICLE, jumpServer: '192.168.3.11' }, CRED, 'credssp', { serverCredSSP: true });
     expect(result.diagnosis).toMatchObject({ id: 'E3', fixable: true, fixChange: { list: 'freshNtlm' } });
     expect(result.diagnosis!.warning).toMatch(/not verified/);
   });
 
   it('E3: a jump server without a WSMAN SPN', async () => {
-    const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated }, adfs1: { credssp: { service: true }, spn: false } }));
+    const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated, trustedHosts: 'adfs1.company.pri' }, adfs1: { credssp: { service: true }, spn: false } }));
     expect((await run.hop.test(ARTICLE, CRED, 'credssp')).diagnosis?.id).toBe('E3');
   });
 

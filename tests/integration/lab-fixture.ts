@@ -42,11 +42,14 @@ const labView = z.object({
 }).passthrough();
 export type LabStateView = z.infer<typeof labView>;
 
-/** What must be identical before and after a restore: flags, the registry and the local GPO's records. */
+/**
+ * What must be identical before and after a restore: flags, the registry, the local GPO's records,
+ * and the WinRM service (status and start type) with its TrustedHosts list.
+ */
 export function machineState(view: LabStateView): unknown {
   const out: Record<string, unknown> = {};
   for (const [name, h] of Object.entries(view.hosts)) {
-    out[name] = { clientCredSSP: h.clientCredSSP, serviceCredSSP: h.serviceCredSSP, registry: h.registry, registryPol: h.registryPol };
+    out[name] = { clientCredSSP: h.clientCredSSP, serviceCredSSP: h.serviceCredSSP, registry: h.registry, registryPol: h.registryPol, winrm: h.winrm, winrmStartType: h.winrmStartType, trustedHosts: h.trustedHosts };
   }
   return out;
 }

@@ -67,12 +67,33 @@ describe('planning', () => {
     expect(plan.blockers).toContainEqual(expect.objectContaining({ code: 'not-elevated', resolution: expect.stringMatching(/Run as administrator/) }));
   });
 
-  it('refuses when a domain GPO owns the delegation list, and recommends the no-configuration alternative', () => {
-    const client = host({ fresh: {}, freshEffective: { '1': 'wsman/other.company.pri' } });
+  it('refuses when a domain GPO owns the delegation list (from RSoP), names it, and recommends the no-configuration alternative', () => {
+    const client = { ...host({ fresh: {}, freshEffective: { '1': 'wsman/other.company.pri' } }), policyOwners: { rsopAvailable: true, fresh: { id: 'cn={GUID},cn=policies', name: 'Tier-1 Baseline' }, freshNtlm: null } };
     const plan = buildPlan({ ...base, snapshot: snap(client) });
     expect(plan.blockers.map((b) => b.code)).toContain('delegation-policy-managed');
+    expect(plan.blockers[0]!.message).toMatch(/"Tier-1 Baseline"/);
     expect(plan.blockers[0]!.resolution).toMatch(/domain administrator/);
     expect(plan.alternative.recommended).toBe(true);
+  });
+
+  it('keeps a registry list a script wrote (no RSoP record) and plans on; says "unknown" without RSoP', () => {
+    const differing = host({ fresh: {}, freshEffective: { '1': 'wsman/legacy.company.pri' } });
+    const scripted = buildPlan({ ...base, snapshot: snap({ ...differing, policyOwners: { rsopAvailable: true, fresh: null, freshNtlm: null } }) });
+    expect(scripted.blockers).toEqual([]);
+    expect(scripted.risks.join(' ')).toMatch(/wsman\/legacy\.company\.pri.*leaves them exactly as they are/);
+    const unknown = buildPlan({ ...base, snapshot: snap({ ...differing, policyOwners: { rsopAvailable: false, fresh: null, freshNtlm: null } }) });
+    expect(unknown.blockers.map((b) => b.code)).toEqual(['delegation-owner-unknown']);
+    // A snapshot from before CredHop read RSoP counts as unknown too, never as "a script".
+    expect(buildPlan({ ...base, snapshot: snap(differing) }).blockers.map((b) => b.code)).toEqual(['delegation-owner-unknown']);
+  });
+
+  it('starts the stopped WinRM service for the client flag, and blocks on a disabled one', () => {
+    const stopped = buildPlan({ ...base, snapshot: snap({ ...host({}), winrmService: { status: 'Stopped', startType: 'Manual' } }) });
+    expect(stopped.changes.map((c) => c.change.kind)).toEqual(['add-delegation', 'winrm-service', 'client-credssp', 'server-credssp']);
+    const disabled = buildPlan({ ...base, snapshot: snap({ ...host({}), winrmService: { status: 'Stopped', startType: 'Disabled' } }) });
+    expect(disabled.blockers.map((b) => b.code)).toEqual(['winrm-service-disabled']);
+    const running = buildPlan({ ...base, snapshot: snap({ ...host({}), winrmService: { status: 'Running', startType: 'Automatic' } }) });
+    expect(running.changes.map((c) => c.change.kind)).not.toContain('winrm-service');
   });
 
   it('refuses when WinRM AllowCredSSP policies own the flags on either machine', () => {

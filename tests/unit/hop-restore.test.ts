@@ -24,7 +24,32 @@ describe('restore decisions', () => {
   it('puts the DWORDs and keys back to absent when they did not exist', () => {
     const now = host({ fresh: { '1': 'wsman/adfs1.company.pri' } });
     const ops = clientRestoreOps(snap(host()), [add], now);
-    expect(ops).toContainEqual({ kind: 'set-delegation-flags', list: 'fresh', allow: null, concatenate: null, removeEmptyListKey: true, removeEmptyKey: true });
+    expect(ops).toContainEqual({ kind: 'set-delegation-flags', list: 'fresh', allow: null, concatenate: null, removeEmptyListKey: true, removeEmptyKey: true, store: 'both' });
+  });
+
+  it('puts each store back to its own values when they differed (a script wrote the registry)', () => {
+    const before = host({ fresh: {}, freshEffective: { '1': 'wsman/legacy.company.pri' } });
+    const now = host({ fresh: { '2': 'wsman/adfs1.company.pri' }, freshEffective: { '1': 'wsman/legacy.company.pri', '2': 'wsman/adfs1.company.pri' } });
+    const ops = clientRestoreOps(snap(before), [add], now);
+    expect(ops.filter((o) => o.kind === 'set-delegation-flags')).toEqual([{ kind: 'set-delegation-flags', list: 'fresh', allow: null, concatenate: null, removeEmptyListKey: true, removeEmptyKey: true, store: 'local' }]);
+  });
+
+  it('starts WinRM to restore the client flag if it is stopped, and puts status and start type back last', () => {
+    const stopped = { status: 'Stopped', startType: 'Manual' };
+    const before = { ...host(), winrmService: stopped };
+    const flagOn = { ...host({ winrm: { clientCredSSP: true, serviceCredSSP: false, clientPolicyAllowCredSSP: null, servicePolicyAllowCredSSP: null } }) };
+    const start: Change = { kind: 'winrm-service', host: 'client', running: true };
+    expect(clientRestoreOps(snap(before), [start, clientOn], { ...flagOn, winrmService: { status: 'Running', startType: 'Manual' } })).toEqual([
+      { kind: 'client-credssp', enabled: false },
+      { kind: 'winrm-service', running: false, startType: 'Manual' },
+    ]);
+    // After a crash that left WinRM stopped with the flag on: start it, set the flag back, stop it again.
+    expect(clientRestoreOps(snap(before), [start, clientOn], { ...flagOn, winrmService: stopped })).toEqual([
+      { kind: 'winrm-service', running: true, startType: null },
+      { kind: 'client-credssp', enabled: false },
+      { kind: 'winrm-service', running: false, startType: 'Manual' },
+    ]);
+    expect(clientRestoreOps(snap(before), [start, clientOn], before)).toEqual([]);
   });
 
   it('restores the client flag only if CredHop touched it, to its old value', () => {

@@ -8,8 +8,11 @@ export interface DiagnoseContext {
   /** The jump server as typed, and the target. */
   jumpServer: string;
   target: string;
-  /** Where it failed: the connection to the jump server, or the hop from it to the target. */
-  stage: 'jump' | 'target';
+  /**
+   * Where it failed: the connection to the jump server, the hop from it to the target, or this
+   * computer itself (its WSMan: drive or WinRM service, in a client step).
+   */
+  stage: 'jump' | 'target' | 'local';
   /** The jump server's service flag as last read, when known (tells E4 from E7: same code 5). */
   serverCredSSP?: boolean | null | undefined;
   /** Whether the outer session used CredSSP. */
@@ -29,6 +32,8 @@ const CODES = {
   timeout: -2144108250,
   notFound: -2144108103,
   cannotConnect: -2144108526,
+  /** ERROR_WSMAN_SERVER_NOT_TRUSTED (0x803380E4): NTLM/CredSSP by address or without SPN, not in TrustedHosts. */
+  serverNotTrusted: -2144108316,
   ipAddress: -2144108101,
   logonFailure: 1326,
 } as const;
@@ -113,6 +118,14 @@ export function diagnose(record: ErrorRecordData, ctx: DiagnoseContext): Diagnos
   }
   if (code === CODES.notFound || head === 'computernotfound') {
     return { id: 'not-found', cause: `The name ${host} could not be found`, explanation: 'The name does not resolve in DNS.', fix: 'Check the spelling, or use the full name (FQDN) of the machine.', fixable: false };
+  }
+  // On this computer the same code (and an InvalidOperationException from the WSMan: drive) means the
+  // local WinRM service is stopped: "cannot connect to the destination" is misleading there.
+  if (ctx.stage === 'local' && (code === CODES.cannotConnect || has(record, /client cannot connect to the destination specified/i))) {
+    return { id: 'winrm-stopped-local', cause: 'WinRM is not running on this computer', explanation: 'CredHop changes this computer\'s WinRM settings through the local WinRM service, and it is stopped (Windows 10 and 11 leave it on Manual). This is not a network problem.', fix: 'Run the check again: CredHop then plans to start WinRM for the change and to stop it again when it restores. Or start it yourself: Start-Service WinRM.', fixable: false };
+  }
+  if (code === CODES.serverNotTrusted || head === 'servernottrusted') {
+    return { id: 'trusted-hosts', cause: `${host} is not in this computer's TrustedHosts list`, explanation: 'Without Kerberos (connecting by IP address, to a machine without a WSMAN service name, or outside the domain) WinRM only sends credentials to machines listed in TrustedHosts or over HTTPS.', fix: `Connect by the machine's DNS name instead, or use HTTPS. Otherwise an administrator can add exactly ${host} (never *) with: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value ${host} -Concatenate`, fixable: false };
   }
   if (code === CODES.cannotConnect || head === 'cannotconnect') {
     return { id: 'winrm-stopped', cause: `WinRM is not listening on ${host}`, explanation: 'The machine answered, but the WinRM service is stopped or its port is closed.', fix: `Start WinRM on ${host} (Enable-PSRemoting -Force), then try again.`, fixable: false };

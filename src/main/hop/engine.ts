@@ -5,9 +5,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Change, Diagnosis, ErrorRecordData, HostState, Plan, PlannedChange, ServerState, Snapshot } from '../../shared/domain/hop';
-import { errorRecord, hostState, serverState } from '../../shared/domain/hop';
+import { errorRecord, hostState, serverState, winrmServiceState } from '../../shared/domain/hop';
 import { AppError } from '../errors';
-import type { PowerShellEngine } from '../powershell/engine';
+import { PrimitiveError, type PowerShellEngine } from '../powershell/engine';
 import type { AuditLog } from './audit';
 import { diagnose } from './diagnose';
 import type { BeginRecord, Journal, OpenSession } from './journal';
@@ -103,10 +103,14 @@ function describeChange(c: Change): { action: string; from: string; to: string }
       return { action: `add ${c.spn} to ${c.list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'}`, from: 'absent', to: c.spn };
     case 'client-credssp':
       return { action: 'WinRM client CredSSP', from: String(!c.enabled), to: String(c.enabled) };
+    case 'winrm-service':
+      return { action: 'WinRM service (this computer)', from: 'Stopped', to: 'Running' };
     case 'server-credssp':
       return { action: 'WinRM service CredSSP', from: String(!c.enabled), to: String(c.enabled) };
   }
 }
+
+const serviceResult = z.object({ before: winrmServiceState.nullable(), after: winrmServiceState.nullable() });
 
 export class HopEngine {
   private readonly now: () => Date;
@@ -249,6 +253,8 @@ export class HopEngine {
         return listAllows(client.delegation[c.list].effective, c.spn) && listAllows(client.delegation[c.list].local, c.spn);
       case 'client-credssp':
         return client.winrm.clientCredSSP === c.enabled;
+      case 'winrm-service':
+        return client.winrmService?.status === 'Running';
       case 'server-credssp':
         return server?.serviceCredSSP === c.enabled;
     }
@@ -269,6 +275,9 @@ export class HopEngine {
         detail = r.added ? `value ${r.valueName ?? '?'}` : 'already present';
       } else if (change.kind === 'client-credssp') {
         await this.call('SetWinRMFlag', { role: 'client', enabled: change.enabled }, flagResult);
+      } else if (change.kind === 'winrm-service') {
+        const r = await this.call('SetWinRMService', { running: true }, serviceResult);
+        detail = `was ${r.before?.status ?? '?'} (${r.before?.startType ?? '?'})`;
       } else {
         const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: change.enabled }, credential);
         if (r.errors.length > 0) {
@@ -281,7 +290,14 @@ export class HopEngine {
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, ...(detail ? { detail } : {}) });
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'ok', session: begin.session, ...(detail ? { detail } : {}) });
       return serverAfter === undefined ? { ok: true } : { ok: true, serverAfter };
-    } catch (error) {
+    } catch (caught) {
+      // A failure on this computer is put in plain words (e.g. the misleading "cannot connect to the
+      // destination" of a stopped local WinRM service); the original stays in the journal's detail.
+      let error = caught;
+      if (caught instanceof PrimitiveError && change.host === 'client' && caught.record.kind !== 'invalid-payload' && caught.record.kind !== 'secret-channel') {
+        const d = diagnose(caught.record, { jumpServer: begin.jumpServer, target: begin.target, stage: 'local' });
+        if (d.id !== 'unknown') error = new AppError('powershell-failed', `${d.cause}. ${d.explanation}`, d.fix);
+      }
       const message = error instanceof AppError ? error.message : 'PowerShell failed';
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: false, detail: message.slice(0, 300) });
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'failed', session: begin.session, detail: message });
@@ -314,7 +330,10 @@ export class HopEngine {
       outerAuthentication: mode === 'credssp' ? 'CredSSP' : 'Default',
       clientElevated: client?.isElevated,
       serverCredSSP,
-      delegationPolicyManaged: client ? controlledElsewhere(client.delegation.fresh.effective, client.delegation.fresh.local) : undefined,
+      // Managed by a domain GPO, or nobody can tell; a script-written registry list is not a GPO's.
+      delegationPolicyManaged: client
+        ? controlledElsewhere(client.delegation.fresh.effective, client.delegation.fresh.local) && (client.policyOwners?.fresh != null || client.policyOwners?.rsopAvailable !== true)
+        : undefined,
     });
     return { ok: false, mode, output: result.output, errors: result.errors, diagnosis };
   }
@@ -393,11 +412,14 @@ export class HopEngine {
         await this.call('RemoveDelegation', { list: op.list, entries: op.entries }, z.unknown());
         return `Removed ${op.entries.map((e) => `${e.value} (value ${e.name})`).join(', ')} from ${op.list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'}`;
       case 'set-delegation-flags':
-        await this.call('SetDelegationFlags', { list: op.list, allow: op.allow, concatenate: op.concatenate, removeEmptyListKey: op.removeEmptyListKey, removeEmptyKey: op.removeEmptyKey }, z.unknown());
-        return `Delegation policy values set back (allow=${op.allow ?? 'absent'}, concatenate=${op.concatenate ?? 'absent'})`;
+        await this.call('SetDelegationFlags', { list: op.list, allow: op.allow, concatenate: op.concatenate, removeEmptyListKey: op.removeEmptyListKey, removeEmptyKey: op.removeEmptyKey, store: op.store }, z.unknown());
+        return `Delegation policy values set back${op.store === 'both' ? '' : op.store === 'local' ? ' in the local policy' : ' in the registry'} (allow=${op.allow ?? 'absent'}, concatenate=${op.concatenate ?? 'absent'})`;
       case 'client-credssp':
         await this.call('SetWinRMFlag', { role: 'client', enabled: op.enabled }, flagResult);
         return `WinRM client CredSSP set back to ${op.enabled}`;
+      case 'winrm-service':
+        await this.call('SetWinRMService', { running: op.running, startType: op.startType }, serviceResult);
+        return op.startType === null ? 'WinRM service started for the restore' : `WinRM service set back to ${op.running ? 'Running' : 'Stopped'} (${op.startType})`;
       case 'server-credssp':
         await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
         return `WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`;

@@ -45,6 +45,8 @@ export function powershellFor(change: Change, jumpServer: string): string {
     }
     case 'client-credssp':
       return `Set-Item -Path WSMan:\\localhost\\Client\\Auth\\CredSSP -Value $${change.enabled}`;
+    case 'winrm-service':
+      return 'Start-Service -Name WinRM   # restore: Stop-Service -Name WinRM; Set-Service -Name WinRM -StartupType <as it was>';
     case 'server-credssp':
       return `Invoke-Command -ComputerName ${psLiteral(jumpServer)} -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value $${change.enabled} }`;
   }
@@ -58,6 +60,8 @@ export function titleFor(change: Change, jumpServer: string): string {
         : `Allow delegating fresh credentials to ${change.spn} even when the server is authenticated by NTLM only`;
     case 'client-credssp':
       return `${change.enabled ? 'Turn on' : 'Turn off'} CredSSP in this computer's WinRM client`;
+    case 'winrm-service':
+      return 'Start the WinRM service on this computer (it is stopped; CredHop needs it to change WinRM\'s settings, and stops it again when it restores)';
     case 'server-credssp':
       return `${change.enabled ? 'Turn on' : 'Turn off'} CredSSP in the WinRM service of ${jumpServer}`;
   }
@@ -125,17 +129,47 @@ export function buildPlan(input: PlanInput): Plan {
   const needsDelegation = !listAllows(stores.effective, spn) || !listAllows(stores.local, spn);
   if (needsDelegation) {
     if (controlledElsewhere(stores.effective, stores.local)) {
-      blockers.push({
-        code: 'delegation-policy-managed',
-        message: 'The "Allow delegating fresh credentials" policy on this computer is set by a domain Group Policy (the effective list differs from the local policy), so a local change would not take effect.',
-        resolution: `Ask a domain administrator to add ${spn} to that policy in the GPO (Computer Configuration > Administrative Templates > System > Credentials Delegation), or set it to "Not Configured". Or use explicit credentials on the inner call, which needs no policy change.`,
-      });
+      // The registry differs from the local GPO. Who wrote it decides: Windows' RSoP record names a
+      // domain GPO (it wins, so a local change would not stick); no record means a script wrote the
+      // registry directly (kept as it is, not a blocker); no RSoP at all means nobody can tell.
+      const owners = client.policyOwners;
+      const gpo = owners?.[list] ?? null;
+      const listName = list === 'fresh' ? 'Allow delegating fresh credentials' : 'Allow delegating fresh credentials with NTLM-only server authentication';
+      if (gpo) {
+        blockers.push({
+          code: 'delegation-policy-managed',
+          message: `The "${listName}" policy on this computer is set by the domain Group Policy "${gpo.name ?? gpo.id}", which wins over any local change.`,
+          resolution: `Ask a domain administrator to add ${spn} to that policy in the GPO "${gpo.name ?? gpo.id}" (Computer Configuration > Administrative Templates > System > Credentials Delegation), or set it to "Not Configured". Or use explicit credentials on the inner call, which needs no policy change.`,
+        });
+      } else if (owners && owners.rsopAvailable) {
+        const extra = stores.effective.entries.filter((e) => !stores.local.entries.some((l) => l.name === e.name && l.value.toLowerCase() === e.value.toLowerCase())).map((e) => e.value);
+        risks.push(`This computer's registry holds delegation entries that no Group Policy set (written by a script or another tool)${extra.length > 0 ? `: ${extra.join(', ')}` : ''}. CredHop leaves them exactly as they are.`);
+      } else {
+        blockers.push({
+          code: 'delegation-owner-unknown',
+          message: `The "${listName}" list in the registry differs from this computer's local policy, and Windows' record of which Group Policy set it (RSoP) cannot be read here, so CredHop cannot tell a domain GPO from a script.`,
+          resolution: `Run "gpresult /scope computer /h report.html" as administrator to see whether a domain GPO sets Credentials Delegation. If one does, ask its administrator to add ${spn}; if not, RSoP logging may be turned off by policy. Or use explicit credentials on the inner call, which needs no policy change.`,
+        });
+      }
     }
     changes.push(planned('client-delegation', 'client', { kind: 'add-delegation', host: 'client', list, spn }, jumpServer,
       list === 'freshNtlm' ? 'The NTLM-only list does not verify the jump server\'s identity: a machine pretending to be it could receive your password.' : undefined));
   }
 
   if (client.winrm.clientCredSSP !== true) {
+    // The WSMan: drive needs the local WinRM service; on a Windows 10/11 client it is usually stopped.
+    const service = client.winrmService;
+    if (service && service.status !== 'Running') {
+      if (service.startType === 'Disabled') {
+        blockers.push({
+          code: 'winrm-service-disabled',
+          message: 'The WinRM service is disabled on this computer, so CredHop cannot change its CredSSP setting.',
+          resolution: 'Ask an administrator to set the Windows Remote Management (WS-Management) service to Manual (Group Policy: Computer Configuration > Windows Settings > Security Settings > System Services), or use explicit credentials on the inner call, which needs no change here.',
+        });
+      } else {
+        changes.push(planned('client-winrm-service', 'client', { kind: 'winrm-service', host: 'client', running: true }, jumpServer));
+      }
+    }
     if (client.winrm.clientPolicyAllowCredSSP !== null) {
       blockers.push({
         code: 'client-winrm-policy',

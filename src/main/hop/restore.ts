@@ -5,8 +5,9 @@ import type { Change, DelegationEntry, DelegationListName, HostState, ServerStat
 
 export type RestoreOp =
   | { kind: 'remove-delegation'; list: DelegationListName; entries: DelegationEntry[] }
-  | { kind: 'set-delegation-flags'; list: DelegationListName; allow: number | null; concatenate: number | null; removeEmptyListKey: boolean; removeEmptyKey: boolean }
+  | { kind: 'set-delegation-flags'; list: DelegationListName; allow: number | null; concatenate: number | null; removeEmptyListKey: boolean; removeEmptyKey: boolean; store: 'both' | 'local' | 'effective' }
   | { kind: 'client-credssp'; enabled: boolean }
+  | { kind: 'winrm-service'; running: boolean; startType: string | null }
   | { kind: 'server-credssp'; enabled: boolean };
 
 const same = (a: DelegationEntry, b: DelegationEntry) => a.name === b.name && a.value.toLowerCase() === b.value.toLowerCase();
@@ -27,20 +28,34 @@ export function clientRestoreOps(snap: Snapshot, intents: readonly Change[], now
       }
     }
     if (extra.length > 0) ops.push({ kind: 'remove-delegation', list, entries: extra });
-    const b = before.effective;
-    const flagsDiffer = ['local', 'effective'].some((s) => {
-      const c = current[s as 'local' | 'effective'];
-      const o = before[s as 'local' | 'effective'];
-      return c.allow !== o.allow || c.concatenate !== o.concatenate;
-    });
-    const keysToRemove = (!b.listKeyExists && current.effective.listKeyExists) || (!b.keyExists && current.effective.keyExists);
-    if (flagsDiffer || keysToRemove) {
-      ops.push({ kind: 'set-delegation-flags', list, allow: b.allow, concatenate: b.concatenate, removeEmptyListKey: !b.listKeyExists, removeEmptyKey: !b.keyExists });
+    // Each store goes back to its own snapshot: they can differ (a script wrote the registry directly).
+    const needs = (s: 'local' | 'effective') => {
+      const c = current[s];
+      const o = before[s];
+      return c.allow !== o.allow || c.concatenate !== o.concatenate || (!o.listKeyExists && c.listKeyExists) || (!o.keyExists && c.keyExists);
+    };
+    const flagsOf = (o: (typeof before)['local']) => ({ allow: o.allow, concatenate: o.concatenate, removeEmptyListKey: !o.listKeyExists, removeEmptyKey: !o.keyExists });
+    const storesAlike = JSON.stringify(flagsOf(before.local)) === JSON.stringify(flagsOf(before.effective));
+    if (storesAlike) {
+      if (needs('local') || needs('effective')) ops.push({ kind: 'set-delegation-flags', list, ...flagsOf(before.effective), store: 'both' });
+    } else {
+      for (const s of ['local', 'effective'] as const) if (needs(s)) ops.push({ kind: 'set-delegation-flags', list, ...flagsOf(before[s]), store: s });
     }
   }
   const touchedClientFlag = intents.some((c) => c.kind === 'client-credssp');
   const wanted = snap.client.winrm.clientCredSSP;
   if (touchedClientFlag && wanted !== null && now.winrm.clientCredSSP !== wanted) ops.push({ kind: 'client-credssp', enabled: wanted });
+  // The WinRM service: the flag can only be set while it runs, so it is started first when needed
+  // (a crash may have left it stopped) and put back last, status and start type as they were.
+  const serviceBefore = snap.client.winrmService;
+  const serviceNow = now.winrmService;
+  if (ops.some((o) => o.kind === 'client-credssp') && serviceNow && serviceNow.status !== 'Running') {
+    ops.unshift({ kind: 'winrm-service', running: true, startType: null });
+  }
+  const touchedService = intents.some((c) => c.kind === 'winrm-service') || ops.some((o) => o.kind === 'winrm-service');
+  if (touchedService && serviceBefore && (ops.length > 0 || !serviceNow || serviceNow.status !== serviceBefore.status || serviceNow.startType !== serviceBefore.startType)) {
+    ops.push({ kind: 'winrm-service', running: serviceBefore.status === 'Running', startType: serviceBefore.startType });
+  }
   return ops;
 }
 
@@ -62,6 +77,11 @@ export function diffStates(snap: Snapshot, client: HostState, server: ServerStat
   const out: string[] = [];
   if (client.winrm.clientCredSSP !== snap.client.winrm.clientCredSSP) {
     out.push(`WinRM client CredSSP is ${client.winrm.clientCredSSP} (was ${snap.client.winrm.clientCredSSP}).`);
+  }
+  const sb = snap.client.winrmService;
+  const sa = client.winrmService;
+  if (sb && sa && (sb.status !== sa.status || sb.startType !== sa.startType)) {
+    out.push(`The WinRM service on this computer is ${sa.status} (${sa.startType}) (was ${sb.status} (${sb.startType})).`);
   }
   for (const list of ['fresh', 'freshNtlm'] as const) {
     for (const store of ['local', 'effective'] as const) {

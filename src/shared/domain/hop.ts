@@ -20,6 +20,11 @@ export type DelegationList = z.infer<typeof delegationList>;
 export const storePair = z.object({ effective: delegationList, local: delegationList });
 export type StorePair = z.infer<typeof storePair>;
 
+export const gpoRef = z.object({ id: z.string(), name: z.string().nullable() });
+
+export const winrmServiceState = z.object({ status: z.string(), startType: z.string() });
+export type WinRMServiceState = z.infer<typeof winrmServiceState>;
+
 /** What GetHostState reads on the client: both WinRM flags, both lists in both stores, and the rest. */
 export const hostState = z.object({
   computerName: z.string(),
@@ -34,6 +39,19 @@ export const hostState = z.object({
     servicePolicyAllowCredSSP: z.number().int().nullable(),
   }),
   delegation: z.object({ fresh: storePair, freshNtlm: storePair }),
+  /**
+   * This computer's WinRM service (stopped and Manual on most Windows 10/11 clients). Optional:
+   * snapshots journaled before CredHop read it have none, and nothing is done to the service then.
+   */
+  winrmService: winrmServiceState.nullable().optional(),
+  /**
+   * Which domain GPO supplies each delegation list, from Windows' RSoP record (null: none does —
+   * the local GPO or a script). rsopAvailable false: unknown. Optional for older snapshots.
+   */
+  policyOwners: z
+    .object({ rsopAvailable: z.boolean(), fresh: gpoRef.nullable(), freshNtlm: gpoRef.nullable() })
+    .nullable()
+    .optional(),
   encryptionOracle: z.number().int().nullable(),
 });
 export type HostState = z.infer<typeof hostState>;
@@ -72,6 +90,8 @@ export type Snapshot = z.infer<typeof snapshot>;
 export const change = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('add-delegation'), host: z.literal('client'), list: delegationListName, spn: z.string() }),
   z.object({ kind: z.literal('client-credssp'), host: z.literal('client'), enabled: z.boolean() }),
+  /** Start this computer's WinRM service (the WSMan: drive needs it); restore puts status and start type back. */
+  z.object({ kind: z.literal('winrm-service'), host: z.literal('client'), running: z.literal(true) }),
   z.object({ kind: z.literal('server-credssp'), host: z.literal('server'), enabled: z.boolean() }),
 ]);
 export type Change = z.infer<typeof change>;

@@ -113,8 +113,12 @@ function Invoke-CredHopRemoveDelegation {
 
 function Invoke-CredHopSetDelegationFlags {
     param($P)
-    Assert-CredHopFields $P @('list', 'allow', 'concatenate', 'removeEmptyListKey', 'removeEmptyKey') 'payload'
+    # store: 'both' (default), 'local' (the local GPO only) or 'effective' (the registry only): a restore
+    # puts each store back to its own snapshot when they differed (e.g. a script wrote the registry).
+    Assert-CredHopFields $P @('list', 'allow', 'concatenate', 'removeEmptyListKey', 'removeEmptyKey', 'store') 'payload'
     $list = Get-CredHopListName $P 'payload'
+    $store = 'both'
+    if ((Test-CredHopHas $P 'store') -and $null -ne $P.store) { $store = Get-CredHopEnum $P 'store' 'payload' @('both', 'local', 'effective') }
     $allow = Get-CredHopDword $P 'allow' 'payload'
     $concat = Get-CredHopDword $P 'concatenate' 'payload'
     $rmList = Get-CredHopBool $P 'removeEmptyListKey' 'payload' -Optional
@@ -123,6 +127,7 @@ function Invoke-CredHopSetDelegationFlags {
     $sub = $script:KeyCD + '\' + $n.Sub
     $hklmSub = $script:HklmCD + '\' + $n.Sub
     # 1. local GPO
+    if ($store -ne 'effective') {
     $pol = Read-CredHopPol (Get-CredHopPolPath)
     $before = New-Object System.Collections.Generic.List[string]
     foreach ($r in $pol.Records) { $before.Add([Convert]::ToBase64String($r.Raw)) }
@@ -145,11 +150,14 @@ function Invoke-CredHopSetDelegationFlags {
     $after = New-Object System.Collections.Generic.List[string]
     foreach ($r in $pol.Records) { $after.Add([Convert]::ToBase64String($r.Raw)) }
     if (($before.ToArray() -join '|') -ne ($after.ToArray() -join '|')) { Save-CredHopPol $pol }
+    }
     # 2. effective registry
+    if ($store -ne 'local') {
     if ($null -eq $allow) { [void](Remove-CredHopRegValue $script:HklmCD $n.Allow) } else { Set-CredHopRegDword $script:HklmCD $n.Allow $allow }
     if ($null -eq $concat) { [void](Remove-CredHopRegValue $script:HklmCD $n.Concat) } else { Set-CredHopRegDword $script:HklmCD $n.Concat $concat }
     if ($rmList -and (Test-CredHopRegKeyEmpty $hklmSub)) { Remove-Item -LiteralPath $hklmSub -ErrorAction Stop }
     if ($rmKey -and (Test-CredHopRegKeyEmpty $script:HklmCD)) { Remove-Item -LiteralPath $script:HklmCD -ErrorAction Stop }
+    }
     $d = New-Object System.Collections.Specialized.OrderedDictionary
     $d['effective'] = Get-CredHopEffectiveList $list
     $d['local'] = Get-CredHopLocalList (Read-CredHopPol (Get-CredHopPolPath)) $list

@@ -10,8 +10,8 @@ function Invoke-CredHopGetHostState {
     $elevated = $false
     foreach ($l in $groups.Output) { if ($l -match '(^|\s)S-1-16-12288(\s|$)') { $elevated = $true } }
     $winrm = New-Object System.Collections.Specialized.OrderedDictionary
-    $winrm['clientCredSSP'] = Get-CredHopWinRMFlag 'Client'
-    $winrm['serviceCredSSP'] = Get-CredHopWinRMFlag 'Service'
+    $winrm['clientCredSSP'] = Read-CredHopWinRMFlag 'Client'
+    $winrm['serviceCredSSP'] = Read-CredHopWinRMFlag 'Service'
     $winrm['clientPolicyAllowCredSSP'] = Read-CredHopRegDword 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client' 'AllowCredSSP'
     $winrm['servicePolicyAllowCredSSP'] = Read-CredHopRegDword 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WinRM\Service' 'AllowCredSSP'
     $pol = Read-CredHopPol (Get-CredHopPolPath)
@@ -30,6 +30,8 @@ function Invoke-CredHopGetHostState {
     $d['psEdition'] = [string]$PSVersionTable.PSEdition
     $d['winrm'] = $winrm
     $d['delegation'] = $deleg
+    $d['winrmService'] = Get-CredHopWinRMService
+    $d['policyOwners'] = Get-CredHopPolicyOwners
     $d['encryptionOracle'] = Read-CredHopRegDword 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\CredSSP\Parameters' 'AllowEncryptionOracle'
     $script:Result = $d
 }
@@ -44,4 +46,39 @@ function Invoke-CredHopGetCredSSPView {
     $d = New-Object System.Collections.Specialized.OrderedDictionary
     $d['lines'] = [object[]]$lines.ToArray()
     $script:Result = $d
+}
+
+function Get-CredHopPolicyOwners {
+    # Who supplies each delegation list, from Windows' own record (RSoP: root\rsop\computer): a domain
+    # GPO's {id, name}, or $null when none does (the local GPO, or a script writing the registry
+    # directly: values with no RSoP record). rsopAvailable = $false when RSoP cannot be read (logging
+    # turned off by policy): then CredHop says "unknown" rather than guess.
+    $d = New-Object System.Collections.Specialized.OrderedDictionary
+    $d['rsopAvailable'] = $false
+    $d['fresh'] = $null
+    $d['freshNtlm'] = $null
+    $settings = $null
+    try { $settings = @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_RegistryPolicySetting' -ErrorAction Stop) }
+    catch { return $d }
+    $d['rsopAvailable'] = $true
+    $names = @{}
+    try { foreach ($g in @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_GPO' -ErrorAction Stop)) { $names[[string]$g.id] = [string]$g.name } }
+    catch { $names = @{} }
+    $base = 'Software\Policies\Microsoft\Windows\CredentialsDelegation'
+    foreach ($ln in 'fresh', 'freshNtlm') {
+        $n = $script:Lists[$ln]
+        foreach ($s in $settings) {
+            if ([string]$s.GPOID -ieq 'LocalGPO' -or [int]$s.precedence -ne 1 -or $s.deleted -eq $true) { continue }
+            $key = ([string]$s.registryKey).TrimStart('\')
+            $vn = [string]$s.valueName
+            $mine = ($key -ieq ($base + '\' + $n.Sub)) -or ($key -ieq $base -and ($vn -ieq $n.Allow -or $vn -ieq $n.Concat))
+            if (-not $mine) { continue }
+            $o = New-Object System.Collections.Specialized.OrderedDictionary
+            $o['id'] = [string]$s.GPOID
+            $o['name'] = $names[[string]$s.GPOID]
+            $d[$ln] = $o
+            break
+        }
+    }
+    $d
 }

@@ -66,6 +66,8 @@ export function describeChange(c: Change, jumpServer: string): string {
         : `This computer may delegate fresh credentials to ${c.spn} even over NTLM`;
     case 'client-credssp':
       return `CredSSP ${c.enabled ? 'on' : 'off'} in this computer's WinRM client`;
+    case 'winrm-service':
+      return 'The WinRM service runs on this computer (it is stopped again on restore)';
     case 'server-credssp':
       return `CredSSP ${c.enabled ? 'on' : 'off'} in the WinRM service of ${jumpServer}`;
   }

@@ -1,0 +1,95 @@
+// The managed workstation (tests/lab/managed-workstation.json): WinRM stopped and Manual on the
+// client, TrustedHosts empty, a delegation entry a script wrote straight into the registry. CredHop
+// starts WinRM only because its plan needs it, keeps the script's entry, and restores the service's
+// status and start type exactly. Ownership of a differing list comes from Windows' RSoP record.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { LabFile } from '../support/labs';
+import { articleLab } from '../support/labs';
+import { ARTICLE, CRED, labsForEachTest, machineState } from './lab-fixture';
+
+const { lab } = labsForEachTest();
+const MANAGED = 'tests/lab/managed-workstation.json';
+const managed = (): LabFile & Record<string, unknown> => JSON.parse(readFileSync(MANAGED, 'utf8')) as LabFile & Record<string, unknown>;
+
+describe('the managed workstation', () => {
+  it('starts WinRM for the client step, keeps the script-written entry, and restores service and lists exactly', async () => {
+    const run = lab(MANAGED);
+    const before = machineState(await run.state());
+    const checked = await run.hop.check(ARTICLE, CRED);
+    expect(checked.snapshot!.client.winrmService).toEqual({ status: 'Stopped', startType: 'Manual' });
+    expect(checked.snapshot!.client.winrm.clientCredSSP).toBe(false); // read from where WinRM keeps it, service stopped
+    expect(checked.plan!.blockers).toEqual([]);
+    expect(checked.plan!.changes.map((c) => c.change.kind)).toEqual(['add-delegation', 'winrm-service', 'client-credssp', 'server-credssp']);
+    expect(checked.plan!.risks.join(' ')).toMatch(/no Group Policy set.*wsman\/legacy-jump\.company\.pri.*leaves them/);
+    const session = run.hop.beginSession(ARTICLE, checked.snapshot!);
+    const client = await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED);
+    expect({ verified: client.verified, winrm: client.client.winrm, service: client.client.winrmService, fresh: client.client.delegation.fresh }).toMatchObject({ verified: true });
+    expect(client.client.winrmService?.status).toBe('Running');
+    expect((await run.hop.apply('server', ARTICLE, checked.plan!, session, CRED)).verified).toBe(true);
+    expect((await run.hop.test(ARTICLE, CRED, 'credssp')).ok).toBe(true);
+    const restored = await run.hop.restoreAll(() => CRED, 'test');
+    expect(restored.sessions[0]!.differences).toEqual([]);
+    expect(restored.clean).toBe(true);
+    expect(restored.sessions[0]!.operations.join('\n')).toMatch(/WinRM service set back to Stopped \(Manual\)/);
+    const after = await run.state();
+    expect(machineState(after)).toEqual(before);
+    await run.gpupdate('ws1');
+    expect(machineState(await run.state())).toEqual(before); // and it stays so after Group Policy applies
+  });
+
+  it('a script-written list is kept and not blamed on a domain GPO, while a real domain GPO still blocks with its name', async () => {
+    const scripted = lab(MANAGED);
+    const plan = (await scripted.hop.check(ARTICLE, CRED)).plan!;
+    expect(plan.blockers.map((b) => b.code)).not.toContain('delegation-policy-managed');
+
+    const domain = lab(articleLab({ dc1: { domainPolicy: { gpoName: 'Tier-1 Workstation Baseline', fresh: { allow: 1, concatenate: 1, entries: { 1: 'wsman/other.company.pri' } } } } }));
+    await domain.gpupdate('dc1');
+    const blocked = (await domain.hop.check(ARTICLE, CRED)).plan!;
+    const b = blocked.blockers.find((x) => x.code === 'delegation-policy-managed');
+    expect(b?.message).toMatch(/domain Group Policy "Tier-1 Workstation Baseline"/);
+    expect(b?.resolution).toMatch(/wsman\/adfs1\.company\.pri/);
+  });
+
+  it('says "unknown" when RSoP cannot be read, instead of guessing who owns the list', async () => {
+    const file = managed();
+    (file.hosts as Record<string, unknown>[])[0]!.rsopLogging = false;
+    const run = lab(file);
+    const plan = (await run.hop.check(ARTICLE, CRED)).plan!;
+    expect(plan.blockers.map((b) => b.code)).toContain('delegation-owner-unknown');
+    expect(plan.blockers.find((b) => b.code === 'delegation-owner-unknown')!.resolution).toMatch(/gpresult/);
+  });
+
+  it('a disabled WinRM service is a blocker with what an administrator must change; nothing is started', async () => {
+    const file = managed();
+    (file.hosts as Record<string, unknown>[])[0]!.winrmStartType = 'Disabled';
+    const run = lab(file);
+    const plan = (await run.hop.check(ARTICLE, CRED)).plan!;
+    expect(plan.blockers.find((b) => b.code === 'winrm-service-disabled')?.resolution).toMatch(/Manual/);
+    expect(plan.changes.map((c) => c.change.kind)).not.toContain('winrm-service');
+  });
+
+  it('the misleading "cannot connect to the destination" on this computer is diagnosed as WinRM not running', async () => {
+    const run = lab(articleLab());
+    const checked = await run.hop.check(ARTICLE, CRED); // WinRM was running when checked...
+    await run.setHost('dc1', { winrm: false }); // ...and someone stopped it before the client step
+    const session = run.hop.beginSession(ARTICLE, checked.snapshot!);
+    const error = await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED).catch((e: unknown) => e as Error);
+    expect((error as Error).message).toMatch(/WinRM is not running on this computer/);
+    expect((error as Error).message).not.toMatch(/firewall|did not answer/i);
+    // Restore takes back what CredHop did (the delegation entry) and reports, not undoes, what someone
+    // else did: CredHop did not stop WinRM, so it does not start it again.
+    const report = await run.hop.restoreAll(() => CRED, 'test');
+    expect(report.sessions[0]!.differences).toEqual(['The WinRM service on this computer is Stopped (Automatic) (was Running (Automatic)).']);
+  });
+
+  it('the TrustedHosts error is diagnosed by its code (connected by address, not in TrustedHosts)', async () => {
+    const delegated = { fresh: { allow: 1, concatenate: 1, entries: { 1: 'wsman/adfs1.company.pri' } } };
+    const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated }, adfs1: { credssp: { service: true } } }));
+    const result = await run.hop.test({ ...ARTICLE, jumpServer: '192.168.3.11' }, CRED, 'credssp', { serverCredSSP: true });
+    expect(result.errors[0]?.errorCode).toBe(-2144108316);
+    expect(result.diagnosis).toMatchObject({ id: 'trusted-hosts', fixable: false });
+    expect(result.diagnosis!.fix).toMatch(/TrustedHosts -Value 192\.168\.3\.11 -Concatenate/);
+    expect(result.diagnosis!.fix).toMatch(/never \*/);
+  });
+});
