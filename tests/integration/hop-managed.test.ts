@@ -2,11 +2,14 @@
 // client, TrustedHosts empty, a delegation entry a script wrote straight into the registry. CredHop
 // starts WinRM only because its plan needs it, keeps the script's entry, and restores the service's
 // status and start type exactly. Ownership of a differing list comes from Windows' RSoP record.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LabFile } from '../support/labs';
 import { articleLab } from '../support/labs';
-import { ARTICLE, CRED, labsForEachTest, machineState } from './lab-fixture';
+import { ARTICLE, CRED, labsForEachTest, machineState, removeDir } from './lab-fixture';
 
 const { lab } = labsForEachTest();
 const MANAGED = 'tests/lab/managed-workstation.json';
@@ -92,4 +95,18 @@ describe('the managed workstation', () => {
     expect(result.diagnosis!.fix).toMatch(/TrustedHosts -Value 192\.168\.3\.11 -Concatenate/);
     expect(result.diagnosis!.fix).toMatch(/never \*/);
   });
+
+  it('the command line\'s practice flow passes on it end to end and restores the service', () => {
+    if (!existsSync('out/main/cli.js')) throw new Error('The CLI is not built: run `npm run build` (scripts/setup.sh does) first.');
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-managed-'));
+    try {
+      const r = spawnSync(process.execPath, ['bin/credhop.cjs', 'practice', '--lab', MANAGED], { env: { ...process.env, CREDHOP_DATA_DIR: dataDir }, encoding: 'utf8', timeout: 300_000 });
+      expect(r.stdout).toMatch(/The hop works/);
+      expect(r.stdout).toMatch(/WinRM service set back to Stopped \(Manual\)/);
+      expect(r.stdout).toMatch(/Everything is back as it was/);
+      expect(r.status).toBe(0);
+    } finally {
+      removeDir(dataDir);
+    }
+  }, 300_000);
 });
