@@ -45,13 +45,13 @@ async function flowUntil(run: LabRun, stopAfter: Stage | 'none'): Promise<void> 
   await run.hop.test(ARTICLE, CRED, 'credssp');
 }
 
-async function cleanUpAfterRestart(run: LabRun, before: unknown): Promise<void> {
+async function cleanUpAfterRestart(run: LabRun, before: unknown, client = 'dc1'): Promise<void> {
   const restarted = track(run.restart());
   expect(restarted.hop.openSessions().length).toBeGreaterThan(0);
   const report = await restarted.hop.restoreAll(() => CRED, 'clean up after crash');
   expect(report.clean).toBe(true);
   expect(machineState(await restarted.state())).toEqual(before);
-  await restarted.gpupdate('dc1');
+  await restarted.gpupdate(client);
   expect(machineState(await restarted.state())).toEqual(before);
   expect(restarted.hop.openSessions()).toEqual([]);
   survived.push(expect.getState().currentTestName ?? 'unnamed');
@@ -71,6 +71,36 @@ describe('a crash inside a step', () => {
     }
   }
 
+});
+
+describe('the managed workstation: a crash around starting and stopping its WinRM service', () => {
+  const MANAGED = 'tests/lab/managed-workstation.json';
+  for (const action of ['exit', 'throw'] as const) {
+    it(`${action === 'exit' ? 'PowerShell exits' : 'the primitive fails'} right after WinRM was started for the client step; restart and clean-up stop it again`, async () => {
+      const run = lab(MANAGED);
+      const before = machineState(await run.state());
+      await run.fault({ host: 'ws1', command: 'Start-Service', path: 'WinRM', action });
+      await expect(flowUntil(run, 'test')).rejects.toMatchObject({ code: expect.stringMatching(/powershell-failed|powershell-unavailable/) });
+      await run.dispose();
+      await cleanUpAfterRestart(run, before, 'ws1');
+    });
+    it(`${action === 'exit' ? 'PowerShell exits' : 'the primitive fails'} right after the clean-up stopped WinRM again; the next clean-up finishes the job`, async () => {
+      const run = lab(MANAGED);
+      const before = machineState(await run.state());
+      await flowUntil(run, 'server');
+      await run.fault({ host: 'ws1', command: 'Stop-Service', path: 'WinRM', action });
+      await run.hop.restoreAll(() => CRED, 'first try').catch(() => undefined);
+      await run.dispose();
+      // The first try may have finished everything before the fault fired; the restart then finds
+      // the session closed or finishes it. Either way the machines end equal to their snapshot.
+      const restarted = track(run.restart());
+      const report = await restarted.hop.restoreAll(() => CRED, 'clean up after crash');
+      expect(report.clean).toBe(true);
+      expect(machineState(await restarted.state())).toEqual(before);
+      expect(restarted.hop.openSessions()).toEqual([]);
+      survived.push(expect.getState().currentTestName ?? 'unnamed');
+    });
+  }
 });
 
 describe('a crash inside the clean-up itself', () => {

@@ -98,6 +98,8 @@ function Invoke-LabService {
         }
         elseif ($want -eq $false) { $h.winrm = $false }
         Save-LabState $state
+        # fault injection (Add-CredHopLabFault {command: 'Start-Service'|'Stop-Service'|'Set-Service', path: 'WinRM'}): after the effect
+        Invoke-LabWriteFault $Verb 'WinRM'
         if ($Bound.PassThru) { New-LabServiceObject $h }
     }
 }
