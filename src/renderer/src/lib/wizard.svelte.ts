@@ -219,6 +219,8 @@ export class Wizard {
     if (result.ok) {
       this.env = result.data;
       this.practiceMode = result.data.practiceMode;
+      // The settings answer at once, before PowerShell has said its version: complete them now.
+      if (this.settings && this.settings.practiceMode === result.data.practiceMode) this.settings = { ...this.settings, powershell: result.data.powershell };
     }
     return result;
   }
