@@ -139,6 +139,7 @@ export const HELP = `Usage: credhop <command> [options]
 Commands:
   practice   run the whole flow (check, plan, client, server, test, restore) in the practice lab
   status     this computer's CredSSP state and any change CredHop has not restored yet
+             (real mode needs Windows; elsewhere add --practice)
   check      read both machines and show the plan: the changes, the risks, anything that blocks it
   plan       the same as check
   doctor     a read-only self-test: PowerShell, elevation, language mode, execution policy, WinRM,

@@ -1,6 +1,7 @@
 // The composition root of main, free of Electron: the bootstrap, the CLI and the tests all build the
 // same services and handlers from here.
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { EnvReport } from '../shared/contract/env';
 import { checkEnvironment } from './env/check';
 import { createEnvHandlers } from './env/handlers';
@@ -170,8 +171,17 @@ export function createMainServices(options: MainOptions): MainServices {
     if (!ps) return Promise.resolve();
     if (warming && warmedEngine === ps) return warming;
     warmedEngine = ps;
+    // Then the check's two local reads, once, read-only and with constant (empty) payloads: PowerShell
+    // compiles the module's code on first use, which would otherwise slow the first check. Nothing
+    // remote: no connection is made before the operator asks for one.
     // A failed start is reported again, in plain words, by the first call that needs PowerShell.
-    warming = environment().then(() => undefined, () => undefined);
+    warming = environment()
+      .then(async (report) => {
+        if (!report.powershell.found) return;
+        await getHop()?.readClient();
+        await ps.call('GetCredSSPView', {}, z.unknown());
+      })
+      .then(() => undefined, () => undefined);
     return warming;
   };
 

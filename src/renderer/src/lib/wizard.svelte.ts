@@ -426,7 +426,13 @@ export class Wizard {
     const profile = this.profile;
     if (!profile || this.op.running) return;
     this.resetFlow();
-    this.wildcard = null;
+    if (this.wildcard) {
+      // A wildcard opt-in is confirmed on the Check step, never in one go.
+      const spn = this.wildcard.spn;
+      this.go('check');
+      this.handover = `Express stopped: you chose the wildcard entry ${spn}, which is checked and confirmed here, step by step. Nothing was changed.`;
+      return;
+    }
     this.express = 'checking';
     const result = await this.op.run('express', `Checking ${profile.jumpServerConnectAs} and this computer`, (operationId) => getApi().hopCheck({ operationId, profileId: profile.id }), (d) =>
       d.plan ? 'Check complete.' : 'The check could not finish.',
