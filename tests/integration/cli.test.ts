@@ -149,7 +149,7 @@ describe('credhop (the command line)', () => {
     } finally {
       removeDir(dataDir);
     }
-  });
+  }, 180_000);
 
   it('doctor: a read-only self-test, each line OK or what to do; status in real mode off Windows points to --practice', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
@@ -183,7 +183,7 @@ describe('credhop (the command line)', () => {
     } finally {
       removeDir(dataDir);
     }
-  });
+  }, 180_000);
 
   it('help lists the commands and the exit codes', () => {
     const r = credhop(['help'], { dataDir: tmpdir() });
