@@ -12,7 +12,8 @@ export const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-const PORT = 4179;
+// CREDHOP_E2E_PORT lets several checkouts run their e2e suites side by side on one machine.
+const PORT = Number(process.env.CREDHOP_E2E_PORT ?? 4179);
 
 export default defineConfig({
   timeout: 60_000,

@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { checkAccount, checkHostName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
 
-export const COMMANDS = ['practice', 'status', 'check', 'plan', 'apply', 'test', 'restore', 'journal', 'audit', 'help'] as const;
+export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -41,16 +41,21 @@ export function parseArgs(argv: readonly string[]): Parsed {
   if (!COMMANDS.includes(command)) return { ok: false, message: `Unknown command "${printable(first ?? '')}". Run "credhop help" for the list.` };
 
   const values = new Map<string, string>();
+  /** The option as the user spelled it (errors name what was typed). */
+  const spelled = new Map<string, string>();
   const flags = new Set<string>();
   for (let i = 0; i < rest.length; i += 1) {
     const word = rest[i]!;
     const eq = word.indexOf('=');
-    const name = word.startsWith('--') && eq > 0 ? word.slice(0, eq) : word;
+    const given = word.startsWith('--') && eq > 0 ? word.slice(0, eq) : word;
+    // --jump-server is the wizard's word for --jump.
+    const name = given === '--jump-server' ? '--jump' : given;
     if (VALUE_FLAGS.has(name)) {
       const value = eq > 0 && word.startsWith('--') ? word.slice(eq + 1) : rest[++i];
       if (value === undefined) return { ok: false, message: `${name} needs a value.` };
       if (values.has(name)) return { ok: false, message: `${name} is given twice.` };
       values.set(name, value);
+      spelled.set(name, given);
     } else if (BOOL_FLAGS.has(word)) {
       flags.add(word);
     } else {
@@ -62,7 +67,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
     const v = values.get(flag);
     if (v === undefined) return null;
     const c = checkHostName(v);
-    return c.ok ? c.value : { error: `${flag}: ${c.message}` };
+    return c.ok ? c.value : { error: `${spelled.get(flag) ?? flag}: ${c.message}` };
   };
   const account = (flag: string): string | null | { error: string } => {
     const v = values.get(flag);
@@ -134,8 +139,11 @@ export const HELP = `Usage: credhop <command> [options]
 Commands:
   practice   run the whole flow (check, plan, client, server, test, restore) in the practice lab
   status     this computer's CredSSP state and any change CredHop has not restored yet
-  check      which PowerShell CredHop will use
-  plan       check both machines and show what CredHop would change
+             (real mode needs Windows; elsewhere add --practice)
+  check      read both machines and show the plan: the changes, the risks, anything that blocks it
+  plan       the same as check
+  doctor     a read-only self-test: PowerShell, elevation, language mode, execution policy, WinRM,
+             the keychain, the data folder and the practice lab, each OK or what to do
   apply      check, then configure the client and/or the server (--step client|server|both)
   test       run the probe on the target through the jump server
   restore    put every machine CredHop changed back to its snapshot (the one-click clean-up)
@@ -144,7 +152,8 @@ Commands:
 
 Options:
   --profile <name>         use a saved hop profile
-  --jump <host>            the jump server, as CredHop should connect to it (FQDN recommended)
+  --jump <host>            the jump server, as CredHop should connect to it (FQDN recommended);
+                           --jump-server <host> is the same
   --target <host>          the machine to reach from the jump server
   --account <DOMAIN\\user>  the account for the jump server
   --target-account <acct>  another account for the target (used with --explicit)

@@ -16,13 +16,18 @@ export function stateLines(label: string, s: HostState): string[] {
 
 export function planLines(plan: Plan): string[] {
   const out: string[] = [];
+  // A blocked plan says why first, and that nothing was changed.
+  if (plan.blockers.length > 0) {
+    out.push(`Blocked: ${plan.blockers[0]!.message} Nothing was changed.`);
+    for (const b of plan.blockers) out.push(`! ${b.message}`, `  What to do: ${b.resolution}`);
+    out.push('', 'What CredHop would change once that is resolved:');
+  }
   if (plan.changes.length === 0) out.push('Nothing to change: everything CredSSP needs is already in place.');
   for (const c of plan.changes) {
     out.push(`- [${c.step}] ${c.title}`);
     for (const line of c.powershell.split('\n')) out.push(`      ${line}`);
     if (c.risk) out.push(`      Risk: ${c.risk}`);
   }
-  for (const b of plan.blockers) out.push(`! ${b.message}`, `  What to do: ${b.resolution}`);
   for (const r of plan.risks) out.push(`Risk: ${r}`);
   if (plan.alternative.recommended) out.push(`Suggestion: ${plan.alternative.reason}`);
   return out;

@@ -4,7 +4,8 @@
 import { isAppError } from '../main/errors';
 import type { Credential, HopEngine, HopTarget } from '../main/hop/engine';
 import { createMainServices, type MainServices } from '../main/services';
-import { checkEnvironment } from '../main/env/check';
+import { doctorLines, runDoctor } from '../main/env/doctor';
+import { PrimitiveError } from '../main/powershell/engine';
 import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../main/hop/practice';
 import { HELP, parseArgs, type CliArgs } from './args';
 import { passwordsFromStdin, sameAccount } from './passwords';
@@ -50,10 +51,24 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
   const out = (lines: string[], json: unknown) => io.stdout(args.json ? `${JSON.stringify(json)}\n` : `${lines.join('\n')}\n`);
   try {
     if (args.practice && !args.json) io.stderr('PRACTICE MODE: running against the simulated lab, no real machine is touched.\n');
-    if (args.command === 'check') {
-      const report = await checkEnvironment({ platform: process.platform, dataDir: services.dataDir, practiceMode: services.practiceMode, powershell: services.powershell, engine: services.engine });
-      out([report.powershell.summary], report);
-      return report.powershell.found ? EXIT.ok : EXIT.diagnosed;
+    if (args.command === 'doctor') {
+      const report = await runDoctor({
+        platform: process.platform,
+        dataDir: services.dataDir,
+        practiceMode: services.practiceMode,
+        layout: services.layout,
+        powershell: services.powershell,
+        configuredPowerShell: args.pwsh ?? undefined,
+        engine: services.engine,
+        hop: services.hop,
+        vault: services.profiles.vault,
+      });
+      out(doctorLines(report), report);
+      return report.ok ? EXIT.ok : EXIT.diagnosed;
+    }
+    if (args.command === 'status' && !services.practiceMode && process.platform !== 'win32') {
+      io.stderr('credhop: real mode needs Windows: CredSSP, WinRM and the policies CredHop changes exist only there.\n  To learn the flow on this machine, add --practice (for example `credhop status --practice`), or run `credhop practice`.\n');
+      return EXIT.diagnosed;
     }
     const hop = services.hop();
     if (!hop) {
@@ -88,6 +103,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
         out(restoreLines(report), report);
         return report.clean ? EXIT.ok : EXIT.diagnosed;
       }
+      case 'check':
       case 'plan':
       case 'apply': {
         const target = await targetFrom(args, services);
@@ -97,9 +113,13 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
           out(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.'], checked);
           return EXIT.diagnosed;
         }
-        if (args.command === 'plan' || checked.plan.blockers.length > 0) {
-          out([...stateLines('This computer:', checked.snapshot.client), ...planLines(checked.plan)], checked);
+        if (args.command !== 'apply' || checked.plan.blockers.length > 0) {
+          out([...planLines(checked.plan), '', ...stateLines('This computer:', checked.snapshot.client)], checked);
           return checked.plan.blockers.length > 0 ? EXIT.diagnosed : EXIT.ok;
+        }
+        if (checked.plan.changes.length === 0) {
+          out(planLines(checked.plan), { session: null, results: [], plan: checked.plan });
+          return EXIT.ok;
         }
         const session = hop.beginSession(target, checked.snapshot, args.timebox);
         const results = [];
@@ -129,7 +149,9 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       return EXIT.refused;
     }
     if (isAppError(error)) {
-      io.stderr(`credhop: ${error.message}${error.hint ? `\n  ${error.hint}` : ''}\n`);
+      const message = error instanceof PrimitiveError && error.record.kind === 'invalid-payload' ? refusedValue(error.record.message, args) : error.message;
+      const hint = error.hint ? cliHint(error.hint) : '';
+      io.stderr(`credhop: ${message}${hint ? `\n  ${hint}` : ''}\n`);
       return error.code === 'refused' || error.code === 'invalid-request' ? EXIT.refused : EXIT.diagnosed;
     }
     io.stderr('credhop: an internal error stopped the command. Run "credhop restore" to put back anything already changed.\n');
@@ -137,6 +159,32 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
   } finally {
     await services.dispose();
   }
+}
+
+/** A hint written for the wizard, in the command line's words (a command, not a button). */
+export function cliHint(hint: string): string {
+  return hint
+    .replace(/Clean up now puts back/g, '`credhop restore` puts back')
+    .replace(/\bClean up now\b/g, '`credhop restore`')
+    .replace(/Enter it in the profile step[^.]*\./g, 'Pass it with --password-stdin.')
+    .replace(/See the Check step for what to install\./g, 'Run `credhop doctor` for what to install.');
+}
+
+/** The module's field names, and the option each value came from. */
+const FIELD_OPTIONS: [RegExp, (args: CliArgs) => string][] = [
+  [/^payload\.spn\b/, (a) => (a.wildcard ? '--wildcard' : '--jump')],
+  [/^payload\.computerName\b/, () => '--jump'],
+  [/^payload\.(arguments\.)?target\b/, () => '--target'],
+  [/^payload\.(arguments\.)?command\b/, () => '--probe'],
+  [/^payload\.(arguments\.target)?[cC]redential\b/, (a) => (a.targetAccount ? '--target-account' : '--account')],
+];
+
+/** A value the PowerShell module refused, said with the option it came from. */
+export function refusedValue(message: string, args: CliArgs): string {
+  for (const [field, option] of FIELD_OPTIONS) {
+    if (field.test(message)) return `${option(args)}: the value was refused: ${message.replace(/^payload\.[A-Za-z.[\]0-9]+:\s*/, '')}`;
+  }
+  return message;
 }
 
 function planOptions(args: CliArgs) {

@@ -88,6 +88,9 @@ async function start(): Promise<void> {
       }),
     );
   }
+  // PowerShell starts in the background now (process, module, practice lab), so the first check does
+  // not wait for it; channels that need no PowerShell answer meanwhile.
+  void services.warmUp();
   // Restores what expired while the app was closed (the wizard's banner shows it), then arms the time box.
   void services.startTimebox().catch(() => undefined);
   app.on('will-quit', () => {

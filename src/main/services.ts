@@ -1,6 +1,8 @@
 // The composition root of main, free of Electron: the bootstrap, the CLI and the tests all build the
 // same services and handlers from here.
 import { join } from 'node:path';
+import { z } from 'zod';
+import type { EnvReport } from '../shared/contract/env';
 import { checkEnvironment } from './env/check';
 import { createEnvHandlers } from './env/handlers';
 import { DiagnosticLog } from './log';
@@ -48,6 +50,11 @@ export interface MainServices {
   hop(): HopEngine | null;
   handlers: Handlers;
   profiles: ProfileServices;
+  /**
+   * Starts PowerShell in the background (the process, CredHop's module, the practice lab), so the first
+   * check does not wait for it. Never rejects; channels that need no PowerShell never wait for it.
+   */
+  warmUp(): Promise<void>;
   /** Restores what expired while CredHop was closed, then arms the time box. */
   startTimebox(onRestored?: (report: RestoreReport, reason: 'start' | 'expiry') => void): Promise<RestoreReport | null>;
   dispose(): Promise<void>;
@@ -133,15 +140,64 @@ export function createMainServices(options: MainOptions): MainServices {
     configuredPowerShell: options.configuredPowerShell,
     engine: getEngine,
   });
+  // The environment report needs PowerShell's own answer (its version). The last one is kept, so the
+  // settings screen answers at once; until PowerShell has answered it says what was found and that it
+  // is starting.
+  let lastEnv: EnvReport | null = null;
+  const environment = async (): Promise<EnvReport> => {
+    const report = await checkEnvironment(envDeps());
+    lastEnv = report;
+    return report;
+  };
+  const environmentNow = (): Promise<EnvReport> => {
+    const practiceMode = practice !== undefined;
+    if (lastEnv && lastEnv.practiceMode === practiceMode) return Promise.resolve(lastEnv);
+    if (!powershell) return environment(); // nothing to start: answers at once
+    const name = powershell.kind === 'pwsh' ? 'PowerShell' : 'Windows PowerShell';
+    return Promise.resolve({
+      platform,
+      practiceMode,
+      dataDir: options.dataDir,
+      powershell: { found: true, path: powershell.path, summary: `${name} was found at ${powershell.path}; CredHop is starting it.` },
+    });
+  };
+
+  // One warm-up per engine: the environment check's constant version command makes the shell start and
+  // run its bootstrap (CredHop's module, the practice lab).
+  let warming: Promise<void> | null = null;
+  let warmedEngine: PowerShellEngine | null = null;
+  const warmUp = (): Promise<void> => {
+    const ps = getEngine();
+    if (!ps) return Promise.resolve();
+    if (warming && warmedEngine === ps) return warming;
+    warmedEngine = ps;
+    // Then the check's two local reads, once, read-only and with constant (empty) payloads: PowerShell
+    // compiles the module's code on first use, which would otherwise slow the first check. Nothing
+    // remote: no connection is made before the operator asks for one.
+    // A failed start is reported again, in plain words, by the first call that needs PowerShell.
+    warming = environment()
+      .then(async (report) => {
+        if (!report.powershell.found) return;
+        await getHop()?.readClient();
+        await ps.call('GetCredSSPView', {}, z.unknown());
+      })
+      .then(() => undefined, () => undefined);
+    return warming;
+  };
+
   const handlers: Handlers = {
     ...profiles.handlers,
     ...hopHandlers(),
-    envCheck: (request, ctx) => createEnvHandlers(envDeps()).envCheck(request, ctx),
+    envCheck: async (request, ctx) => {
+      const report = await createEnvHandlers(envDeps()).envCheck(request, ctx);
+      lastEnv = report;
+      return report;
+    },
     ...createSettingsHandlers({
       store: settings,
       practiceMode: () => practice !== undefined,
       labFileFor,
-      environment: () => checkEnvironment(envDeps()),
+      environment: environmentNow,
       openSessions: () => getHop()?.openSessions().length ?? 0,
       switchMode: async (next) => {
         // Switching practice mode: a new PowerShell (with or without the lab) and a new hop engine
@@ -155,6 +211,7 @@ export function createMainServices(options: MainOptions): MainServices {
         Object.assign(handlers, hopHandlers());
         await old?.dispose();
         watcher.reschedule();
+        void warmUp();
       },
     }),
   };
@@ -172,6 +229,7 @@ export function createMainServices(options: MainOptions): MainServices {
     hop: getHop,
     handlers,
     profiles,
+    warmUp,
     async startTimebox(onRestored) {
       watcherListener = onRestored;
       restoredAtStart = await watcher.start();

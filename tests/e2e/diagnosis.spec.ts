@@ -25,6 +25,9 @@ test.describe('test first: the diagnosis ladder with one-click fixes', () => {
 
     await page.getByRole('button', { name: 'Apply the fix and test again' }).click();
     await expect(diagnosis).toHaveAttribute('data-diagnosis-id', 'E2', { timeout: 30_000 });
+    // The sidebar tells the truth: one of the client's two changes is in place, so it is not done yet.
+    const nav = page.getByRole('navigation', { name: 'Wizard steps' });
+    await expect(nav.getByRole('button', { name: /Configure the client.*\(done\)/ })).toHaveCount(0);
     await expect(page.getByTestId('diagnosis-cause')).toHaveText('This computer may not delegate credentials to wsman/adfs1.company.pri');
 
     await page.getByRole('button', { name: 'Apply the fix and test again' }).click();
@@ -33,6 +36,10 @@ test.describe('test first: the diagnosis ladder with one-click fixes', () => {
 
     await page.getByRole('button', { name: 'Apply the fix and test again' }).click();
     await expect(page.getByTestId('test-passed')).toContainText('The hop works with CredSSP', { timeout: 30_000 });
+    // Every change the fixes made is in place: both configure steps are marked done.
+    for (const step of ['Configure the client', 'Configure the server']) {
+      await expect(nav.getByRole('button', { name: new RegExp(`${step}.*\\(done\\)`) })).toBeVisible();
+    }
 
     await page.getByRole('button', { name: 'Continue to restore' }).click();
     await page.getByRole('button', { name: 'Restore now' }).click();

@@ -125,10 +125,72 @@ describe('credhop (the command line)', () => {
     }
   });
 
+  it('check reads both machines and prints the plan; plan is the same command; a blocked plan says why first and that nothing changed', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    const blockedLab = join(dataDir, 'blocked.json');
+    writeFileSync(blockedLab, JSON.stringify(articleLab({ adfs1: { domainPolicy: { winrmServiceAllowCredSSP: 0 } } })));
+    try {
+      const check = credhop(['check', '--practice', '--json'], { dataDir });
+      expect(check.code).toBe(0);
+      const checked = JSON.parse(check.stdout) as { plan: { changes: { change: { kind: string } }[]; blockers: unknown[] } };
+      expect(checked.plan.changes.map((c) => c.change.kind)).toEqual(['add-delegation', 'client-credssp', 'server-credssp']);
+      const plan = credhop(['plan', '--practice'], { dataDir });
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toMatch(/^- \[client\] Allow this computer to delegate fresh credentials to wsman\/adfs1\.company\.pri/m);
+      expect(plan.stdout).toMatch(/-Name '1' -Value 'wsman\/adfs1\.company\.pri'/); // the exact value name, not a placeholder
+      // (its own data folder: a lab's state persists in the data folder, whatever lab file comes next)
+      const blocked = credhop(['check', '--lab', blockedLab], { dataDir: join(dataDir, 'blocked') });
+      expect(blocked.code).toBe(1);
+      expect(blocked.stdout.split('\n')[0]).toBe('Blocked: A Group Policy controls CredSSP in the WinRM service of adfs1.company.pri, so CredHop cannot turn it on. Nothing was changed.');
+      // --jump-server is the wizard's word; a refused value names the option as typed.
+      const refused = credhop(['check', '--practice', '--jump-server', 'adfs1..company.pri'], { dataDir });
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/^credhop: --jump-server: /);
+    } finally {
+      removeDir(dataDir);
+    }
+  }, 180_000);
+
+  it('doctor: a read-only self-test, each line OK or what to do; status in real mode off Windows points to --practice', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    try {
+      const practice = credhop(['doctor', '--practice'], { dataDir });
+      expect(practice.stdout).toMatch(/^OK {2}\s+PowerShell\s+PowerShell 7\.\d+\.\d+ \(Core\) at .*pwsh, with CredHop's module and the practice lab loaded\./m);
+      expect(practice.stdout).toMatch(/^OK {2}\s+Elevation\s+Practice: the lab's DC1 runs as administrator/im);
+      expect(practice.stdout).toMatch(/^OK {2}\s+Language mode\s+FullLanguage/m);
+      expect(practice.stdout).toMatch(/^OK {2}\s+Execution policy\s+/m);
+      expect(practice.stdout).toMatch(/^--\s+WinRM service\s+Practice: the lab simulates WinRM/m);
+      expect(practice.stdout).toMatch(/^(OK|WARN)\s+Keychain\s+/m);
+      expect(practice.stdout).toMatch(/^OK {2}\s+Data folder\s+.*\(writable\)/m);
+      expect(practice.stdout).toMatch(/^OK {2}\s+Practice lab\s+Practice mode is on, and the lab is loaded\./m);
+      expect(practice.code).toBe(0);
+
+      const real = credhop(['doctor', '--json'], { dataDir });
+      const report = JSON.parse(real.stdout) as { practiceMode: boolean; lines: { check: string; level: string; found: string }[] };
+      expect(report.practiceMode).toBe(false);
+      const line = (name: string) => report.lines.find((l) => l.check === name)!;
+      expect(line('winrm')).toMatchObject({ level: 'n/a', found: expect.stringMatching(/Not applicable here/) });
+      expect(line('elevation')).toMatchObject({ level: 'n/a', found: expect.stringMatching(/real mode needs Windows/) });
+      expect(line('language-mode').found).toBe('FullLanguage.');
+      expect(real.code).toBe(0);
+      // Read-only: the self-test left nothing behind but what the data folder held before.
+      expect(readdirSync(dataDir).filter((n) => n.startsWith('.doctor'))).toEqual([]);
+
+      const status = credhop(['status'], { dataDir });
+      expect(status.code).toBe(1);
+      expect(status.stderr).toMatch(/real mode needs Windows/);
+      expect(status.stderr).toMatch(/--practice/);
+    } finally {
+      removeDir(dataDir);
+    }
+  }, 180_000);
+
   it('help lists the commands and the exit codes', () => {
     const r = credhop(['help'], { dataDir: tmpdir() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/practice/);
+    expect(r.stdout).toMatch(/^ {2}check {6}read both machines and show the plan/m);
+    expect(r.stdout).toMatch(/^ {2}doctor {5}a read-only self-test/m);
     expect(r.stdout).toMatch(/Exit codes: 0 success, 1 a diagnosed failure/);
   });
 });

@@ -52,3 +52,31 @@ describe('command-line arguments', () => {
     if (!parsed.ok) expect(parsed.message).toContain('\\x00');
   });
 });
+
+describe('the command line speaks in commands and options', () => {
+  it('turns the wizard\'s button words in hints into commands', async () => {
+    const { cliHint } = await import('../../src/cli/run');
+    expect(cliHint('Check that the machines answer, then try again. Clean up now puts back anything already changed.')).toBe(
+      'Check that the machines answer, then try again. `credhop restore` puts back anything already changed.',
+    );
+    expect(cliHint('Enter it in the profile step (it can be kept for this run only).')).toBe('Pass it with --password-stdin.');
+  });
+
+  it('names the option a value refused by the module came from', async () => {
+    const { refusedValue } = await import('../../src/cli/run');
+    const parsed = parseArgs(['check', '--jump-server', 'adfs1.company.pri', '--target', 'mem2', '--account', 'COMPANY\\x']);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(refusedValue('payload.computerName: expected a DNS or NetBIOS name', parsed.args)).toBe('--jump: the value was refused: expected a DNS or NetBIOS name');
+    expect(refusedValue('payload.arguments.target: expected a host name', parsed.args)).toMatch(/^--target: /);
+    expect(refusedValue('payload.spn: expected wsman/<host>', parsed.args)).toMatch(/^--jump: /);
+    expect(refusedValue('something else', parsed.args)).toBe('something else');
+  });
+
+  it('takes --jump-server as the same option as --jump, and names it as typed when refused', () => {
+    const ok = parseArgs(['check', '--jump-server', 'adfs1.company.pri']);
+    expect(ok.ok && ok.args.jump).toBe('adfs1.company.pri');
+    const bad = parseArgs(['check', '--jump-server=adfs1..x']);
+    expect(!bad.ok && bad.message).toMatch(/^--jump-server: /);
+    expect(parseArgs(['check', '--jump', 'a', '--jump-server', 'b']).ok).toBe(false);
+  });
+});

@@ -16,7 +16,7 @@ describe('planning', () => {
     ]);
     expect(plan.changes[0]!.change).toEqual({ kind: 'add-delegation', host: 'client', list: 'fresh', spn: 'wsman/adfs1.company.pri' });
     expect(plan.changes[0]!.powershell).toContain("'wsman/adfs1.company.pri'");
-    expect(plan.changes[2]!.powershell).toBe("Invoke-Command -ComputerName 'adfs1.company.pri' -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value $true }");
+    expect(plan.changes[2]!.powershell).toBe("Invoke-Command -ComputerName 'adfs1.company.pri' -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value 'true' -Force }");
     expect(plan.risks.join(' ')).toMatch(/password/);
   });
 

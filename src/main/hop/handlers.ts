@@ -10,7 +10,7 @@ import type { Vault } from '../vault/vault';
 import type { AuditLog } from './audit';
 import type { Credential, HopEngine, HopTarget, RestoreReport, RunControl, TestResult } from './engine';
 import type { BeginRecord } from './journal';
-import { powershellFor, titleFor } from './plan';
+import { nextFreeValueName, powershellFor, titleFor } from './plan';
 import { PRACTICE_PASSWORD } from './practice';
 import { runbook } from './runbook';
 import { openConsole, type ConsoleDeps } from './console';
@@ -180,7 +180,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
       if (d.warning && !request.confirmWarning) throw new AppError('refused', d.warning, 'Confirm the warning to apply this fix.');
       const change = d.fixChange;
       const step = change.host === 'client' ? 'client' : 'server';
-      const plan: Plan = { ...flow.plan, blockers: [], changes: [{ id: `fix-${d.id}`, step, change, title: titleFor(change, flow.target.jumpServer), powershell: powershellFor(change, flow.target.jumpServer) }] };
+      const plan: Plan = { ...flow.plan, blockers: [], changes: [{ id: `fix-${d.id}`, step, change, title: titleFor(change, flow.target.jumpServer), powershell: powershellFor(change, flow.target.jumpServer, change.kind === 'add-delegation' ? nextFreeValueName(flow.snapshot.client.delegation[change.list]) : undefined) }] };
       if (flow.plan.blockers.some((b) => b.code === 'not-elevated')) throw new AppError('refused', flow.plan.blockers[0]!.message, flow.plan.blockers[0]!.resolution);
       const result = await controlled(ctx, (control) => applyPlan(flow, plan, step, flow.profile.timeBoxMinutes, control));
       delete flow.lastDiagnosis;
@@ -210,7 +210,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
       const flow = flowOf(request.checkId);
       const stamp = now().toISOString();
       const safeName = flow.profile.name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'profile';
-      return { content: runbook(flow.plan, flow.snapshot, stamp), suggestedFileName: `CredHop-${safeName}.ps1` };
+      return { content: runbook(flow.plan, flow.snapshot, stamp, { account: flow.profile.jumpAccount }), suggestedFileName: `CredHop-${safeName}.ps1` };
     },
 
     hopOpenConsole: async (request) => {

@@ -1,6 +1,6 @@
 // From the snapshot and the profile, the minimal list of changes: nothing already in place is changed
 // again, no duplicate entry is added, and whatever would make a change fail or not stick is a blocker.
-import type { Blocker, Change, DelegationListName, Plan, PlannedChange, Snapshot } from '../../shared/domain/hop';
+import type { Blocker, Change, DelegationListName, Plan, PlannedChange, Snapshot, StorePair } from '../../shared/domain/hop';
 import { controlledElsewhere, entryAllows, listAllows, spnFor } from './match';
 import { psLiteral } from './quote';
 
@@ -28,28 +28,57 @@ export function listValueNames(list: DelegationListName): { list: string; allow:
   return LIST_VALUES[list];
 }
 
-/** The PowerShell an administrator would run by hand for one change (shown, exported; never executed by CredHop). */
-export function powershellFor(change: Change, jumpServer: string): string {
+/**
+ * The value name CredHop's module gives a new entry: the lowest whole number not used as a value name
+ * in either store (local Group Policy or registry). Computed from the snapshot, so what is shown and
+ * exported names the exact value CredHop writes.
+ */
+export function nextFreeValueName(stores: StorePair): string {
+  const used = new Set([...stores.local.entries, ...stores.effective.entries].map((e) => e.name.toLowerCase()));
+  let n = 1;
+  while (used.has(String(n))) n += 1;
+  return String(n);
+}
+
+/**
+ * The PowerShell an administrator would run by hand for one change (shown, exported; never executed by
+ * CredHop). For a delegation entry it writes the registry with the exact value name, creates a key
+ * only when it is missing (never `New-Item -Force` over an existing key, which empties it), and writes
+ * the same values into the local Group Policy object with the Registry.pol functions the exported
+ * runbook defines (`Set-CredHopPolicyEntry`), as CredHop does.
+ */
+export function powershellFor(change: Change, jumpServer: string, valueName?: string): string {
   switch (change.kind) {
     case 'add-delegation': {
       const v = LIST_VALUES[change.list];
+      const name = valueName ?? '1';
       return [
-        `# Allow delegating fresh credentials to ${change.spn}. CredHop writes the same values into the`,
-        '# local Group Policy object (Registry.pol), so a Group Policy refresh keeps them.',
+        `# Allow delegating fresh credentials to ${comment(change.spn)} as value ${name} (the next free number when CredHop checked),`,
+        '# in the registry and in the local Group Policy object (Registry.pol), so a Group Policy refresh keeps it.',
         `$key = ${psLiteral(POLICY_KEY)}`,
-        `New-Item -Path "$key\\${v.list}" -Force | Out-Null`,
-        `New-ItemProperty -Path "$key\\${v.list}" -Name '<next free number>' -Value ${psLiteral(change.spn)} -PropertyType String`,
-        `Set-ItemProperty -Path $key -Name ${v.allow} -Value 1 -Type DWord`,
-        `Set-ItemProperty -Path $key -Name ${v.concatenate} -Value 1 -Type DWord`,
+        `$list = ${psLiteral(`${POLICY_KEY}\\${v.list}`)}`,
+        '# Create a key only when it is missing: New-Item -Force on an existing key would empty it.',
+        'foreach ($k in $key, $list) { if (-not (Test-Path -LiteralPath $k)) { New-Item -Path $k -Force | Out-Null } }',
+        `New-ItemProperty -LiteralPath $key -Name ${psLiteral(v.allow)} -Value 1 -PropertyType DWord -Force | Out-Null`,
+        `New-ItemProperty -LiteralPath $key -Name ${psLiteral(v.concatenate)} -Value 1 -PropertyType DWord -Force | Out-Null`,
+        '# Without -Force: this fails rather than overwrite an entry that took the same value name meanwhile.',
+        `New-ItemProperty -LiteralPath $list -Name ${psLiteral(name)} -Value ${psLiteral(change.spn)} -PropertyType String | Out-Null`,
+        '# The local Group Policy object (function defined in the runbook CredHop exports):',
+        `Set-CredHopPolicyEntry -List ${psLiteral(v.list)} -Name ${psLiteral(name)} -Value ${psLiteral(change.spn)}`,
       ].join('\n');
     }
     case 'client-credssp':
-      return `Set-Item -Path WSMan:\\localhost\\Client\\Auth\\CredSSP -Value $${change.enabled}`;
+      return `Set-Item -Path WSMan:\\localhost\\Client\\Auth\\CredSSP -Value ${psLiteral(String(change.enabled))} -Force`;
     case 'winrm-service':
       return 'Start-Service -Name WinRM   # restore: Stop-Service -Name WinRM; Set-Service -Name WinRM -StartupType <as it was>';
     case 'server-credssp':
-      return `Invoke-Command -ComputerName ${psLiteral(jumpServer)} -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value $${change.enabled} }`;
+      return `Invoke-Command -ComputerName ${psLiteral(jumpServer)} -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value ${psLiteral(String(change.enabled))} -Force }`;
   }
+}
+
+/** Text for a PowerShell comment: no line break can end the comment and start a command. */
+export function comment(text: string): string {
+  return text.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ');
 }
 
 export function titleFor(change: Change, jumpServer: string): string {
@@ -67,8 +96,8 @@ export function titleFor(change: Change, jumpServer: string): string {
   }
 }
 
-function planned(id: string, step: PlannedChange['step'], change: Change, jumpServer: string, risk?: string): PlannedChange {
-  const item: PlannedChange = { id, step, change, title: titleFor(change, jumpServer), powershell: powershellFor(change, jumpServer) };
+function planned(id: string, step: PlannedChange['step'], change: Change, jumpServer: string, risk?: string, valueName?: string): PlannedChange {
+  const item: PlannedChange = { id, step, change, title: titleFor(change, jumpServer), powershell: powershellFor(change, jumpServer, valueName) };
   if (risk) item.risk = risk;
   return item;
 }
@@ -153,7 +182,8 @@ export function buildPlan(input: PlanInput): Plan {
       }
     }
     changes.push(planned('client-delegation', 'client', { kind: 'add-delegation', host: 'client', list, spn }, jumpServer,
-      list === 'freshNtlm' ? 'The NTLM-only list does not verify the jump server\'s identity: a machine pretending to be it could receive your password.' : undefined));
+      list === 'freshNtlm' ? 'The NTLM-only list does not verify the jump server\'s identity: a machine pretending to be it could receive your password.' : undefined,
+      nextFreeValueName(stores)));
   }
 
   if (client.winrm.clientCredSSP !== true) {

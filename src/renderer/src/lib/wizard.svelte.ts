@@ -4,13 +4,28 @@ import type { ApplyResponse, CheckResponse, RestoreReportData, SessionSummary, T
 import type { EnvReport } from '../../../shared/contract/env';
 import type { StoreNotice } from '../../../shared/contract/profiles';
 import type { SettingsView } from '../../../shared/contract/settings';
+import type { Change } from '../../../shared/domain/hop';
 import type { HopProfile } from '../../../shared/domain/profile';
 import type { AppErrorData, Result } from '../../../shared/result';
 import { call, getApi, newOperationId } from './api';
 import { downloadText } from './download';
 import type { StepId } from './steps';
 
-export type Scope = StepId | 'cleanup' | 'settings' | 'banner';
+export type Scope = StepId | 'cleanup' | 'settings' | 'banner' | 'express';
+
+/** One change as a comparable key (what was applied, by a step, a fix or the express path). */
+export function changeKey(c: Change): string {
+  switch (c.kind) {
+    case 'add-delegation':
+      return `add-delegation:${c.list}:${c.spn.toLowerCase()}`;
+    case 'client-credssp':
+    case 'server-credssp':
+      return `${c.kind}:${String(c.enabled)}`;
+  }
+}
+
+/** The express path: check, one view of the plan, one confirmation, then the verified hop. */
+export type ExpressPhase = 'idle' | 'checking' | 'review' | 'applying' | 'done';
 
 /** The one long-running call at a time, with its live progress. */
 export class Operation {
@@ -105,6 +120,13 @@ export class Wizard {
   test = $state<TestResponse | null>(null);
   restore = $state<RestoreResult | null>(null);
   keptOn = $state(false);
+  /** Every change applied and verified in this flow (by a configure step, a fix or the express path). */
+  appliedKeys = $state<string[]>([]);
+
+  express = $state<ExpressPhase>('idle');
+  expressError = $state<AppErrorData | null>(null);
+  /** Why the express path handed over to a wizard step, shown at the top of that step. */
+  handover = $state<string | null>(null);
 
   /** Open (unrestored) sessions in the journal, and what the time box restored at start. */
   open = $state<SessionSummary[]>([]);
@@ -138,8 +160,15 @@ export class Wizard {
       case 'check':
         return plan !== null && this.check?.snapshot !== null;
       case 'client':
-      case 'server':
-        return plan !== null && (this.applied[id] !== undefined || (plan.blockers.length === 0 && !plan.changes.some((c) => c.step === id)));
+      case 'server': {
+        // Done when every change this step plans is in place — whether the step itself, a fix from
+        // the Test step or the express path applied it — or when nothing was needed. A fix that did it
+        // another way (e.g. the NTLM-only list) counts once the hop works.
+        if (plan === null || plan.blockers.length > 0) return false;
+        const planned = plan.changes.filter((c) => c.step === id);
+        if (planned.every((c) => this.appliedKeys.includes(changeKey(c.change)))) return true;
+        return this.test?.ok === true && this.applied[id] !== undefined;
+      }
       case 'test':
         return this.test?.ok === true;
       case 'restore':
@@ -166,6 +195,8 @@ export class Wizard {
 
   go(id: StepId): void {
     if (this.lockedReason(id) !== null) return;
+    // A note from the express path belongs to the step it handed over to.
+    if (id !== this.step) this.handover = null;
     this.view = 'wizard';
     this.step = id;
   }
@@ -188,6 +219,8 @@ export class Wizard {
     if (result.ok) {
       this.env = result.data;
       this.practiceMode = result.data.practiceMode;
+      // The settings answer at once, before PowerShell has said its version: complete them now.
+      if (this.settings && this.settings.practiceMode === result.data.practiceMode) this.settings = { ...this.settings, powershell: result.data.powershell };
     }
     return result;
   }
@@ -228,6 +261,10 @@ export class Wizard {
     this.check = null;
     this.checkError = null;
     this.applied = {};
+    this.appliedKeys = [];
+    this.express = 'idle';
+    this.expressError = null;
+    this.handover = null;
     this.test = null;
     this.restore = null;
     this.keptOn = false;
@@ -281,9 +318,16 @@ export class Wizard {
       getApi().hopApply({ operationId, checkId: check.checkId, step, ...(timeboxMinutes ? { timeboxMinutes } : {}) }),
       (d) => (d.verified ? 'Done, and verified by reading the state back.' : { message: 'Done, but the state read back differs: see below.', level: 'warn' }),
     );
-    if (result.ok) this.applied = { ...this.applied, [step]: result.data };
+    if (result.ok) this.recordApplied(step, result.data);
     await this.refreshStatus();
     return result;
+  }
+
+  /** Keeps an apply's (or a fix's) answer for its step, and which changes are now in place. */
+  recordApplied(step: 'client' | 'server', data: ApplyResponse): void {
+    this.applied = { ...this.applied, [step]: data };
+    const keys = data.applied.filter((a) => a.ok).map((a) => changeKey(a.change));
+    this.appliedKeys = [...new Set([...this.appliedKeys, ...(data.verified ? keys : [])])];
   }
 
   async runTest(mode: 'credssp' | 'explicit' = 'credssp'): Promise<Result<TestResponse>> {
@@ -304,7 +348,7 @@ export class Wizard {
     await this.refreshStatus();
     if (!fix.ok) return fix.error;
     const step = fix.data.applied[0]?.change.host === 'server' ? 'server' : 'client';
-    this.applied = { ...this.applied, [step]: fix.data };
+    this.recordApplied(step, fix.data);
     const again = await this.runTest(this.test?.mode === 'explicit' ? 'explicit' : 'credssp');
     return again.ok ? null : again.error;
   }
@@ -325,6 +369,8 @@ export class Wizard {
     }
     this.restore = { report: result.data, before, after };
     this.applied = {};
+    this.appliedKeys = [];
+    this.express = 'idle';
     this.keptOn = false;
     if (after?.plan) this.check = after;
     await this.refreshStatus();
@@ -349,12 +395,125 @@ export class Wizard {
         : { message: 'Restored, but some settings still differ from how they were:', level: 'warn', details: r.sessions.flatMap((s) => s.differences) };
       this.startBanner = null;
       this.applied = {};
+      this.appliedKeys = [];
+      this.express = 'idle';
       this.test = null;
       this.keptOn = false;
     } else {
       this.cleanupNotice = { message: result.error.message, level: 'error', details: result.error.hint ? [result.error.hint] : [] };
     }
     await this.refreshStatus();
+  }
+
+  // ---- the express path ---------------------------------------------------------------------------
+
+  /** What makes the checked plan unusual, so the express path hands over to the step that explains it. */
+  expressStop(check: CheckResponse): { step: StepId; reason: string } | null {
+    const plan = check.plan;
+    if (!plan || !check.snapshot) {
+      return { step: 'check', reason: check.diagnosis ? `Express stopped: ${check.diagnosis.cause}. Nothing was changed; the diagnosis below says what to do.` : 'Express stopped: the check could not finish. Nothing was changed.' };
+    }
+    if (plan.blockers.length > 0) return { step: 'check', reason: `Express stopped: ${plan.blockers[0]!.message} Nothing was changed; see below how to resolve it.` };
+    if (plan.spn.includes('*')) return { step: 'check', reason: 'Express stopped: this plan uses a wildcard entry, which needs its own confirmation here. Nothing was changed.' };
+    if (plan.changes.some((c) => c.change.kind === 'add-delegation' && c.change.list === 'freshNtlm')) {
+      return { step: 'check', reason: 'Express stopped: this plan uses the NTLM-only list, which needs its own confirmation. Nothing was changed.' };
+    }
+    return null;
+  }
+
+  /** Express, first activation: check both machines and show the plan in one view (or hand over). */
+  async expressCheck(): Promise<void> {
+    const profile = this.profile;
+    if (!profile || this.op.running) return;
+    this.resetFlow();
+    if (this.wildcard) {
+      // A wildcard opt-in is confirmed on the Check step, never in one go.
+      const spn = this.wildcard.spn;
+      this.go('check');
+      this.handover = `Express stopped: you chose the wildcard entry ${spn}, which is checked and confirmed here, step by step. Nothing was changed.`;
+      return;
+    }
+    this.express = 'checking';
+    const result = await this.op.run('express', `Checking ${profile.jumpServerConnectAs} and this computer`, (operationId) => getApi().hopCheck({ operationId, profileId: profile.id }), (d) =>
+      d.plan ? 'Check complete.' : 'The check could not finish.',
+    );
+    if (!result.ok) {
+      this.express = 'idle';
+      this.expressError = result.error;
+      return;
+    }
+    this.check = result.data;
+    const stop = this.expressStop(result.data);
+    if (stop) {
+      this.express = 'idle';
+      this.go(stop.step);
+      this.handover = stop.reason;
+      return;
+    }
+    this.express = 'review';
+  }
+
+  /**
+   * Express, the one confirmation: apply the client's and the server's changes (each verified by
+   * reading it back), then test the hop. One operation id for the whole run, so Cancel stops whichever
+   * call is running and no later one starts. A failed test hands over to the Test step's diagnosis.
+   */
+  async expressApply(): Promise<void> {
+    const check = this.check;
+    const plan = check?.plan;
+    if (!check || !plan || this.express !== 'review' || this.op.running) return;
+    this.express = 'applying';
+    this.expressError = null;
+    const steps = (['client', 'server'] as const).filter((s) => plan.changes.some((c) => c.step === s));
+    const total = steps.length + 1;
+    const stopped: { at: 'client' | 'server' | null; unverified: boolean } = { at: null, unverified: false };
+    const result = await this.op.run('express', 'Applying and testing', async (operationId): Promise<Result<TestResponse>> => {
+      for (const [i, step] of steps.entries()) {
+        if (this.op.cancelling) return { ok: false, error: { code: 'cancelled', message: 'Stopped before the next step.' } };
+        this.op.message = step === 'client' ? `Step ${i + 1} of ${total}: configuring this computer` : `Step ${i + 1} of ${total}: configuring ${plan.jumpServer}`;
+        this.op.fraction = i / total;
+        const applied = await getApi().hopApply({ operationId, checkId: check.checkId, step });
+        if (!applied.ok) {
+          stopped.at = step;
+          return { ok: false, error: applied.error };
+        }
+        this.recordApplied(step, applied.data);
+        if (!applied.data.verified) {
+          stopped.unverified = true;
+          stopped.at = step;
+          return { ok: false, error: { code: 'powershell-failed', message: `The change on ${step === 'client' ? 'this computer' : plan.jumpServer} was made, but reading it back shows something different.`, hint: 'The configure step shows the state read back. Clean up now puts everything back.' } };
+        }
+      }
+      if (this.op.cancelling) return { ok: false, error: { code: 'cancelled', message: 'Stopped before the test.' } };
+      this.op.message = `Step ${total} of ${total}: testing the hop to ${plan.target}`;
+      this.op.fraction = steps.length / total;
+      return getApi().hopTest({ operationId, checkId: check.checkId, mode: 'credssp' });
+    }, (d) => (d.ok ? 'The hop works.' : { message: 'The test failed.', level: 'warn' }));
+    await this.refreshStatus();
+    if (result.ok) {
+      this.test = result.data;
+      if (result.data.ok) {
+        this.express = 'done';
+        return;
+      }
+      this.express = 'idle';
+      this.go('test');
+      this.handover = `Express stopped: the changes are applied and verified, but the hop test failed${result.data.diagnosis ? ` (${result.data.diagnosis.cause})` : ''}. The diagnosis below says what to do; Clean up now puts everything back.`;
+      return;
+    }
+    this.expressError = result.error;
+    this.express = 'review';
+    if (stopped.unverified && stopped.at !== null) {
+      this.express = 'idle';
+      this.go(stopped.at);
+      this.handover = `Express stopped: ${result.error.message}`;
+    }
+  }
+
+  /** Leaves the express view for the step-by-step wizard, keeping what was checked. */
+  expressToWizard(step: StepId = 'check'): void {
+    this.express = 'idle';
+    this.go(step);
   }
 
   async exportRunbook(): Promise<Result<unknown>> {
