@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { candidates, resolvePowerShell } from '../../src/main/powershell/resolve';
-import { buildCall, encodePayload, parseAnswer, quoteAppPath } from '../../src/main/powershell/protocol';
+import { buildCall, encodePayload, parseAnswer } from '../../src/main/powershell/protocol';
 
 describe('resolving PowerShell', () => {
   const win = { platform: 'win32' as const, appRoot: 'C:\\Program Files\\CredHop', env: { ProgramFiles: 'C:\\Program Files', PATH: 'C:\\Tools;relative\\dir', SystemRoot: 'C:\\Windows', NODE_POWERSHELL: 'C:\\evil\\pwsh.exe' } };
@@ -47,12 +47,6 @@ describe('the call protocol', () => {
     expect(parseAnswer('WARNING: noise\nCREDHOP:{"ok":true,"data":1}\r\n')).toEqual({ ok: true, data: 1 });
     expect(parseAnswer('nothing here')).toBeNull();
     expect(parseAnswer('CREDHOP:{broken')).toBeNull();
-  });
-
-  it('quotes app paths as single-quoted literals, doubling every quote PowerShell honours', () => {
-    expect(quoteAppPath("C:\\O'Brien\\CredHop")).toBe("'C:\\O''Brien\\CredHop'");
-    expect(quoteAppPath('C:\\a\u2019b')).toBe("'C:\\a\u2019\u2019b'");
-    expect(() => quoteAppPath('a\nb')).toThrow();
   });
 });
 

@@ -1,8 +1,12 @@
-// The environment check: which PowerShell CredHop will use, in plain words.
+// The environment check: which PowerShell CredHop will use, in plain words, with the language mode and
+// the execution policy it runs under (a Group Policy execution policy or App Control can stop CredHop).
+import { z } from 'zod';
 import type { EnvReport } from '../../shared/contract/env';
 import { isAppError } from '../errors';
 import type { PowerShellEngine } from '../powershell/engine';
+import { parseAnswer } from '../powershell/protocol';
 import { notFoundSummary, type ResolvedPowerShell } from '../powershell/resolve';
+import { START_REPORT } from '../powershell/startup';
 
 export interface EnvDeps {
   platform: NodeJS.Platform;
@@ -11,6 +15,31 @@ export interface EnvDeps {
   powershell: ResolvedPowerShell | null;
   configuredPowerShell?: string | undefined;
   engine: () => PowerShellEngine | null;
+}
+
+const startSchema = z.object({ languageMode: z.string(), executionPolicy: z.string(), policyScope: z.string() });
+export type PowerShellPolicy = z.infer<typeof startSchema>;
+
+/** The language mode and effective execution policy CredHop's shell read before importing its module. */
+export async function readPowerShellPolicy(engine: PowerShellEngine): Promise<PowerShellPolicy | null> {
+  const answer = parseAnswer(await engine.shell.run(START_REPORT, { timeoutMs: 30_000 }));
+  if (!answer || !answer.ok) return null;
+  const parsed = startSchema.safeParse(answer.data);
+  return parsed.success ? parsed.data : null;
+}
+
+/** "Language mode: FullLanguage. Execution policy: Bypass (set for this process)." */
+export function describePolicy(policy: PowerShellPolicy | null): string {
+  if (!policy) return 'Language mode and execution policy: unknown.';
+  const scope =
+    policy.policyScope === 'MachinePolicy' || policy.policyScope === 'UserPolicy'
+      ? `set by Group Policy, ${policy.policyScope}`
+      : policy.policyScope === 'Process'
+        ? 'set for this process'
+        : policy.policyScope === ''
+          ? 'no scope sets one'
+          : `scope ${policy.policyScope}`;
+  return `Language mode: ${policy.languageMode}. Execution policy: ${policy.executionPolicy} (${scope}).`;
 }
 
 export async function checkEnvironment(deps: EnvDeps): Promise<EnvReport> {
@@ -22,6 +51,7 @@ export async function checkEnvironment(deps: EnvDeps): Promise<EnvReport> {
   const name = deps.powershell.kind === 'pwsh' ? 'PowerShell' : 'Windows PowerShell';
   try {
     const info = await engine.info({ timeoutMs: 30_000 });
+    const policy = await readPowerShellPolicy(engine).catch(() => null);
     return {
       ...base,
       powershell: {
@@ -29,17 +59,18 @@ export async function checkEnvironment(deps: EnvDeps): Promise<EnvReport> {
         path: deps.powershell.path,
         version: info.version,
         edition: info.edition,
-        summary: `${name} ${info.version} is ready (${deps.powershell.path}).`,
+        summary: `${name} ${info.version} is ready (${deps.powershell.path}). ${describePolicy(policy)}`,
       },
     };
   } catch (error) {
     const reason = isAppError(error) ? error.message : 'it did not start';
+    const hint = isAppError(error) && error.hint ? ` ${error.hint}` : '';
     return {
       ...base,
       powershell: {
         found: false,
         path: deps.powershell.path,
-        summary: `${name} was found at ${deps.powershell.path} but could not be used: ${reason}`,
+        summary: `${name} was found at ${deps.powershell.path} but could not be used: ${reason}${hint}`,
       },
     };
   }

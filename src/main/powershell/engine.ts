@@ -2,10 +2,11 @@
 // (a simulated Windows estate) is loaded into the same shell first, so the module runs unchanged on it.
 import type { z } from 'zod';
 import { AppError } from '../errors';
-import { buildCall, parseAnswer, quoteAppPath, type CallableFunction, type ModuleAnswer } from './protocol';
+import { buildCall, parseAnswer, type CallableFunction, type ModuleAnswer } from './protocol';
 import type { ResolvedPowerShell } from './resolve';
 import { MAX_SECRET_BYTES, MAX_SECRETS, newChannelId } from './secret-channel';
 import { PowerShellShell, type RunOptions, type ShellEvent } from './shell';
+import { bootstrapEnv, bootstrapLines, runStartCheck } from './startup';
 
 /** Options of one primitive call: a timeout, a cancel signal, and the secrets it needs. */
 export interface CallOptions extends Omit<RunOptions, 'secrets'> {
@@ -66,21 +67,17 @@ const VERSION_COMMAND =
 
 export class PowerShellEngine {
   readonly shell: PowerShellShell;
+  /** The start check (language mode, Group Policy execution policy), once it passed. */
+  private startChecked: Promise<void> | null = null;
 
   constructor(readonly config: EngineConfig) {
-    const bootstrap = [
-      '$ProgressPreference = "SilentlyContinue"; $WarningPreference = "SilentlyContinue"; $InformationPreference = "SilentlyContinue"',
-      '[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false)',
-    ];
-    if (config.practice) {
-      // The lab goes first and into the global scope: it stands in for the operating system.
-      bootstrap.push(`Import-Module -Name ${quoteAppPath(config.practice.modulePath)} -Global -Force -DisableNameChecking`);
-    }
-    bootstrap.push(`Import-Module -Name ${quoteAppPath(config.modulePath)} -Force -DisableNameChecking`);
+    const bootstrap = bootstrapLines(config.practice !== undefined);
     const practice = config.practice;
     this.shell = new PowerShellShell({
       executable: config.powershell.path,
       cwd: config.cwd,
+      // The module paths travel in the environment, never in command text (see startup.ts).
+      env: bootstrapEnv(config.modulePath, config.practice?.modulePath),
       // The lab is reset (if asked) only by the first process: a restart after a crash must find the
       // lab as the crash left it, like a real machine.
       bootstrap: (start) =>
@@ -96,7 +93,17 @@ export class PowerShellEngine {
     return this.config.practice !== undefined;
   }
 
+  /** Refuses, in plain words, a PowerShell locked down so that CredHop cannot run (see startup.ts). */
+  private checkStart(): Promise<void> {
+    this.startChecked ??= runStartCheck(this.config.powershell.path, this.config.cwd).catch((error: unknown) => {
+      this.startChecked = null;
+      throw error;
+    });
+    return this.startChecked;
+  }
+
   async info(options?: RunOptions): Promise<PowerShellInfo> {
+    await this.checkStart();
     const answer = parseAnswer(await this.shell.run(VERSION_COMMAND, options));
     if (!answer || !answer.ok) throw new AppError('powershell-failed', 'PowerShell did not report its version.');
     const data = answer.data as { version?: unknown; edition?: unknown };
@@ -131,6 +138,7 @@ export class PowerShellEngine {
     schema: S,
     options?: RunOptions,
   ): Promise<z.output<S>> {
+    await this.checkStart();
     const stdout = await this.shell.run(buildCall(fn, primitive, payload, options?.secrets?.channel), options);
     const answer = parseAnswer(stdout);
     if (answer === null) {

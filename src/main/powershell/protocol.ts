@@ -68,9 +68,3 @@ export function parseAnswer(stdout: string): ModuleAnswer | null {
   }
   return null;
 }
-
-/** Quotes an app-owned path (never user input) as a PowerShell single-quoted literal. */
-export function quoteAppPath(path: string): string {
-  if (/[\r\n\0]/.test(path)) throw new Error('path contains a line break or NUL');
-  return `'${path.replace(/['\u2018\u2019\u201A\u201B]/g, (q) => q + q)}'`;
-}

@@ -151,6 +151,11 @@ export class PowerShellShell {
       const answer = parseAnswer(result.stdout?.toString('utf8') ?? '');
       if (answer && !answer.ok) {
         live.child.kill('SIGKILL');
+        // A start refused by the machine's PowerShell policy says itself what an administrator must do.
+        const hint = (answer.error as { hint?: unknown }).hint;
+        if (answer.error.kind === 'locked-down' && typeof hint === 'string') {
+          throw new AppError('powershell-unavailable', answer.error.message.slice(0, 800), hint.slice(0, 500));
+        }
         throw new AppError('powershell-unavailable', `PowerShell could not be prepared: ${answer.error.message.slice(0, 500)}`, 'Check the practice lab file (or reinstall CredHop), then try again.');
       }
       if (result.hadErrors) {

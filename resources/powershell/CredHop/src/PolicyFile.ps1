@@ -22,13 +22,22 @@ function Read-CredHopUtf16Z {
 }
 
 function Read-CredHopPol {
-    # -> @{ Header = byte[]; Records = List of @{ Key; Name; Type; Data(byte[]); Raw(byte[]) } }
+    # -> @{ Header = byte[]; Records = List of @{ Key; Name; Type; Data(byte[]); Raw(byte[]) }; Original = byte[]|$null }
+    # Original is the file as CredHop read it: Save-CredHopPol compares the file with it before replacing.
     param([string]$Path)
+    $bytes = Read-CredHopPolicyFileBytes $Path
+    $result = ConvertFrom-CredHopPolBytes $bytes $Path
+    $result.Original = $bytes
+    $result
+}
+
+function ConvertFrom-CredHopPolBytes {
+    param($Bytes, [string]$Path)
     $records = New-Object System.Collections.Generic.List[object]
     $header = [byte[]](0x50, 0x52, 0x65, 0x67, 1, 0, 0, 0)
-    $result = @{ Header = $header; Records = $records }
-    if (-not [System.IO.File]::Exists($Path)) { return $result }
-    $b = [System.IO.File]::ReadAllBytes($Path)
+    $result = @{ Header = $header; Records = $records; Original = $null }
+    if ($null -eq $Bytes) { return $result }
+    $b = [byte[]]$Bytes
     if ($b.Length -eq 0) { return $result }
     if ($b.Length -lt 8 -or $b[0] -ne 0x50 -or $b[1] -ne 0x52 -or $b[2] -ne 0x65 -or $b[3] -ne 0x67) { throw "The local Group Policy file is not a Registry.pol file (no PReg header): $Path" }
     $result.Header = [byte[]]$b[0..7]
@@ -89,30 +98,67 @@ function Get-CredHopPolString {
     [System.Text.Encoding]::Unicode.GetString($Record.Data).TrimEnd([char]0)
 }
 
-function Save-CredHopFileAtomic {
-    param([string]$Path, [byte[]]$Bytes)
-    $dir = [System.IO.Path]::GetDirectoryName($Path)
-    if (-not [System.IO.Directory]::Exists($dir)) { [void][System.IO.Directory]::CreateDirectory($dir) }
-    $tmp = $Path + '.credhop-' + [guid]::NewGuid().ToString('N') + '.tmp'
-    [System.IO.File]::WriteAllBytes($tmp, $Bytes)
-    if ([System.IO.File]::Exists($Path)) { [System.IO.File]::Replace($tmp, $Path, [NullString]::Value) }
-    else { [System.IO.File]::Move($tmp, $Path) }
-}
-
 function Save-CredHopPol {
+    # Replaces Registry.pol with CredHop's edit, then gpt.ini. Another writer (the Group Policy editor
+    # rewrites the whole file when it closes) may have changed the file since CredHop read it: the file
+    # is re-read and compared just before each replace, and a changed file gets CredHop's edit redone on
+    # its new content (Merge-CredHopPolEdit) instead of being overwritten. Nothing is left half-written:
+    # if gpt.ini cannot be replaced, Registry.pol is put back as it was.
     param($Pol)
-    $ms = New-Object System.IO.MemoryStream
-    $ms.Write($Pol.Header, 0, $Pol.Header.Length)
-    foreach ($r in $Pol.Records) { $ms.Write($r.Raw, 0, $r.Raw.Length) }
-    Save-CredHopFileAtomic (Get-CredHopPolPath) $ms.ToArray()
-    Update-CredHopGptIni
+    $path = Get-CredHopPolPath
+    $ours = $Pol
+    for ($round = 1; $round -le $script:PolicyFileRounds; $round++) {
+        $now = Read-CredHopPolicyFileBytes $path
+        if (-not (Test-CredHopSameBytes $now $ours.Original)) {
+            $theirs = ConvertFrom-CredHopPolBytes $now $path
+            $theirs.Original = $now
+            $ours = Merge-CredHopPolEdit (ConvertFrom-CredHopPolBytes $ours.Original $path) $ours $theirs
+        }
+        $ms = New-Object System.IO.MemoryStream
+        $ms.Write($ours.Header, 0, $ours.Header.Length)
+        foreach ($r in $ours.Records) { $ms.Write($r.Raw, 0, $r.Raw.Length) }
+        $bytes = $ms.ToArray()
+        if (Test-CredHopSameBytes $bytes $ours.Original) { return }
+        if (-not (Save-CredHopFileChecked $path $ours.Original $bytes)) { continue }
+        try { Update-CredHopGptIni }
+        catch {
+            $first = $_
+            try { [void](Save-CredHopFileChecked $path $bytes $ours.Original) }
+            catch { throw (New-CredHopPolicyFileError ("CredHop changed the local Group Policy file '" + $path + "' but could not update gpt.ini, nor put Registry.pol back (" + $_.Exception.Message + '). Run a Group Policy refresh (gpupdate /force) once the Group Policy editor is closed.') 'CredHop.PolicyFileHalfWritten' $path $first.Exception) }
+            throw $first
+        }
+        return
+    }
+    throw (New-CredHopPolicyFileError ("The local Group Policy file '" + $path + "' kept changing while CredHop was changing it: another program is writing it (the Group Policy editor?). CredHop changed nothing. Close the Local Group Policy Editor (gpedit.msc), then try again.") 'CredHop.PolicyFileChanging' $path $null)
 }
 
 function Update-CredHopGptIni {
-    # as LGPO / PolicyFileEditor do: bump the machine version, make sure the registry CSE is listed
+    # as LGPO / PolicyFileEditor do: bump the machine version, make sure the registry CSE is listed;
+    # redone on the new content if gpt.ini changed between CredHop's read and its replace
     $path = Get-CredHopGptPath
+    for ($round = 1; $round -le $script:PolicyFileRounds; $round++) {
+        $old = Read-CredHopPolicyFileBytes $path
+        $new = ConvertTo-CredHopGptIniBytes $old
+        if (Save-CredHopFileChecked $path $old $new) { return }
+    }
+    throw (New-CredHopPolicyFileError ("The local Group Policy file '" + $path + "' kept changing while CredHop was changing it: another program is writing it (the Group Policy editor?). Close the Local Group Policy Editor (gpedit.msc), then try again.") 'CredHop.PolicyFileChanging' $path $null)
+}
+
+function ConvertTo-CredHopGptIniBytes {
+    # gpt.ini's new bytes from its current ones ($null: no file): decoded as File.ReadAllLines does
+    param($Bytes)
     $lines = New-Object System.Collections.Generic.List[string]
-    if ([System.IO.File]::Exists($path)) { foreach ($l in [System.IO.File]::ReadAllLines($path)) { $lines.Add($l) } }
+    if ($null -ne $Bytes) {
+        $sr = New-Object System.IO.StreamReader -ArgumentList (New-Object System.IO.MemoryStream -ArgumentList (, [byte[]]$Bytes)), ([System.Text.Encoding]::UTF8), $true
+        try {
+            while ($true) {
+                $l = $sr.ReadLine()
+                if ($null -eq $l) { break }
+                $lines.Add($l)
+            }
+        }
+        finally { $sr.Dispose() }
+    }
     $gen = -1
     for ($i = 0; $i -lt $lines.Count; $i++) { if ($lines[$i].Trim() -ieq '[General]') { $gen = $i; break } }
     if ($gen -lt 0) { $lines.Insert(0, '[General]'); $gen = 0 }
@@ -137,7 +183,7 @@ function Update-CredHopGptIni {
     else { $lines.Insert($gen + 1, 'gPCMachineExtensionNames=' + $pair); if ($verIdx -gt $gen) { $verIdx++ }; $end++ }
     if ($verIdx -ge 0) { $lines[$verIdx] = $newVer } else { $lines.Insert($end, $newVer) }
     $text = ($lines.ToArray() -join "`r`n") + "`r`n"
-    Save-CredHopFileAtomic $path ([System.Text.Encoding]::ASCII.GetBytes($text))
+    , [System.Text.Encoding]::ASCII.GetBytes($text)
 }
 
 function Get-CredHopLocalList {

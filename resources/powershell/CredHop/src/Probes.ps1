@@ -3,11 +3,13 @@
 
 function Invoke-CredHopNative {
     # run an OS program; never let its stderr become a terminating error or reach our stdout
+    # Its input comes from $null (an empty pipe, closed at once): CredHop's PowerShell reads its commands
+    # from a redirected stdin, and a child that inherited that pipe could read (eat) the next command.
     param([string]$Name, [string[]]$Arguments)
     $old = $ErrorActionPreference
     $ErrorActionPreference = 'Continue'
     try {
-        $out = & $Name @Arguments 2>$null
+        $out = $null | & $Name @Arguments 2>$null
         $code = $LASTEXITCODE
     }
     finally { $ErrorActionPreference = $old }
@@ -29,6 +31,25 @@ function Read-CredHopRegDword {
         $vals = Get-CredHopRegValues $Key
         if ($null -eq $vals -or -not $vals.Contains($Name)) { return $null }
         return ConvertTo-CredHopDwordValue $vals[$Name]
+    }
+    catch { return $null }
+}
+
+function Get-CredHopPolicyEditorOpen {
+    # $true when an mmc.exe runs gpedit.msc, $false when none does, $null when it cannot be seen (no
+    # process list, or an mmc.exe whose command line cannot be read). Never an error.
+    try {
+        $mmc = @(Get-Process -Name 'mmc' -ErrorAction SilentlyContinue)
+        if ($mmc.Count -eq 0) { return $false }
+        $procs = @(Get-CimInstance -ClassName 'Win32_Process' -Filter "Name='mmc.exe'" -ErrorAction Stop)
+        $unknown = $false
+        foreach ($p in $procs) {
+            $line = [string]$p.CommandLine
+            if ([string]::IsNullOrEmpty($line)) { $unknown = $true; continue }
+            if ($line.IndexOf('gpedit.msc', [StringComparison]::OrdinalIgnoreCase) -ge 0) { return $true }
+        }
+        if ($unknown -or $procs.Count -eq 0) { return $null }
+        return $false
     }
     catch { return $null }
 }

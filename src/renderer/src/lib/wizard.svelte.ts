@@ -21,6 +21,8 @@ export function changeKey(c: Change): string {
     case 'client-credssp':
     case 'server-credssp':
       return `${c.kind}:${String(c.enabled)}`;
+    case 'winrm-service':
+      return 'winrm-service:running';
   }
 }
 

@@ -1,0 +1,106 @@
+// The constant PowerShell text CredHop's shell runs at every start, before any call. No path and no user
+// value is ever part of it: the module paths reach PowerShell in environment variables set at spawn,
+// because Windows PowerShell decodes redirected stdin with the OEM code page, so a non-ASCII path in
+// command text (C:\Users\Jürgen\...) would arrive mangled; environment variables are UTF-16 and safe.
+import { execFile } from 'node:child_process';
+import { AppError } from '../errors';
+import { parseAnswer } from './protocol';
+
+/** CredHop's module manifest (resources/powershell/CredHop/CredHop.psd1). */
+export const MODULE_ENV = 'CREDHOP_MODULE';
+/** The practice lab's module manifest, in practice mode only. */
+export const LAB_MODULE_ENV = 'CREDHOP_LAB_MODULE';
+/**
+ * Test hook: `ConstrainedLanguage` here puts CredHop's shell into ConstrainedLanguage before anything else
+ * runs, so tests see what an App Control/AppLocker-enforced machine shows. It can only lower the language
+ * mode (PowerShell itself refuses to raise it), so it grants nothing to whoever sets it.
+ */
+export const TEST_LANGUAGE_MODE_ENV = 'CREDHOP_TEST_LANGUAGE_MODE';
+
+/** Error kind of a start refused by the machine's PowerShell policy (execution policy, language mode). */
+export const LOCKED_DOWN_KIND = 'locked-down';
+
+export const LANGUAGE_MODE_HOOK =
+  "if ($env:CREDHOP_TEST_LANGUAGE_MODE -ceq 'ConstrainedLanguage') { $ExecutionContext.SessionState.LanguageMode = 'ConstrainedLanguage' }";
+
+/**
+ * Reads the language mode and the effective execution policy (the first scope that defines one, in
+ * PowerShell's order: MachinePolicy and UserPolicy are Group Policy and override `-ExecutionPolicy
+ * Bypass`) BEFORE the module is imported, into `$CredHopStart`; refuses a start that cannot work with one
+ * plain answer. Only cmdlets, hashtables and strings: it runs in ConstrainedLanguage and on 5.1.
+ */
+export const START_CHECK = [
+  "$CredHopStart = @{ languageMode = [string]$ExecutionContext.SessionState.LanguageMode; executionPolicy = 'Undefined'; policyScope = '' }",
+  "try { foreach ($credhopP in @(Get-ExecutionPolicy -List)) { if ($CredHopStart['policyScope'] -eq '' -and [string]$credhopP.ExecutionPolicy -ne 'Undefined') { $CredHopStart['executionPolicy'] = [string]$credhopP.ExecutionPolicy; $CredHopStart['policyScope'] = [string]$credhopP.Scope } } } catch { }",
+  "$credhopBlock = $null",
+  "if ($CredHopStart['languageMode'] -ne 'FullLanguage') { $credhopBlock = @{ kind = 'locked-down'; message = ('PowerShell runs in ' + $CredHopStart['languageMode'] + ' mode on this computer: an App Control for Business (WDAC) or AppLocker policy lets only code it trusts run in full, so CredHop cannot use PowerShell.'); hint = 'An administrator must let CredHop run: CredHop''s module must be signed by a publisher your App Control/AppLocker policy trusts (allow the publisher of CredHop''s signed module), and PowerShell must run CredHop in FullLanguage. Then start CredHop again.' } } " +
+    "elseif (($CredHopStart['policyScope'] -eq 'MachinePolicy' -or $CredHopStart['policyScope'] -eq 'UserPolicy') -and $CredHopStart['executionPolicy'] -eq 'Restricted') { $credhopBlock = @{ kind = 'locked-down'; message = ('Group Policy sets PowerShell''s execution policy to Restricted (' + $CredHopStart['policyScope'] + '), which forbids every script and module and overrides CredHop''s own setting, so CredHop''s module cannot load.'); hint = 'An administrator must set the policy ''Turn on Script Execution'' to allow signed scripts, and allow the publisher of CredHop''s signed module (its certificate in Trusted Publishers). Then start CredHop again.' } }",
+  "if ($null -ne $credhopBlock) { 'CREDHOP:' + (ConvertTo-Json -Compress -InputObject @{ ok = $false; error = $credhopBlock }) }",
+].join('; ');
+
+/** A module import that explains a failure under a Group Policy execution policy in plain words. */
+function importLine(env: string, global: boolean): string {
+  const scope = global ? ' -Global' : '';
+  return (
+    `try { Import-Module -Name $env:${env}${scope} -Force -DisableNameChecking -ErrorAction Stop } catch { ` +
+    "if (($CredHopStart['policyScope'] -eq 'MachinePolicy' -or $CredHopStart['policyScope'] -eq 'UserPolicy') -and ($CredHopStart['executionPolicy'] -eq 'AllSigned' -or $CredHopStart['executionPolicy'] -eq 'RemoteSigned')) { " +
+    "'CREDHOP:' + (ConvertTo-Json -Compress -InputObject @{ ok = $false; error = @{ kind = 'locked-down'; message = ('Group Policy sets PowerShell''s execution policy to ' + $CredHopStart['executionPolicy'] + ' (' + $CredHopStart['policyScope'] + '), which overrides CredHop''s own setting, and CredHop''s module could not be loaded under it: ' + $_.Exception.Message); hint = 'An administrator must allow the publisher of CredHop''s signed module (its certificate in Trusted Publishers on this computer), or exempt CredHop from that policy. Then start CredHop again.' } }) " +
+    '} else { throw } }'
+  );
+}
+
+/** The lines, in order: start check, encoding, the lab (practice mode) and the module. */
+export function bootstrapLines(practice: boolean): string[] {
+  const lines = [
+    START_CHECK,
+    '$ProgressPreference = "SilentlyContinue"; $WarningPreference = "SilentlyContinue"; $InformationPreference = "SilentlyContinue"',
+    '[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false)',
+  ];
+  // The lab goes first and into the global scope: it stands in for the operating system.
+  if (practice) lines.push(importLine(LAB_MODULE_ENV, true));
+  lines.push(importLine(MODULE_ENV, false));
+  return lines;
+}
+
+/** The environment that carries the paths (never command text). */
+export function bootstrapEnv(modulePath: string, labModulePath: string | undefined): Record<string, string> {
+  const env: Record<string, string> = { [MODULE_ENV]: modulePath };
+  if (labModulePath !== undefined) env[LAB_MODULE_ENV] = labModulePath;
+  return env;
+}
+
+/** Answers what the start check read: `{languageMode, executionPolicy, policyScope}`. */
+export const START_REPORT = "'CREDHOP:' + (ConvertTo-Json -Compress -InputObject @{ ok = $true; data = $CredHopStart })";
+
+/** The pre-flight's text: the test hook, then the start check (plain output only). */
+export const PREFLIGHT = `${LANGUAGE_MODE_HOOK}; ${START_CHECK}`;
+
+/**
+ * Runs the start check in a one-shot PowerShell before the long-lived shell starts. It must be separate:
+ * node-powershell ends every command with `[Console]::Out.WriteLine(<marker>)`, a .NET call that
+ * ConstrainedLanguage refuses, so in a locked-down PowerShell the long-lived shell would wait for its
+ * first answer forever. Throws the plain AppError for a locked-down PowerShell; anything else (no
+ * answer, a crash, a time-out) is left to the long-lived shell to report as it does today.
+ */
+export function runStartCheck(executable: string, cwd: string, timeoutMs = 60_000): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_POWERSHELL') env[k] = v;
+    env.POWERSHELL_TELEMETRY_OPTOUT = '1';
+    env.POWERSHELL_UPDATECHECK = 'Off';
+    execFile(
+      executable,
+      ['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-Command', PREFLIGHT],
+      { cwd, env, timeout: timeoutMs, windowsHide: true, encoding: 'utf8', maxBuffer: 1024 * 1024 },
+      (_error, stdout) => {
+        const answer = parseAnswer(typeof stdout === 'string' ? stdout : '');
+        if (answer && !answer.ok && answer.error.kind === LOCKED_DOWN_KIND) {
+          const hint = (answer.error as { hint?: unknown }).hint;
+          reject(new AppError('powershell-unavailable', answer.error.message.slice(0, 800), typeof hint === 'string' ? hint.slice(0, 500) : undefined));
+          return;
+        }
+        resolvePromise();
+      },
+    );
+  });
+}

@@ -1,0 +1,133 @@
+// How CredHop's PowerShell starts (issue #11): the module paths reach PowerShell in environment variables,
+// so a folder like C:\Users\Jürgen\... works even where stdin is decoded with a legacy code page; and a
+// locked-down PowerShell (ConstrainedLanguage, a Group Policy execution policy) is explained in plain words.
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkEnvironment } from '../../src/main/env/check';
+import { PowerShellEngine } from '../../src/main/powershell/engine';
+import { bootstrapLines, LAB_MODULE_ENV, MODULE_ENV, TEST_LANGUAGE_MODE_ENV } from '../../src/main/powershell/startup';
+import { createMainServices, type MainServices } from '../../src/main/services';
+import { articleLab } from '../support/labs';
+import { ARTICLE, CRED } from './lab-fixture';
+import { requirePwsh } from './pwsh-path';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+function withEnv(name: string, value: string): void {
+  const old = process.env[name];
+  process.env[name] = value;
+  cleanup.push(() => {
+    if (old === undefined) delete process.env[name];
+    else process.env[name] = old;
+  });
+}
+
+/** The module and the lab copied under a folder whose name is not ASCII, laid out as the source tree. */
+function nonAsciiRoot(): { root: string; dataDir: string; labFile: string } {
+  const top = mkdtempSync(join(tmpdir(), 'credhop-nonascii-'));
+  cleanup.push(() => rmSync(top, { recursive: true, force: true }));
+  const root = join(top, 'Jürgen Ørsted', 'CredHop ü');
+  mkdirSync(join(root, 'resources', 'powershell'), { recursive: true });
+  mkdirSync(join(root, 'tests'), { recursive: true });
+  cpSync(resolve('resources/powershell/CredHop'), join(root, 'resources', 'powershell', 'CredHop'), { recursive: true });
+  cpSync(resolve('tests/lab'), join(root, 'tests', 'lab'), { recursive: true });
+  symlinkSync(resolve('.tools'), join(root, '.tools'));
+  const dataDir = join(top, 'Jürgen Ørsted', 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const labFile = join(dataDir, 'lab ü.json');
+  writeFileSync(labFile, JSON.stringify(articleLab(), null, 2));
+  return { root, dataDir, labFile };
+}
+
+function services(root: string, dataDir: string, labFile: string): MainServices {
+  const s = createMainServices({ dataDir, root, practice: { labFile, reset: true } });
+  cleanup.push(() => s.dispose());
+  return s;
+}
+
+describe('the module paths travel in the environment, never in command text', () => {
+  it('the bootstrap is constant text: no path, whatever the install folder', () => {
+    requirePwsh();
+    const engine = new PowerShellEngine({
+      powershell: { path: resolve('.tools/pwsh/pwsh'), kind: 'pwsh', source: 'bundled-tools' },
+      cwd: process.cwd(),
+      modulePath: 'C:\\Users\\Jürgen\\CredHop\\resources\\powershell\\CredHop\\CredHop.psd1',
+      practice: { modulePath: 'C:\\Users\\Jürgen\\CredHop\\lab\\CredHopLab.psd1', labFile: 'x', stateDir: 'y' },
+    });
+    cleanup.push(() => engine.dispose());
+    const config = Reflect.get(engine.shell, 'config') as { env?: Record<string, string> };
+    expect(config.env?.[MODULE_ENV]).toBe('C:\\Users\\Jürgen\\CredHop\\resources\\powershell\\CredHop\\CredHop.psd1');
+    expect(config.env?.[LAB_MODULE_ENV]).toBe('C:\\Users\\Jürgen\\CredHop\\lab\\CredHopLab.psd1');
+    for (const practice of [false, true]) {
+      const text = bootstrapLines(practice).join('\n');
+      expect(text).not.toMatch(/Jürgen|CredHop\.psd1|CredHopLab\.psd1/);
+      expect(text).toContain('Import-Module -Name $env:CREDHOP_MODULE -Force -DisableNameChecking');
+      // eslint-disable-next-line no-control-regex
+      expect(text).toMatch(/^[\x09\x0a\x20-\x7e]*$/); // ASCII only: nothing a code page can mangle
+    }
+    expect(bootstrapLines(true).join('\n')).toContain('Import-Module -Name $env:CREDHOP_LAB_MODULE -Global -Force -DisableNameChecking');
+  });
+
+  it(
+    'a practice check works end to end from a folder named "Jürgen Ørsted", with stdin decoded as Latin-1',
+    async () => {
+      // .NET on Linux decodes redirected stdin with the locale's charset: ISO-8859-1 mangles UTF-8 "ü" as
+      // Windows PowerShell's OEM code page does. A path sent as command text would not be found.
+      withEnv('LC_ALL', 'en_US.ISO-8859-1');
+      const { root, dataDir, labFile } = nonAsciiRoot();
+      const s = services(root, dataDir, labFile);
+      const checked = await s.hop()!.check(ARTICLE, CRED);
+      expect(checked.diagnosis).toBeUndefined();
+      expect(checked.snapshot).not.toBeNull();
+      expect(checked.plan).not.toBeNull();
+      const report = await checkEnvironment({ platform: process.platform, dataDir, practiceMode: true, powershell: s.powershell, engine: s.engine });
+      expect(report.powershell.found).toBe(true);
+      expect(report.powershell.path).toBe(join(root, '.tools', 'pwsh', 'pwsh'));
+    },
+    180_000,
+  );
+});
+
+describe('a locked-down PowerShell', () => {
+  it(
+    'ConstrainedLanguage (App Control/AppLocker): one plain error saying what an administrator must do',
+    async () => {
+      // The test hook can only lower the language mode; it puts CredHop's own shell into
+      // ConstrainedLanguage before its start check, as an enforced App Control policy would.
+      withEnv(TEST_LANGUAGE_MODE_ENV, 'ConstrainedLanguage');
+      const { root, dataDir, labFile } = nonAsciiRoot();
+      const s = services(root, dataDir, labFile);
+      const error = await s.hop()!.readClient().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        code: 'powershell-unavailable',
+        message:
+          'PowerShell runs in ConstrainedLanguage mode on this computer: an App Control for Business (WDAC) or AppLocker policy lets only code it trusts run in full, so CredHop cannot use PowerShell.',
+        hint: "An administrator must let CredHop run: CredHop's module must be signed by a publisher your App Control/AppLocker policy trusts (allow the publisher of CredHop's signed module), and PowerShell must run CredHop in FullLanguage. Then start CredHop again.",
+      });
+      // what Settings and `credhop check` show
+      const report = await checkEnvironment({ platform: process.platform, dataDir, practiceMode: true, powershell: s.powershell, engine: s.engine });
+      expect(report.powershell.found).toBe(false);
+      expect(report.powershell.summary).toContain('could not be used: PowerShell runs in ConstrainedLanguage mode on this computer');
+      expect(report.powershell.summary).toContain("CredHop's module must be signed by a publisher your App Control/AppLocker policy trusts");
+      expect(report.powershell.summary).not.toMatch(/Method invocation|Exception|at line/);
+    },
+    180_000,
+  );
+
+  it('the environment report shows the language mode and the execution policy', async () => {
+    requirePwsh();
+    const s = createMainServices({ dataDir: mkdtempSync(join(tmpdir(), 'credhop-env-')), root: process.cwd(), practice: { reset: true } });
+    cleanup.push(() => s.dispose());
+    const report = await checkEnvironment({ platform: process.platform, dataDir: s.dataDir, practiceMode: true, powershell: s.powershell, engine: s.engine });
+    expect(report.powershell.found).toBe(true);
+    expect(report.powershell.summary).toMatch(/Language mode: FullLanguage\. Execution policy: \w+ \(.+\)\.$/);
+  }, 120_000);
+});
