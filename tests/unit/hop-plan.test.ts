@@ -87,6 +87,11 @@ describe('planning', () => {
     expect(buildPlan({ ...base, snapshot: snap(differing) }).blockers.map((b) => b.code)).toEqual(['delegation-owner-unknown']);
   });
 
+  it('says so when the Local Group Policy Editor is open (it would rewrite the policy file on close)', () => {
+    expect(buildPlan({ ...base, snapshot: snap({ ...host({}), policyEditorOpen: true }) }).risks.join(' ')).toMatch(/gpedit\.msc\) is open/);
+    expect(buildPlan({ ...base, snapshot: snap({ ...host({}), policyEditorOpen: null }) }).risks.join(' ')).not.toMatch(/gpedit/);
+  });
+
   it('starts the stopped WinRM service for the client flag, and blocks on a disabled one', () => {
     const stopped = buildPlan({ ...base, snapshot: snap({ ...host({}), winrmService: { status: 'Stopped', startType: 'Manual' } }) });
     expect(stopped.changes.map((c) => c.change.kind)).toEqual(['add-delegation', 'winrm-service', 'client-credssp', 'server-credssp']);

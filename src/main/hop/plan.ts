@@ -225,6 +225,9 @@ export function buildPlan(input: PlanInput): Plan {
   if (changes.length > 0) {
     risks.push('CredSSP hands your password to the jump server. Use it only with a jump server you trust, and restore as soon as the job is done.');
   }
+  if (client.policyEditorOpen === true && changes.some((c) => c.change.kind === 'add-delegation')) {
+    risks.push('The Local Group Policy Editor (gpedit.msc) is open on this computer. It rewrites the local policy file when it closes and could undo this change: close it before you apply.');
+  }
   if (client.encryptionOracle === 2) {
     risks.push('This computer allows vulnerable CredSSP connections (AllowEncryptionOracle = 2, CVE-2018-0886). Ask an administrator to set it to 0 or 1.');
   }

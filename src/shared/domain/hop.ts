@@ -52,6 +52,8 @@ export const hostState = z.object({
     .object({ rsopAvailable: z.boolean(), fresh: gpoRef.nullable(), freshNtlm: gpoRef.nullable() })
     .nullable()
     .optional(),
+  /** Whether the Local Group Policy Editor is open (it rewrites Registry.pol when it closes); null: cannot tell. */
+  policyEditorOpen: z.boolean().nullable().optional(),
   encryptionOracle: z.number().int().nullable(),
 });
 export type HostState = z.infer<typeof hostState>;

@@ -32,6 +32,7 @@ function Invoke-CredHopGetHostState {
     $d['delegation'] = $deleg
     $d['winrmService'] = Get-CredHopWinRMService
     $d['policyOwners'] = Get-CredHopPolicyOwners
+    $d['policyEditorOpen'] = Get-CredHopPolicyEditorOpen
     $d['encryptionOracle'] = Read-CredHopRegDword 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\CredSSP\Parameters' 'AllowEncryptionOracle'
     $script:Result = $d
 }
