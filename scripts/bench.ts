@@ -50,6 +50,41 @@ function plainSequence(): { ms: number; processes: number; connections: Record<s
 }
 
 /** CredHop's flow: check, plan, client, server, test, restore (with snapshot and verification), in-process. */
+/**
+ * What the secret channel costs: the same remote call (Whoami on adfs1 over a fresh connection), with a
+ * credential (its password on the secret channel) and without one, alternated in one warm PowerShell.
+ */
+async function secretChannelCost(calls: number): Promise<{ calls: number; withSecretMs: number; withoutMs: number; costPerCallMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-secret-'));
+  const services = createMainServices({ dataDir: dir, root: ROOT, practice: { reset: true } });
+  const ps = services.engine()!;
+  const remote = z.object({ output: z.array(z.unknown()), errors: z.array(z.unknown()) });
+  const call = (withSecret: boolean) => ps.call('InvokeRemote', {
+    computerName: PRACTICE_TARGET.jumpServer,
+    authentication: withSecret ? 'Negotiate' : 'Default',
+    credential: withSecret ? { userName: PRACTICE_TARGET.account, secret: 0 } : null,
+    script: 'Whoami',
+    arguments: {},
+  }, remote, withSecret ? { secrets: [PRACTICE_PASSWORD] } : {});
+  await call(true);
+  await call(false); // warm both paths
+  const withSecret: number[] = [];
+  const without: number[] = [];
+  for (let i = 0; i < calls; i += 1) {
+    let t = performance.now();
+    await call(true);
+    withSecret.push(performance.now() - t);
+    t = performance.now();
+    await call(false);
+    without.push(performance.now() - t);
+  }
+  await services.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  const a = median(withSecret);
+  const b = median(without);
+  return { calls, withSecretMs: Math.round(a * 10) / 10, withoutMs: Math.round(b * 10) / 10, costPerCallMs: Math.round((a - b) * 10) / 10 };
+}
+
 async function credhopFlow(): Promise<{ ms: number; processes: number; connections: Record<string, number>; peakRssMb: number; clean: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-flow-'));
   let peak = process.memoryUsage().rss;
@@ -177,6 +212,7 @@ async function main(): Promise<void> {
     plain.push(plainSequence());
     flows.push(await credhopFlow());
   }
+  const secretChannel = await secretChannelCost(Number(process.env.BENCH_SECRET_CALLS ?? 15));
   const fixture = await startFixture();
   // The operator's first click on "Check" comes once the window is up and a profile is chosen. The
   // shipped case: the click comes after the warm-up finished (its time is reported); the same moment
@@ -221,6 +257,7 @@ async function main(): Promise<void> {
     plainSequence: { medianMs: Math.round(plainMs), processes: plain[0]!.processes, connections: plain[0]!.connections },
     credhopFlow: { medianMs: Math.round(flowMs), processes: flows[0]!.processes, connections: flows[0]!.connections, peakRssMb: Math.max(...flows.map((f) => f.peakRssMb)), restoredClean: flows.every((f) => f.clean) },
     ratio: Math.round((flowMs / plainMs) * 100) / 100,
+    secretChannel,
     startup,
     rendererGzipBytes: size,
   };
@@ -235,6 +272,11 @@ async function main(): Promise<void> {
     `| PowerShell processes | ${result.plainSequence.processes} | ${result.credhopFlow.processes} |`,
     `| connections to adfs1 | ${result.plainSequence.connections.adfs1 ?? 0} | ${result.credhopFlow.connections.adfs1 ?? 0} |`,
     `| connections to mem2 | ${result.plainSequence.connections.mem2 ?? 0} | ${result.credhopFlow.connections.mem2 ?? 0} |`,
+    '',
+    `## The secret channel (median of ${secretChannel.calls} alternating calls in one warm PowerShell)`,
+    '',
+    `The same remote call with a password on the secret channel: ${secretChannel.withSecretMs} ms; without a credential: ${secretChannel.withoutMs} ms;`,
+    `difference (the channel, plus the lab's own password check): ${secretChannel.costPerCallMs} ms per call. A practice flow makes 4 calls that carry a password.`,
     '',
     '',
     `## Start-up (${startup.bundle}, median of ${RUNS} fresh processes each)`,
