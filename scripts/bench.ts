@@ -71,7 +71,7 @@ function plainSequence(): { ms: number; processes: number; connections: Record<s
 }
 
 /** CredHop's flow: check, plan, client, server, test, restore (with snapshot and verification), in-process. */
-async function credhopFlow(): Promise<{ ms: number; processes: number; connections: Record<string, number>; peakRssMb: number; clean: boolean }> {
+async function credhopFlow(): Promise<{ ms: number; processes: number; connections: Record<string, number>; peakRssMb: number; clean: boolean; material: Material }> {
   const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-flow-'));
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
@@ -92,10 +92,11 @@ async function credhopFlow(): Promise<{ ms: number; processes: number; connectio
   clearInterval(sampler);
   const state = await services.engine()!.lab('Get-CredHopLabState', {}, labView);
   const processes = services.engine()!.shell.processesStarted;
+  const flowAudit = hop.audit.export().trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
   await services.dispose();
   rmSync(dir, { recursive: true, force: true });
   if (!test.ok) throw new Error('the hop test failed during the benchmark');
-  return { ms, processes, connections: state.counters.connections, peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10, clean: report.clean };
+  return { ms, processes, connections: state.counters.connections, peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10, clean: report.clean, material: { snapshot: checked.snapshot!, plan: checked.plan!, flowAudit } };
 }
 
 interface SoakGroup {
@@ -114,10 +115,9 @@ interface SoakGroup {
 
 /**
  * The soak: SOAK_FLOWS whole flows (check, both apply steps, test, restore) back to back in one main
- * process, one set of services and one hop engine, as the app runs all day. Also hands back one
- * flow's real snapshot, plan and audit entries, the material the simulated year of history is made of.
+ * process, one set of services and one hop engine, as the app runs all day. Reports each group as it ends.
  */
-async function soak(): Promise<{ groups: SoakGroup[]; allClean: boolean; snapshot: Snapshot; plan: Plan; flowAudit: AuditEntry[] }> {
+async function soak(onGroup: (groups: SoakGroup[], allClean: boolean) => void): Promise<{ groups: SoakGroup[]; allClean: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-soak-'));
   const services = createMainServices({ dataDir: dir, root: ROOT, practice: { reset: true } });
   const hop = services.hop()!;
@@ -131,7 +131,6 @@ async function soak(): Promise<{ groups: SoakGroup[]; allClean: boolean; snapsho
   const groups: SoakGroup[] = [];
   let times: number[] = [];
   let allClean = true;
-  let material: { snapshot: Snapshot; plan: Plan } | null = null;
   for (let i = 1; i <= SOAK_FLOWS; i += 1) {
     const t0 = performance.now();
     const checked = await hop.check(target, cred);
@@ -143,7 +142,6 @@ async function soak(): Promise<{ groups: SoakGroup[]; allClean: boolean; snapsho
     times.push(performance.now() - t0);
     if (!test.ok) throw new Error(`the hop test failed in soak flow ${i}`);
     allClean &&= report.clean;
-    material ??= { snapshot: checked.snapshot!, plan: checked.plan! };
     if (i % SOAK_GROUP === 0 || i === SOAK_FLOWS) {
       collect();
       const memory = process.memoryUsage();
@@ -162,16 +160,22 @@ async function soak(): Promise<{ groups: SoakGroup[]; allClean: boolean; snapsho
         auditFiles: files.length,
       });
       console.error(`soak: ${JSON.stringify(groups[groups.length - 1])}`);
+      onGroup(groups, allClean);
       times = [];
       peak = 0;
     }
   }
   clearInterval(sampler);
-  const lastSession = hop.audit.export().trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
-  const flowAudit = lastSession.filter((e) => e.session === lastSession[lastSession.length - 1]!.session);
   await services.dispose();
   rmSync(dir, { recursive: true, force: true });
-  return { groups, allClean, ...material!, flowAudit };
+  return { groups, allClean };
+}
+
+/** One real flow's snapshot, plan and audit entries: what the simulated year of history is made of. */
+interface Material {
+  snapshot: Snapshot;
+  plan: Plan;
+  flowAudit: AuditEntry[];
 }
 
 /** A closed session's journal records as the engine writes them: begin (snapshot), intent and outcome per change, restored. */
@@ -191,7 +195,7 @@ function closedSessionRecords(session: string, at: Date, snapshot: Snapshot, pla
  * audit log is laid out by the product's own rotation rules (month or 1 MiB, dated names); the
  * journal is written whole and then compacted by the product's own code, or left whole for contrast.
  */
-function yearOfHistory(dir: string, material: { snapshot: Snapshot; plan: Plan; flowAudit: AuditEntry[] }, compacted: boolean): { compactMs: number; auditBytes: number; auditFiles: number; journalBytesBefore: number } {
+function yearOfHistory(dir: string, material: Material, compacted: boolean): { compactMs: number; auditBytes: number; auditFiles: number; journalBytesBefore: number } {
   const practiceDir = join(dir, 'practice');
   mkdirSync(practiceDir, { recursive: true });
   const now = Date.now();
@@ -240,7 +244,7 @@ function startupOnce(dataDir: string): number {
   return ms;
 }
 
-async function startup(material: { snapshot: Snapshot; plan: Plan; flowAudit: AuditEntry[] }) {
+async function startup(material: Material) {
   const empty = mkdtempSync(join(tmpdir(), 'credhop-bench-empty-'));
   const year = mkdtempSync(join(tmpdir(), 'credhop-bench-year-'));
   const uncompacted = mkdtempSync(join(tmpdir(), 'credhop-bench-year-whole-'));
@@ -313,17 +317,20 @@ async function main(): Promise<void> {
     flows.push(await credhopFlow());
   }
   const firsts = Array.from({ length: 3 }, firstAnswer);
-  const soaked = await soak();
-  const start = await startup(soaked);
+  const start = await startup(flows[0]!.material);
+  const size = rendererSize();
+  const cpus = (await import('node:os')).cpus().length;
+  // Written after every group of the soak, so a long run that is stopped still leaves its figures.
+  const write = (soaked: { groups: SoakGroup[]; allClean: boolean }): string => {
   const firstGroup = soaked.groups[0]!;
   const lastGroup = soaked.groups[soaked.groups.length - 1]!;
+  const flowsDone = Number(lastGroup.flows.split('-')[1]);
   const change = (a: number, b: number) => Math.round(((b - a) / a) * 1000) / 10;
-  const size = rendererSize();
   const plainMs = median(plain.map((p) => p.ms));
   const flowMs = median(flows.map((f) => f.ms));
   const result = {
     date: new Date().toISOString(),
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    machine: { cpus, node: process.version },
     runs: RUNS,
     plainSequence: { medianMs: Math.round(plainMs), processes: plain[0]!.processes, connections: plain[0]!.connections },
     credhopFlow: { medianMs: Math.round(flowMs), processes: flows[0]!.processes, connections: flows[0]!.connections, peakRssMb: Math.max(...flows.map((f) => f.peakRssMb)), restoredClean: flows.every((f) => f.clean) },
@@ -332,6 +339,7 @@ async function main(): Promise<void> {
     rendererGzipBytes: size,
     soak: {
       flows: SOAK_FLOWS,
+      flowsDone,
       groupSize: SOAK_GROUP,
       groups: soaked.groups,
       restoredClean: soaked.allClean,
@@ -362,7 +370,7 @@ async function main(): Promise<void> {
     'The plain sequence does no snapshot, no verification and no exact restore (Disable-WSManCredSSP strips',
     'every wsman/* entry and forces the flags off); CredHop reads both machines first and after each step.',
     '',
-    `## Soak: ${SOAK_FLOWS} flows back to back in one main process`,
+    `## Soak: ${SOAK_FLOWS} flows back to back in one main process${flowsDone < SOAK_FLOWS ? ` (${flowsDone} done so far)` : ''}`,
     '',
     'Check, both apply steps, test and restore, one set of services and one hop engine on the practice lab.',
     'RSS and heap are read after a garbage collection at the end of each group; peak RSS is sampled during it.',
@@ -389,6 +397,10 @@ async function main(): Promise<void> {
   mkdirSync(join(ROOT, 'bench'), { recursive: true });
   writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(ROOT, 'bench', 'latest.md'), `${md}\n`);
+  return md;
+  };
+  const soaked = await soak((groups, allClean) => void write({ groups, allClean }));
+  const md = write(soaked);
   console.log(md);
 }
 
