@@ -322,82 +322,82 @@ async function main(): Promise<void> {
   const cpus = (await import('node:os')).cpus().length;
   // Written after every group of the soak, so a long run that is stopped still leaves its figures.
   const write = (soaked: { groups: SoakGroup[]; allClean: boolean }): string => {
-  const firstGroup = soaked.groups[0]!;
-  const lastGroup = soaked.groups[soaked.groups.length - 1]!;
-  const flowsDone = Number(lastGroup.flows.split('-')[1]);
-  const change = (a: number, b: number) => Math.round(((b - a) / a) * 1000) / 10;
-  const plainMs = median(plain.map((p) => p.ms));
-  const flowMs = median(flows.map((f) => f.ms));
-  const result = {
-    date: new Date().toISOString(),
-    machine: { cpus, node: process.version },
-    runs: RUNS,
-    plainSequence: { medianMs: Math.round(plainMs), processes: plain[0]!.processes, connections: plain[0]!.connections },
-    credhopFlow: { medianMs: Math.round(flowMs), processes: flows[0]!.processes, connections: flows[0]!.connections, peakRssMb: Math.max(...flows.map((f) => f.peakRssMb)), restoredClean: flows.every((f) => f.clean) },
-    ratio: Math.round((flowMs / plainMs) * 100) / 100,
-    firstIpcAnswerMs: Math.round(median(firsts)),
-    rendererGzipBytes: size,
-    soak: {
-      flows: SOAK_FLOWS,
-      flowsDone,
-      groupSize: SOAK_GROUP,
-      groups: soaked.groups,
-      restoredClean: soaked.allClean,
-      // Last group against the first, in percent (RSS after a garbage collection; time per flow).
-      rssChangePct: change(firstGroup.rssMb, lastGroup.rssMb),
-      medianMsChangePct: change(firstGroup.medianMs, lastGroup.medianMs),
-      meanMsChangePct: change(firstGroup.meanMs, lastGroup.meanMs),
-    },
-    startup: start,
-  };
-  const md = [
-    `# CredHop benchmark (${result.date})`,
-    '',
-    `${RUNS} runs each, medians, ${result.machine.cpus} cores, Node ${result.machine.node}.`,
-    '',
-    '| | plain article sequence | CredHop practice flow |',
-    '|---|---|---|',
-    `| wall time | ${result.plainSequence.medianMs} ms | ${result.credhopFlow.medianMs} ms (ratio ${result.ratio}) |`,
-    `| PowerShell processes | ${result.plainSequence.processes} | ${result.credhopFlow.processes} |`,
-    `| connections to adfs1 | ${result.plainSequence.connections.adfs1 ?? 0} | ${result.credhopFlow.connections.adfs1 ?? 0} |`,
-    `| connections to mem2 | ${result.plainSequence.connections.mem2 ?? 0} | ${result.credhopFlow.connections.mem2 ?? 0} |`,
-    '',
-    `- Fresh main process to first IPC answer (envCheck, starts PowerShell; includes tsx transpiling): ${result.firstIpcAnswerMs} ms`,
-    `- Renderer size, gzip: JS ${result.rendererGzipBytes.js} B, CSS ${result.rendererGzipBytes.css} B`,
-    `- Main process peak RSS during the flow: ${result.credhopFlow.peakRssMb} MB`,
-    `- Both machines equal their snapshot after every CredHop run: ${result.credhopFlow.restoredClean}`,
-    '',
-    'The plain sequence does no snapshot, no verification and no exact restore (Disable-WSManCredSSP strips',
-    'every wsman/* entry and forces the flags off); CredHop reads both machines first and after each step.',
-    '',
-    `## Soak: ${SOAK_FLOWS} flows back to back in one main process${flowsDone < SOAK_FLOWS ? ` (${flowsDone} done so far)` : ''}`,
-    '',
-    'Check, both apply steps, test and restore, one set of services and one hop engine on the practice lab.',
-    'RSS and heap are read after a garbage collection at the end of each group; peak RSS is sampled during it.',
-    '',
-    '| flows | RSS | peak RSS | heap used | PowerShell processes (total) | median per flow | mean per flow | journal | open sessions | audit log (files) |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-    ...soaked.groups.map((g) => `| ${g.flows} | ${g.rssMb} MB | ${g.peakRssMb} MB | ${g.heapUsedMb} MB | ${g.powershellProcesses} | ${g.medianMs} ms | ${g.meanMs} ms | ${g.journalBytes} B | ${g.openSessions} | ${g.auditBytes} B (${g.auditFiles}) |`),
-    '',
-    `- Last group against the first: RSS ${result.soak.rssChangePct} %, median per flow ${result.soak.medianMsChangePct} %, mean per flow ${result.soak.meanMsChangePct} %`,
-    `- Both machines equal their snapshot after every flow: ${soaked.allClean}`,
-    '',
-    `## Start-up with a year of history (${start.history.closedSessions} closed sessions)`,
-    '',
-    `A fresh process of the built command line answers the open sessions (\`credhop journal --practice --json\`), median of ${start.runs} interleaved runs.`,
-    `The year: an audit log of ${start.history.auditBytes} B in ${start.history.auditFiles} files (monthly and 1 MiB rotation), and the journal of those sessions`,
-    `(${start.history.journalBytesBeforeCompaction} B written whole) compacted by CredHop to ${start.history.journalBytesAfterCompaction} B in ${start.history.oneTimeCompactionMs} ms.`,
-    '',
-    '| data folder | start-up to the answer |',
-    '|---|---|',
-    `| empty | ${start.emptyMedianMs} ms |`,
-    `| a year of history, journal compacted | ${start.yearMedianMs} ms (${start.yearVsEmpty} of empty) |`,
-    `| for contrast: the same year with the journal never compacted | ${start.uncompactedYearMedianMs} ms |`,
-  ].join('\n');
-  mkdirSync(join(ROOT, 'bench'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(ROOT, 'bench', 'latest.md'), `${md}\n`);
-  return md;
+    const firstGroup = soaked.groups[0]!;
+    const lastGroup = soaked.groups[soaked.groups.length - 1]!;
+    const flowsDone = Number(lastGroup.flows.split('-')[1]);
+    const change = (a: number, b: number) => Math.round(((b - a) / a) * 1000) / 10;
+    const plainMs = median(plain.map((p) => p.ms));
+    const flowMs = median(flows.map((f) => f.ms));
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus, node: process.version },
+      runs: RUNS,
+      plainSequence: { medianMs: Math.round(plainMs), processes: plain[0]!.processes, connections: plain[0]!.connections },
+      credhopFlow: { medianMs: Math.round(flowMs), processes: flows[0]!.processes, connections: flows[0]!.connections, peakRssMb: Math.max(...flows.map((f) => f.peakRssMb)), restoredClean: flows.every((f) => f.clean) },
+      ratio: Math.round((flowMs / plainMs) * 100) / 100,
+      firstIpcAnswerMs: Math.round(median(firsts)),
+      rendererGzipBytes: size,
+      soak: {
+        flows: SOAK_FLOWS,
+        flowsDone,
+        groupSize: SOAK_GROUP,
+        groups: soaked.groups,
+        restoredClean: soaked.allClean,
+        // Last group against the first, in percent (RSS after a garbage collection; time per flow).
+        rssChangePct: change(firstGroup.rssMb, lastGroup.rssMb),
+        medianMsChangePct: change(firstGroup.medianMs, lastGroup.medianMs),
+        meanMsChangePct: change(firstGroup.meanMs, lastGroup.meanMs),
+      },
+      startup: start,
+    };
+    const md = [
+      `# CredHop benchmark (${result.date})`,
+      '',
+      `${RUNS} runs each, medians, ${result.machine.cpus} cores, Node ${result.machine.node}.`,
+      '',
+      '| | plain article sequence | CredHop practice flow |',
+      '|---|---|---|',
+      `| wall time | ${result.plainSequence.medianMs} ms | ${result.credhopFlow.medianMs} ms (ratio ${result.ratio}) |`,
+      `| PowerShell processes | ${result.plainSequence.processes} | ${result.credhopFlow.processes} |`,
+      `| connections to adfs1 | ${result.plainSequence.connections.adfs1 ?? 0} | ${result.credhopFlow.connections.adfs1 ?? 0} |`,
+      `| connections to mem2 | ${result.plainSequence.connections.mem2 ?? 0} | ${result.credhopFlow.connections.mem2 ?? 0} |`,
+      '',
+      `- Fresh main process to first IPC answer (envCheck, starts PowerShell; includes tsx transpiling): ${result.firstIpcAnswerMs} ms`,
+      `- Renderer size, gzip: JS ${result.rendererGzipBytes.js} B, CSS ${result.rendererGzipBytes.css} B`,
+      `- Main process peak RSS during the flow: ${result.credhopFlow.peakRssMb} MB`,
+      `- Both machines equal their snapshot after every CredHop run: ${result.credhopFlow.restoredClean}`,
+      '',
+      'The plain sequence does no snapshot, no verification and no exact restore (Disable-WSManCredSSP strips',
+      'every wsman/* entry and forces the flags off); CredHop reads both machines first and after each step.',
+      '',
+      `## Soak: ${SOAK_FLOWS} flows back to back in one main process${flowsDone < SOAK_FLOWS ? ` (${flowsDone} done so far)` : ''}`,
+      '',
+      'Check, both apply steps, test and restore, one set of services and one hop engine on the practice lab.',
+      'RSS and heap are read after a garbage collection at the end of each group; peak RSS is sampled during it.',
+      '',
+      '| flows | RSS | peak RSS | heap used | PowerShell processes (total) | median per flow | mean per flow | journal | open sessions | audit log (files) |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...soaked.groups.map((g) => `| ${g.flows} | ${g.rssMb} MB | ${g.peakRssMb} MB | ${g.heapUsedMb} MB | ${g.powershellProcesses} | ${g.medianMs} ms | ${g.meanMs} ms | ${g.journalBytes} B | ${g.openSessions} | ${g.auditBytes} B (${g.auditFiles}) |`),
+      '',
+      `- Last group against the first: RSS ${result.soak.rssChangePct} %, median per flow ${result.soak.medianMsChangePct} %, mean per flow ${result.soak.meanMsChangePct} %`,
+      `- Both machines equal their snapshot after every flow: ${soaked.allClean}`,
+      '',
+      `## Start-up with a year of history (${start.history.closedSessions} closed sessions)`,
+      '',
+      `A fresh process of the built command line answers the open sessions (\`credhop journal --practice --json\`), median of ${start.runs} interleaved runs.`,
+      `The year: an audit log of ${start.history.auditBytes} B in ${start.history.auditFiles} files (monthly and 1 MiB rotation), and the journal of those sessions`,
+      `(${start.history.journalBytesBeforeCompaction} B written whole) compacted by CredHop to ${start.history.journalBytesAfterCompaction} B in ${start.history.oneTimeCompactionMs} ms.`,
+      '',
+      '| data folder | start-up to the answer |',
+      '|---|---|',
+      `| empty | ${start.emptyMedianMs} ms |`,
+      `| a year of history, journal compacted | ${start.yearMedianMs} ms (${start.yearVsEmpty} of empty) |`,
+      `| for contrast: the same year with the journal never compacted | ${start.uncompactedYearMedianMs} ms |`,
+    ].join('\n');
+    mkdirSync(join(ROOT, 'bench'), { recursive: true });
+    writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(ROOT, 'bench', 'latest.md'), `${md}\n`);
+    return md;
   };
   const soaked = await soak((groups, allClean) => void write({ groups, allClean }));
   const md = write(soaked);
