@@ -106,7 +106,7 @@ export function createMainServices(options: MainOptions): MainServices {
   const getHop = (): HopEngine | null => {
     const ps = getEngine();
     if (!ps) return null;
-    hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined });
+    hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined, auditRetentionDays: () => settings.get().auditRetentionDays });
     return hop;
   };
   let restoredAtStart: RestoreReport | null = null;
@@ -232,6 +232,8 @@ export function createMainServices(options: MainOptions): MainServices {
     warmUp,
     async startTimebox(onRestored) {
       watcherListener = onRestored;
+      // Another CredHop holding the lock is compacting or changing machines itself: skip, never block start.
+      await getHop()?.tidyJournal().catch(() => undefined);
       restoredAtStart = await watcher.start();
       return restoredAtStart;
     },

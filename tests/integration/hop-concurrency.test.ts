@@ -25,6 +25,26 @@ describe('concurrency', () => {
     expect(run.hop.openSessions()).toEqual([]);
   });
 
+  it('a step clicked while a clean-up runs waits for it, re-opens its session (compacted away by the clean-up) and stays restorable', async () => {
+    const run = lab();
+    const before = machineState(await run.state());
+    const checked = await run.hop.check(ARTICLE, CRED);
+    const session = run.hop.beginSession(ARTICLE, checked.snapshot!, 60);
+    await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED);
+    const cleanup = run.hop.restoreAll(() => CRED, 'clicked before the server step');
+    const step = run.hop.apply('server', ARTICLE, checked.plan!, session, CRED);
+    const [report, applied] = await Promise.all([cleanup, step]);
+    expect(report.clean).toBe(true);
+    expect(applied.verified).toBe(true);
+    const open = run.hop.openSessions();
+    expect(open.map((s) => [s.begin.session, s.intents.map((i) => i.change.kind)])).toEqual([[session, ['server-credssp']]]);
+    const again = await run.hop.restoreAll(() => CRED, 'the clean-up after');
+    expect(again.clean).toBe(true);
+    expect(machineState(await run.state())).toEqual(before);
+    expect(run.hop.openSessions()).toEqual([]);
+    expect(new Journal(join(run.dir, 'practice')).read().records).toEqual([]);
+  });
+
   it('a second process is told another CredHop is busy, changes nothing, and succeeds once the first is done', async () => {
     if (!existsSync('out/main/cli.js')) throw new Error('The CLI is not built: run `npm run build` first.');
     const run = lab();

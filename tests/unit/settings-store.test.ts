@@ -56,8 +56,20 @@ describe('settings store', () => {
     expect(result.notice).toMatch(/defaultTimeBoxMinutes/);
   });
 
+  it('keeps the audit log a year unless told otherwise, saves a new retention and refuses one out of range', async () => {
+    const store = new SettingsStore(dir);
+    expect(store.get().auditRetentionDays).toBe(365);
+    await store.update({ auditRetentionDays: 90 });
+    expect(new SettingsStore(dir).get().auditRetentionDays).toBe(90);
+    await expect(store.update({ auditRetentionDays: 0 })).rejects.toThrow();
+    expect(new SettingsStore(dir).get().auditRetentionDays).toBe(90);
+    // A file from an older CredHop has no such field: the default applies, no notice.
+    expect(interpretSettings(JSON.stringify({ settings: { practiceMode: true } }))).toEqual({ settings: { ...DEFAULT_SETTINGS, practiceMode: true } });
+    expect(interpretSettings(JSON.stringify({ settings: { auditRetentionDays: -5 } })).notice).toMatch(/auditRetentionDays/);
+  });
+
   it('round-trips through its own serialisation', () => {
-    const s = { defaultTimeBoxMinutes: 30, practiceLabFile: 'C:\\Labs\\x.json', practiceMode: false };
+    const s = { defaultTimeBoxMinutes: 30, practiceLabFile: 'C:\\Labs\\x.json', practiceMode: false, auditRetentionDays: 90 };
     expect(interpretSettings(serializeSettings(s))).toEqual({ settings: s });
   });
 });

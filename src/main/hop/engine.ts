@@ -229,6 +229,8 @@ export class HopEngine {
     const begin = this.sessionBegin(session);
     return this.deps.journal.withLock(async () => {
       const changes = plan.changes.filter((c) => c.step === step);
+      // A clean-up that ran while this step waited for the lock may have closed and compacted the session.
+      if (changes.length > 0) this.deps.journal.ensureBegun(begin);
       const applied: ApplyResult['applied'] = [];
       let serverFlag: boolean | null | undefined;
       for (const [index, planned] of changes.entries()) {
@@ -365,9 +367,27 @@ export class HopEngine {
         report.sessions.push(entry);
         if (!entry.complete) report.clean = false;
       }
+      if (report.sessions.some((s) => s.complete)) this.compactJournal();
       progress(report.clean ? 'Everything is back as it was' : 'Restore finished with differences', 1);
       return report;
     });
+  }
+
+  /**
+   * Drops closed sessions from the journal. Housekeeping: a failure (a full disk) leaves the journal as
+   * it was, every session in it still correct, and the next restore tries again; it never fails a restore.
+   */
+  private compactJournal(): void {
+    try {
+      this.deps.journal.compact(this.now());
+    } catch {
+      // See above: the old journal is intact and still right.
+    }
+  }
+
+  /** Compacts the journal at start (a journal written by an older CredHop, or a restore that crashed before compacting). */
+  async tidyJournal(): Promise<void> {
+    await this.deps.journal.withLock(async () => this.compactJournal());
   }
 
   private async restoreSession(s: OpenSession, credential: Credential | null, reason: string): Promise<RestoreReport['sessions'][number]> {

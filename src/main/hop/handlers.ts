@@ -65,6 +65,21 @@ function testOutput(result: TestResult) {
   };
 }
 
+/**
+ * How many checks main keeps. The wizard works on the latest one; a few more cover a second window or
+ * a step clicked just as a new check finished. Without a bound every check of a day (snapshot, plan,
+ * profile) would stay in memory until the app is closed.
+ */
+export const KEPT_CHECKS = 16;
+
+/** Drops the oldest entries of an insertion-ordered map beyond `max`. */
+export function keepNewest<K, V>(map: Map<K, V>, max: number): void {
+  for (const key of map.keys()) {
+    if (map.size <= max) return;
+    map.delete(key);
+  }
+}
+
 export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel> {
   const flows = new Map<string, Flow>();
   const now = deps.now ?? (() => new Date());
@@ -151,6 +166,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
       const checkId = randomUUID();
       if (result.snapshot && result.plan) {
         flows.set(checkId, { profile, target, snapshot: result.snapshot, plan: result.plan, serverCredSSP: result.snapshot.server.serviceCredSSP });
+        keepNewest(flows, KEPT_CHECKS);
       }
       return { checkId, snapshot: result.snapshot, plan: result.plan, credSSPView: result.credSSPView, ...(result.diagnosis ? { diagnosis: result.diagnosis } : {}) };
     },

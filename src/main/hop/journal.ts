@@ -1,8 +1,10 @@
 // The journal: an append-only, fsync'd JSON-lines file in the data folder. Before each effect the
 // intent (and, once per session, the snapshot it is undone from); after it, the outcome. Restore
 // reads only this file, so clean-up works after a crash, a restart, or from the command line.
+// It holds what restore needs, not history: once a session is closed its records are compacted away
+// (the audit log keeps the history), so every start and status check reads only the open sessions.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { change, snapshot } from '../../shared/domain/hop';
@@ -41,17 +43,73 @@ export interface JournalRead {
   skipped: number;
 }
 
+/** The points of a compaction, in order; a crash test stops the process right after each one. */
+export const COMPACTION_STEPS = ['read', 'tmp-written', 'tmp-synced', 'renamed', 'dir-synced'] as const;
+export type CompactionStep = (typeof COMPACTION_STEPS)[number];
+
+export interface JournalOptions {
+  /** Called right after each step of a compaction (crash tests kill the process here). */
+  afterCompactionStep?: (step: CompactionStep) => void;
+}
+
+/** Open sessions from records in file order. Pure; `Journal.openSessions` reads the file and calls it. */
+export function openSessionsOf(records: readonly JournalRecord[]): OpenSession[] {
+  const sessions = new Map<string, OpenSession>();
+  const begins = new Map<string, BeginRecord>();
+  for (const r of records) {
+    if (r.type === 'begin') {
+      begins.set(r.session, r);
+      sessions.set(r.session, { begin: r, intents: [], outcomes: new Map() });
+    }
+    // An intent after a complete restore (a step that raced a clean-up) opens the session again.
+    if (r.type === 'intent' && !sessions.has(r.session) && begins.has(r.session)) {
+      sessions.set(r.session, { begin: begins.get(r.session)!, intents: [], outcomes: new Map() });
+    }
+    const s = sessions.get(r.session);
+    if (!s) continue;
+    if (r.type === 'intent') s.intents.push(r);
+    if (r.type === 'outcome') s.outcomes.set(r.changeId, r.ok);
+    if (r.type === 'restored' && r.complete) sessions.delete(r.session);
+  }
+  return [...sessions.values()].filter((s) => s.intents.length > 0);
+}
+
+/**
+ * Which records a compaction keeps: every record of a session restore may still need, in file order.
+ * That is an open session (changes not yet fully restored), and a session begun but without a change
+ * yet, never restored and not past its time box: its flow may still be running (the wizard begins a
+ * session before the client step, which can have nothing to change) and its next step looks the
+ * session up here. Everything else is closed: restored complete with no change after it, or begun
+ * and abandoned. Pure.
+ */
+export function recordsToKeep(records: readonly JournalRecord[], now: Date): { keep: JournalRecord[]; dropped: number } {
+  const open = new Set(openSessionsOf(records).map((s) => s.begin.session));
+  const touched = new Set<string>();
+  for (const r of records) if (r.type !== 'begin') touched.add(r.session);
+  for (const r of records) {
+    if (r.type === 'begin' && !touched.has(r.session) && new Date(r.expiresAt).getTime() > now.getTime()) open.add(r.session);
+  }
+  const keep = records.filter((r) => open.has(r.session));
+  return { keep, dropped: records.length - keep.length };
+}
+
 export class Journal {
   readonly file: string;
   readonly lockFile: string;
+  readonly tmpFile: string;
+  private readonly dir: string;
+  private readonly afterCompactionStep: (step: CompactionStep) => void;
   /** Serialises work within this process: a clean-up waits for a running step instead of interleaving. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly holder = new AsyncLocalStorage<boolean>();
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, options: JournalOptions = {}) {
     mkdirSync(dataDir, { recursive: true });
+    this.dir = dataDir;
     this.file = join(dataDir, 'journal.jsonl');
     this.lockFile = join(dataDir, 'journal.lock');
+    this.tmpFile = join(dataDir, 'journal.jsonl.tmp');
+    this.afterCompactionStep = options.afterCompactionStep ?? (() => undefined);
   }
 
   /** Appends one record and flushes it to disk before returning. */
@@ -85,24 +143,51 @@ export class Journal {
 
   /** Sessions with changes not yet fully restored, oldest first. */
   openSessions(): OpenSession[] {
-    const sessions = new Map<string, OpenSession>();
-    const begins = new Map<string, BeginRecord>();
-    for (const r of this.read().records) {
-      if (r.type === 'begin') {
-        begins.set(r.session, r);
-        sessions.set(r.session, { begin: r, intents: [], outcomes: new Map() });
-      }
-      // An intent after a complete restore (a step that raced a clean-up) opens the session again.
-      if (r.type === 'intent' && !sessions.has(r.session) && begins.has(r.session)) {
-        sessions.set(r.session, { begin: begins.get(r.session)!, intents: [], outcomes: new Map() });
-      }
-      const s = sessions.get(r.session);
-      if (!s) continue;
-      if (r.type === 'intent') s.intents.push(r);
-      if (r.type === 'outcome') s.outcomes.set(r.changeId, r.ok);
-      if (r.type === 'restored' && r.complete) sessions.delete(r.session);
+    return openSessionsOf(this.read().records);
+  }
+
+  /**
+   * Makes sure the journal holds the session's begin record before an intent is written for it. A
+   * clean-up that closed the session may have compacted it away while a step waited for the lock;
+   * writing the begin again (the same record, so the same snapshot) keeps the rule that an intent after
+   * a complete restore re-opens the session, and the change restorable. Call holding the lock.
+   */
+  ensureBegun(begin: BeginRecord): void {
+    if (!this.read().records.some((r) => r.type === 'begin' && r.session === begin.session)) this.append(begin);
+  }
+
+  /**
+   * Drops the records of closed sessions (see recordsToKeep) and any unreadable line. Crash-safe at
+   * every point: the kept records go to a temp file, which is flushed and then renamed over the journal
+   * in one atomic step, so a crash leaves either the whole old journal (the closed sessions still
+   * closed by their 'restored' records) or the whole new one (they are gone), never a mix; the folder is
+   * flushed so the rename itself survives a power loss. Call holding the lock (appends under the lock
+   * cannot interleave; a begin appended outside it is re-written by ensureBegun). Returns how many
+   * records were dropped.
+   */
+  compact(now: Date): number {
+    const read = this.read();
+    this.afterCompactionStep('read');
+    const { keep, dropped } = recordsToKeep(read.records, now);
+    if (dropped === 0 && read.skipped === 0) {
+      rmSync(this.tmpFile, { force: true }); // a temp file a crash left behind is never read
+      return 0;
     }
-    return [...sessions.values()].filter((s) => s.intents.length > 0);
+    rmSync(this.tmpFile, { force: true }); // created afresh so its mode is ours (0o600)
+    const fd = openSync(this.tmpFile, 'wx', 0o600);
+    try {
+      writeSync(fd, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      this.afterCompactionStep('tmp-written');
+      fsyncSync(fd);
+      this.afterCompactionStep('tmp-synced');
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(this.tmpFile, this.file);
+    this.afterCompactionStep('renamed');
+    fsyncDir(this.dir);
+    this.afterCompactionStep('dir-synced');
+    return dropped + read.skipped;
   }
 
   /**
@@ -153,6 +238,17 @@ export class Journal {
     } catch {
       return null;
     }
+  }
+}
+
+/** Flushes a folder's entries (a rename) to disk. Windows cannot open a folder for that; NTFS journals renames itself. */
+export function fsyncDir(dir: string): void {
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

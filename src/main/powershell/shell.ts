@@ -44,6 +44,38 @@ interface Live {
   exited: boolean;
   /** Where this process's secret pipes live; tidied up when it exits. */
   home: ChannelHome;
+  /** A fresh stand-in for node-powershell's exit promise, for one invocation (see exitPerInvocation). */
+  nextExit: () => Promise<void>;
+}
+
+/**
+ * node-powershell races every invocation against one exit promise that stays pending for the life of
+ * the process, and a pending promise keeps every reaction registered on it: about 0.8 KB per call,
+ * so a main process that runs the flow all day grows without end. This hands each invocation its own
+ * exit promise instead, settled (through one reaction on the real one) when the process exits and
+ * dropped with everything raced against it once the next invocation gets a new one.
+ */
+function exitPerInvocation(real: Promise<void>): () => Promise<void> {
+  let settled: { ok: true } | { ok: false; error: unknown } | null = null;
+  let current: { resolve: () => void; reject: (error: unknown) => void } | null = null;
+  real.then(
+    () => {
+      settled = { ok: true };
+      current?.resolve();
+    },
+    (error: unknown) => {
+      settled = { ok: false, error };
+      current?.reject(error);
+    },
+  );
+  return () => {
+    if (settled) return real; // settled: racing it leaves no lasting reaction
+    const fresh = new Promise<void>((resolve, reject) => {
+      current = { resolve, reject };
+    });
+    fresh.catch(() => undefined); // like the real one: nobody else awaits it
+    return fresh;
+  };
 }
 
 function childOf(ps: PowerShell): ChildProcess {
@@ -126,9 +158,10 @@ export class PowerShellShell {
       throwOnInvocationError: false,
     });
     // Its exit promise rejects on a kill; nobody else awaits it, so it must not become unhandled.
-    (Reflect.get(ps, 'exitPromise') as Promise<void>).catch(() => undefined);
+    const exitPromise = Reflect.get(ps, 'exitPromise') as Promise<void>;
+    exitPromise.catch(() => undefined);
     const child = childOf(ps);
-    const live: Live = { ps, child, exited: false, home };
+    const live: Live = { ps, child, exited: false, home, nextExit: exitPerInvocation(exitPromise) };
     child.once('exit', (code, signal) => {
       live.exited = true;
       home.dispose();
@@ -145,6 +178,7 @@ export class PowerShellShell {
     this.emit({ kind: 'started', pid: child.pid, count: this.processesStarted });
     const lines = typeof this.config.bootstrap === 'function' ? this.config.bootstrap(this.processesStarted) : this.config.bootstrap;
     for (const line of lines) {
+      Reflect.set(ps, 'exitPromise', live.nextExit());
       const result = await ps.invoke(line);
       ps.history.length = 0;
       if (live.exited) throw new AppError('powershell-unavailable', 'PowerShell stopped while starting.', 'Check the PowerShell shown in Settings, then try again.');
@@ -190,6 +224,7 @@ export class PowerShellShell {
     // The secrets go over the channel while the command runs; whatever happens, delivery stops with it.
     const delivery = options.secrets ? deliverSecrets(live.home.pathFor(options.secrets.channel), options.secrets.values) : null;
     try {
+      Reflect.set(live.ps, 'exitPromise', live.nextExit());
       const result = await Promise.race([live.ps.invoke(command), stop]);
       if (live.exited || result.stdout === undefined) {
         throw new AppError('powershell-failed', 'PowerShell stopped while running this step.', 'Try again: CredHop starts a new PowerShell. Clean up now puts back anything already changed.');

@@ -64,6 +64,7 @@ export function createSettingsHandlers(deps: SettingsHandlerDeps): HandlerGroup<
         patch.practiceLabFile = path;
       }
       if (request.practiceMode !== undefined) patch.practiceMode = request.practiceMode;
+      if (request.auditRetentionDays !== undefined) patch.auditRetentionDays = request.auditRetentionDays;
 
       const wantPractice = patch.practiceMode ?? deps.practiceMode();
       const labChanged = patch.practiceLabFile !== undefined && patch.practiceLabFile !== before.practiceLabFile;

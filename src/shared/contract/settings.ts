@@ -2,7 +2,10 @@
 // PowerShell CredHop found (read-only). Saved as a JSON file in the data folder by main.
 import { z } from 'zod';
 import { timeBoxMinutesSchema, PROFILE_LIMITS } from '../domain/profile';
+import { AUDIT_RETENTION_LIMITS } from '../domain/audit-rules';
 import { powershellInfoSchema } from './env';
+
+export { AUDIT_RETENTION_LIMITS };
 
 /** A lab file path as typed in settings: absolute, a .json file, no control characters. Empty = the built-in lab. */
 export const labFilePathSchema = z
@@ -13,6 +16,13 @@ export const labFilePathSchema = z
   .refine((v) => v === '' || /^(\/|[A-Za-z]:[\\/]|\\\\)/.test(v), 'Type the full path of the lab file (for example C:\\Labs\\my-lab.json).')
   .refine((v) => v === '' || /\.json$/i.test(v), 'A lab file is a .json file.');
 
+/** How long the audit log's rotated files are kept, in days (limits and why in audit-rules). */
+export const auditRetentionDaysSchema = z
+  .number()
+  .int('Enter whole days.')
+  .min(AUDIT_RETENTION_LIMITS.min, `Keep the audit log at least ${AUDIT_RETENTION_LIMITS.min} days.`)
+  .max(AUDIT_RETENTION_LIMITS.max, `Keep the audit log at most ${AUDIT_RETENTION_LIMITS.max} days.`);
+
 export const settingsSchema = z.object({
   /** The time box new profiles start with, in minutes. */
   defaultTimeBoxMinutes: timeBoxMinutesSchema,
@@ -20,6 +30,8 @@ export const settingsSchema = z.object({
   practiceLabFile: z.string().nullable(),
   /** Run against the practice lab instead of real machines. */
   practiceMode: z.boolean(),
+  /** Days the audit log keeps its rotated (monthly or full) files; older ones are deleted. */
+  auditRetentionDays: auditRetentionDaysSchema,
 });
 export type Settings = z.infer<typeof settingsSchema>;
 
@@ -27,6 +39,7 @@ export const DEFAULT_SETTINGS: Settings = {
   defaultTimeBoxMinutes: PROFILE_LIMITS.timeBoxDefault,
   practiceLabFile: null,
   practiceMode: false,
+  auditRetentionDays: AUDIT_RETENTION_LIMITS.default,
 };
 
 const settingsView = z.object({
@@ -57,6 +70,7 @@ export const settingsContract = {
         /** '' or null: the built-in lab. */
         practiceLabFile: labFilePathSchema.nullable().optional(),
         practiceMode: z.boolean().optional(),
+        auditRetentionDays: auditRetentionDaysSchema.optional(),
       })
       .strict(),
     response: settingsView,
