@@ -201,7 +201,7 @@ export class PowerShellShell {
   }
 
   private async runNow(command: string, options: RunOptions): Promise<string> {
-    if (options.signal?.aborted) throw new AppError('cancelled', 'The step was cancelled before it started.');
+    if (options.signal?.aborted) throw new AppError('cancelled', 'The step was cancelled before it started.', 'Clean up now puts back anything already changed.');
     const live = await this.ensureStarted();
     // Starting PowerShell can take seconds; a cancel that came meanwhile must still count.
     if (options.signal?.aborted) throw new AppError('cancelled', 'The step was cancelled.', 'Clean up now puts back anything already changed.');
