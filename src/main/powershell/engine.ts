@@ -102,9 +102,26 @@ export class PowerShellEngine {
     return this.startChecked;
   }
 
+  /**
+   * Runs `work` (which starts the shell if needed) while the start check runs beside it, not before it:
+   * the check's own short PowerShell no longer adds its start to the first call. If the check refuses,
+   * the shell (which may hang on a locked-down machine) is killed and the check's plain words win.
+   */
+  private async afterStartCheck<T>(work: () => Promise<T>): Promise<T> {
+    const check = this.checkStart();
+    const running = work();
+    running.catch(() => undefined);
+    try {
+      await check;
+    } catch (error) {
+      await this.shell.dispose();
+      throw error;
+    }
+    return running;
+  }
+
   async info(options?: RunOptions): Promise<PowerShellInfo> {
-    await this.checkStart();
-    const answer = parseAnswer(await this.shell.run(VERSION_COMMAND, options));
+    const answer = parseAnswer(await this.afterStartCheck(() => this.shell.run(VERSION_COMMAND, options)));
     if (!answer || !answer.ok) throw new AppError('powershell-failed', 'PowerShell did not report its version.');
     const data = answer.data as { version?: unknown; edition?: unknown };
     return { version: String(data.version ?? ''), edition: String(data.edition ?? '') };
@@ -138,8 +155,7 @@ export class PowerShellEngine {
     schema: S,
     options?: RunOptions,
   ): Promise<z.output<S>> {
-    await this.checkStart();
-    const stdout = await this.shell.run(buildCall(fn, primitive, payload, options?.secrets?.channel), options);
+    const stdout = await this.afterStartCheck(() => this.shell.run(buildCall(fn, primitive, payload, options?.secrets?.channel), options));
     const answer = parseAnswer(stdout);
     if (answer === null) {
       throw new AppError('powershell-failed', `PowerShell gave no answer to ${primitive ?? fn}.`, 'Try again: CredHop starts a new PowerShell if needed.');
