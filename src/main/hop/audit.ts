@@ -7,9 +7,9 @@
 // entry is in the live file or in exactly one rotated file; nothing is copied, so nothing is lost or
 // doubled by a crash. Rotated files whose newest entry is older than the retention are deleted.
 // Nothing reads the log but the export, so its size never slows a start or a status check.
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir } from './journal';
+import { appendDurably, fsyncDir } from '../fs/durable';
 
 export interface AuditEntry {
   at: string;
@@ -129,13 +129,7 @@ export class AuditLog {
     const line = auditLine(entry);
     const lineInfo = { bytes: Buffer.byteLength(line), month: monthOf(entry.at) ?? monthOf(this.now().toISOString()) };
     const rotated = this.rotateIfDue(lineInfo);
-    const fd = openSync(this.file, 'a', 0o600);
-    try {
-      writeSync(fd, line);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendDurably(this.file, line);
     if (rotated) {
       this.afterRotationStep('appended');
       this.prune();

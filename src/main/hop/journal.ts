@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { change, snapshot } from '../../shared/domain/hop';
 import { AppError } from '../errors';
+import { appendDurably, fsyncDir } from '../fs/durable';
 
 export const journalRecord = z.discriminatedUnion('type', [
   z.object({
@@ -114,14 +115,7 @@ export class Journal {
 
   /** Appends one record and flushes it to disk before returning. */
   append(record: JournalRecord): void {
-    const line = `${JSON.stringify(journalRecord.parse(record))}\n`;
-    const fd = openSync(this.file, 'a', 0o600);
-    try {
-      writeSync(fd, line);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendDurably(this.file, `${JSON.stringify(journalRecord.parse(record))}\n`);
   }
 
   read(): JournalRead {
@@ -238,17 +232,6 @@ export class Journal {
     } catch {
       return null;
     }
-  }
-}
-
-/** Flushes a folder's entries (a rename) to disk. Windows cannot open a folder for that; NTFS journals renames itself. */
-export function fsyncDir(dir: string): void {
-  if (process.platform === 'win32') return;
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 
