@@ -28,7 +28,8 @@ test.describe('the managed workstation in practice mode', () => {
     await page.setViewportSize({ width: 1280, height: 860 });
     await app.open(page);
 
-    // Practice mode offers both shipped labs; the article's is in use.
+    // Practice mode offers both shipped labs; the article's is in use (and has run: its state exists).
+    expect(Object.keys(await machines(app)).sort()).toEqual(['adfs1', 'dc1', 'mem2']);
     const labs = page.getByRole('group', { name: 'Practice lab' });
     await expect(labs.getByRole('radio', { name: /The article's lab/ })).toBeChecked();
     await labs.getByRole('radio', { name: /The managed workstation/ }).check();
