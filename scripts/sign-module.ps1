@@ -1,5 +1,6 @@
 <#
-  Signs CredHop's PowerShell module (CredHop.psd1, CredHop.psm1, src/*.ps1) with Authenticode, with the
+  Signs CredHop's PowerShell module (every .ps1, .psm1, .psd1 and .ps1xml in it: CredHop.psd1, CredHop.psm1,
+  src/*.ps1) with Authenticode, with the
   same certificate as the executable, so that a Group Policy execution policy of AllSigned/RemoteSigned
   and App Control/AppLocker rules that trust CredHop's publisher accept it. Run by package:win (electron-
   builder's afterPack hook, scripts/sign-module-after-pack.cjs) on the packed copy, never on the sources.
@@ -16,11 +17,13 @@
 param([Parameter(Mandatory = $true)][string]$ModuleDir)
 $ErrorActionPreference = 'Stop'
 
-$files = @(
-    [System.IO.Path]::Combine($ModuleDir, 'CredHop.psd1'),
-    [System.IO.Path]::Combine($ModuleDir, 'CredHop.psm1')
-) + @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($ModuleDir, 'src')) -Filter '*.ps1' | ForEach-Object { $_.FullName })
-foreach ($f in $files) { if (-not [System.IO.File]::Exists($f)) { throw "sign-module: missing module file $f" } }
+# Every file PowerShell checks the signature of, wherever it sits in the module (a file added later in a
+# new folder is signed too): the manifest, the root module and all scripts, and formatting/type files.
+$signed = @('.ps1', '.psm1', '.psd1', '.ps1xml')
+foreach ($name in 'CredHop.psd1', 'CredHop.psm1') {
+    if (-not [System.IO.File]::Exists([System.IO.Path]::Combine($ModuleDir, $name))) { throw "sign-module: missing module file $name in $ModuleDir" }
+}
+$files = @(Get-ChildItem -LiteralPath $ModuleDir -Recurse -File | Where-Object { $signed -contains $_.Extension.ToLowerInvariant() } | ForEach-Object { $_.FullName } | Sort-Object)
 
 $cert = $null
 if ($env:CREDHOP_SIGN_THUMBPRINT) {
@@ -43,6 +46,8 @@ elseif ($env:CSC_LINK) {
 }
 
 if ($null -eq $cert) {
+    [Console]::Error.WriteLine("sign-module: the files that must be signed ($($files.Count)):")
+    foreach ($f in $files) { [Console]::Error.WriteLine("  $f") }
     $msg = 'sign-module: NO CERTIFICATE (set CSC_LINK/CSC_KEY_PASSWORD or CREDHOP_SIGN_THUMBPRINT). CredHop''s PowerShell module is NOT signed: it will not load where Group Policy sets AllSigned, nor run in full under App Control/AppLocker.'
     if ($env:CREDHOP_ALLOW_UNSIGNED -eq '1') {
         [Console]::Error.WriteLine('*' * 100)

@@ -21,6 +21,8 @@ export interface AppLayout {
   /** The practice lab's module manifest and its default lab file. */
   labModulePath: string;
   defaultLabFile: string;
+  /** The second shipped lab: the managed workstation (WinRM stopped, TrustedHosts empty, a script's entry). */
+  managedLabFile: string;
 }
 
 /**
@@ -35,11 +37,13 @@ export function appLayout(root: string, packaged = false): AppLayout {
         modulePath: join(base, 'powershell', 'CredHop', 'CredHop.psd1'),
         labModulePath: join(base, 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'lab', 'default-lab.json'),
+        managedLabFile: join(base, 'lab', 'managed-workstation.json'),
       }
     : {
         appRoot: base,
         modulePath: join(base, 'resources', 'powershell', 'CredHop', 'CredHop.psd1'),
         labModulePath: join(base, 'tests', 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'tests', 'lab', 'default-lab.json'),
+        managedLabFile: join(base, 'tests', 'lab', 'managed-workstation.json'),
       };
 }

@@ -1,6 +1,7 @@
 // The composition root of main, free of Electron: the bootstrap, the CLI and the tests all build the
 // same services and handlers from here.
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { EnvReport } from '../shared/contract/env';
 import { checkEnvironment } from './env/check';
@@ -10,7 +11,7 @@ import { createProfileServices, type ProfileServices } from './profiles/handlers
 import type { HopEngine, RestoreReport } from './hop/engine';
 import { createHopHandlers } from './hop/handlers';
 import { ExpiryWatcher } from './hop/timebox';
-import { PRACTICE_PASSWORD } from './hop/practice';
+import { PRACTICE_PASSWORD, SHIPPED_LABS } from './hop/practice';
 import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
 import { appLayout, type AppLayout } from './paths';
@@ -60,6 +61,16 @@ export interface MainServices {
   dispose(): Promise<void>;
 }
 
+/**
+ * Each practice lab keeps its own state, so choosing another lab (the managed workstation) really runs on
+ * it, and going back finds the first lab as it was left. The shipped article lab keeps the plain folder.
+ */
+export function labStateDir(practiceDir: string, labFile: string, defaultLabFile: string): string {
+  const file = resolve(labFile);
+  if (file === resolve(defaultLabFile)) return join(practiceDir, 'lab-state');
+  return join(practiceDir, `lab-state-${createHash('sha256').update(file, 'utf8').digest('hex').slice(0, 16)}`);
+}
+
 export function createMainServices(options: MainOptions): MainServices {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
@@ -71,7 +82,7 @@ export function createMainServices(options: MainOptions): MainServices {
   const practiceLab = (labFile: string, reset: boolean) => ({
     modulePath: layout.labModulePath,
     labFile,
-    stateDir: join(hopDataDir(options.dataDir, true), 'lab-state'),
+    stateDir: labStateDir(hopDataDir(options.dataDir, true), labFile, layout.defaultLabFile),
     reset,
   });
   const saved = settings.get();
@@ -197,6 +208,7 @@ export function createMainServices(options: MainOptions): MainServices {
       store: settings,
       practiceMode: () => practice !== undefined,
       labFileFor,
+      practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: l.id === 'article' ? layout.defaultLabFile : layout.managedLabFile })),
       environment: environmentNow,
       openSessions: () => getHop()?.openSessions().length ?? 0,
       switchMode: async (next) => {

@@ -1,14 +1,17 @@
 // How CredHop's PowerShell starts (issue #11): the module paths reach PowerShell in environment variables,
 // so a folder like C:\Users\Jürgen\... works even where stdin is decoded with a legacy code page; and a
 // locked-down PowerShell (ConstrainedLanguage, a Group Policy execution policy) is explained in plain words.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkEnvironment } from '../../src/main/env/check';
 import { PowerShellEngine } from '../../src/main/powershell/engine';
 import { bootstrapLines, LAB_MODULE_ENV, MODULE_ENV, TEST_LANGUAGE_MODE_ENV } from '../../src/main/powershell/startup';
+import { createRouter } from '../../src/main/ipc/router';
 import { createMainServices, type MainServices } from '../../src/main/services';
+import type { Result } from '../../src/shared/result';
 import { articleLab } from '../support/labs';
 import { ARTICLE, CRED } from './lab-fixture';
 import { requirePwsh } from './pwsh-path';
@@ -93,6 +96,13 @@ describe('the module paths travel in the environment, never in command text', ()
   );
 });
 
+const CLM_MESSAGE =
+  'PowerShell runs in ConstrainedLanguage mode on this computer: an App Control for Business (WDAC) or AppLocker policy lets only code it trusts run in full, so CredHop cannot use PowerShell.';
+const CLM_HINT =
+  "An administrator must let CredHop run: CredHop's module must be signed by a publisher your App Control/AppLocker policy trusts (allow the publisher of CredHop's signed module), and PowerShell must run CredHop in FullLanguage. Then start CredHop again.";
+
+// What only Windows can show: that the signed module, trusted by an App Control/AppLocker publisher rule,
+// runs in FullLanguage there. Linux has no such policy engine; these tests show the unsigned case.
 describe('a locked-down PowerShell', () => {
   it(
     'ConstrainedLanguage (App Control/AppLocker): one plain error saying what an administrator must do',
@@ -106,12 +116,7 @@ describe('a locked-down PowerShell', () => {
         () => null,
         (e: unknown) => e,
       );
-      expect(error).toMatchObject({
-        code: 'powershell-unavailable',
-        message:
-          'PowerShell runs in ConstrainedLanguage mode on this computer: an App Control for Business (WDAC) or AppLocker policy lets only code it trusts run in full, so CredHop cannot use PowerShell.',
-        hint: "An administrator must let CredHop run: CredHop's module must be signed by a publisher your App Control/AppLocker policy trusts (allow the publisher of CredHop's signed module), and PowerShell must run CredHop in FullLanguage. Then start CredHop again.",
-      });
+      expect(error).toMatchObject({ code: 'powershell-unavailable', message: CLM_MESSAGE, hint: CLM_HINT });
       // what Settings and `credhop check` show
       const report = await checkEnvironment({ platform: process.platform, dataDir, practiceMode: true, powershell: s.powershell, engine: s.engine });
       expect(report.powershell.found).toBe(false);
@@ -120,6 +125,32 @@ describe('a locked-down PowerShell', () => {
       expect(report.powershell.summary).not.toMatch(/Method invocation|Exception|at line/);
     },
     180_000,
+  );
+
+  it(
+    'ConstrainedLanguage: the wizard\'s check (through the router, as the window calls it) and `credhop check` say the same, nothing else',
+    async () => {
+      withEnv(TEST_LANGUAGE_MODE_ENV, 'ConstrainedLanguage');
+      const dataDir = mkdtempSync(join(tmpdir(), 'credhop-clm-'));
+      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+      const s = services(process.cwd(), dataDir, resolve('tests/lab/default-lab.json'));
+      const router = createRouter(s.handlers, { isTrustedSender: () => true });
+      const sender = { url: 'app://credhop/index.html', isTopFrame: true, windowId: 1 };
+      const call = (channel: string, request: unknown) => router.dispatch(channel, sender, request, () => undefined) as Promise<Result<unknown>>;
+      const saved = await call('profilesSave', { profile: { name: 'Locked down', jumpServer: ARTICLE.jumpServer, target: ARTICLE.target, jumpAccount: ARTICLE.account, probeCommand: 'hostname' } });
+      if (!saved.ok) throw new Error(saved.error.message);
+      const check = await call('hopCheck', { profileId: (saved.data as { profile: { id: string } }).profile.id });
+      expect(check).toEqual({ ok: false, error: { code: 'powershell-unavailable', message: CLM_MESSAGE, hint: CLM_HINT } });
+
+      if (!existsSync('out/main/cli.js')) throw new Error('The CLI is not built: run `npm run build` (scripts/setup.sh does) first.');
+      const cliData = join(dataDir, 'cli');
+      const r = spawnSync(process.execPath, ['bin/credhop.cjs', 'check', '--practice'], { env: { ...process.env, CREDHOP_DATA_DIR: cliData }, encoding: 'utf8', timeout: 120_000 });
+      expect(r.stderr).toContain(CLM_MESSAGE);
+      expect(r.stderr).toContain("allow the publisher of CredHop's signed module");
+      expect(r.stdout + r.stderr).not.toMatch(/Exception|at line|Method invocation|CategoryInfo/);
+      expect(r.status).not.toBe(0);
+    },
+    240_000,
   );
 
   it('the environment report shows the language mode and the execution policy', async () => {

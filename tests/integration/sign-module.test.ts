@@ -1,8 +1,8 @@
 // package:win signs CredHop's PowerShell module with the executable's certificate (issue #11). Signing
-// itself needs Windows and a certificate; here: the wiring, and that no certificate stops the build
-// unless CREDHOP_ALLOW_UNSIGNED=1 says so loudly.
+// itself needs Windows and a certificate; here: the wiring, the list of files it signs (every script file
+// of the module), and that no certificate stops the build unless CREDHOP_ALLOW_UNSIGNED=1 says so loudly.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, mkdtempSync, cpSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,6 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { requirePwsh } from './pwsh-path';
 
 const require = createRequire(import.meta.url);
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? filesUnder(join(dir, n)) : [join(dir, n)]));
+}
 
 describe('signing the module in package:win', () => {
   it('package:win builds with the config that adds the signing hook to electron-builder.json', () => {
@@ -24,11 +28,11 @@ describe('signing the module in package:win', () => {
     expect(hook).toContain("context.electronPlatformName !== 'win32'");
   });
 
-  it('the script signs the manifest, the root module and every src/*.ps1 with SHA-256, from CSC_LINK or a thumbprint', () => {
+  it('the script signs every script file of the module with SHA-256, from CSC_LINK or a thumbprint', () => {
     const text = readFileSync('scripts/sign-module.ps1', 'utf8');
-    expect(text).toContain("'CredHop.psd1'");
-    expect(text).toContain("'CredHop.psm1'");
-    expect(text).toContain("-Filter '*.ps1'");
+    expect(text).toContain("'CredHop.psd1', 'CredHop.psm1'");
+    expect(text).toContain("$signed = @('.ps1', '.psm1', '.psd1', '.ps1xml')");
+    expect(text).toContain('Get-ChildItem -LiteralPath $ModuleDir -Recurse -File');
     expect(text).toContain('Set-AuthenticodeSignature @sp');
     expect(text).toContain("HashAlgorithm = 'SHA256'");
     expect(text).toMatch(/\$env:CSC_LINK/);
@@ -43,6 +47,9 @@ describe('signing the module in package:win', () => {
       const dir = mkdtempSync(join(tmpdir(), 'credhop-sign-'));
       try {
         cpSync(resolve('resources/powershell/CredHop'), join(dir, 'CredHop'), { recursive: true });
+        // A file in a folder the module does not have yet must be signed too.
+        mkdirSync(join(dir, 'CredHop', 'private'));
+        writeFileSync(join(dir, 'CredHop', 'private', 'Later.ps1'), '# added later\n');
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(CSC_|CREDHOP_)/.test(k)) env[k] = v;
         if (allow) env.CREDHOP_ALLOW_UNSIGNED = allow;
@@ -50,6 +57,14 @@ describe('signing the module in package:win', () => {
         expect(r.status).toBe(code);
         expect(r.stderr).toContain("NO CERTIFICATE (set CSC_LINK/CSC_KEY_PASSWORD or CREDHOP_SIGN_THUMBPRINT). CredHop's PowerShell module is NOT signed");
         expect(r.stderr).toContain(code === 1 ? 'Stopping the build.' : 'building an UNSIGNED package, as asked');
+        // The list it would have signed: exactly every .ps1, .psm1 and .psd1 of the module, at any depth.
+        const listed = r.stderr.split(/\r?\n/).filter((l) => l.startsWith('  /')).map((l) => l.slice(2)).sort();
+        const expected = filesUnder(join(dir, 'CredHop')).filter((f) => /\.(ps1|psm1|psd1|ps1xml)$/i.test(f)).sort();
+        expect(expected).toContain(join(dir, 'CredHop', 'CredHop.psd1'));
+        expect(expected).toContain(join(dir, 'CredHop', 'src', 'Payload.ps1'));
+        expect(expected).toContain(join(dir, 'CredHop', 'private', 'Later.ps1'));
+        expect(listed).toEqual(expected);
+        expect(r.stderr).toContain(`the files that must be signed (${expected.length}):`);
         expect(existsSync(join(dir, 'CredHop', 'CredHop.psm1'))).toBe(true);
         expect(readFileSync(join(dir, 'CredHop', 'CredHop.psm1'), 'utf8')).toBe(readFileSync('resources/powershell/CredHop/CredHop.psm1', 'utf8'));
       } finally {

@@ -398,3 +398,23 @@ Describe 'The managed workstation lab (managed-workstation.json)' {
         (Get-Service WinRM).Status | Should -Be 'Stopped'
     }
 }
+
+Describe 'What the lab cannot model (the lab README''s "Stubbed or simplified" list), so no one claims every script runs unchanged' {
+    BeforeEach { $null = New-TestLab }
+    It 'platform checks answer Linux: a script gated on $IsWindows takes its other branch' {
+        $IsLinux | Should -BeTrue
+        $IsWindows | Should -BeFalse
+        $PSVersionTable.Platform | Should -Be 'Unix'
+    }
+    It 'COM is not there: New-Object -ComObject fails' {
+        { New-Object -ComObject WScript.Shell } | Should -Throw
+    }
+    It 'the usual "am I admin" check with [WindowsPrincipal] fails; whoami /groups answers instead' {
+        { ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator) } | Should -Throw
+        (whoami /groups | Out-String) | Should -Match 'S-1-16-12288'
+    }
+    It '.NET registry calls do not reach the lab registry' {
+        { [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey('SOFTWARE\Policies') } | Should -Throw
+        Test-Path 'HKLM:\SOFTWARE\Policies' | Should -BeTrue
+    }
+}

@@ -14,6 +14,8 @@ export interface SettingsHandlerDeps {
   practiceMode: () => boolean;
   /** The lab file practice mode uses (or would use with the given saved setting). */
   labFileFor: (saved: string | null) => string;
+  /** The labs shipped with CredHop, with their files. */
+  practiceLabs?: () => SettingsView['practiceLabs'];
   /** The environment report (PowerShell path and version). */
   environment: () => Promise<EnvReport>;
   /** How many journal sessions of the current mode are not yet restored. */
@@ -43,6 +45,7 @@ export function createSettingsHandlers(deps: SettingsHandlerDeps): HandlerGroup<
       settings,
       practiceMode: deps.practiceMode(),
       effectiveLabFile: deps.labFileFor(settings.practiceLabFile),
+      ...(deps.practiceLabs ? { practiceLabs: deps.practiceLabs() } : {}),
       powershell: env.powershell,
       file: deps.store.filePath,
       ...(notice ? { notice } : {}),

@@ -48,6 +48,8 @@ const settingsView = z.object({
   practiceMode: z.boolean(),
   /** The lab file practice mode uses now, or would use. */
   effectiveLabFile: z.string(),
+  /** The labs that come with CredHop, offered in practice mode (the article's lab first). */
+  practiceLabs: z.array(z.object({ id: z.string(), title: z.string(), summary: z.string(), file: z.string() })).optional(),
   /** The PowerShell CredHop runs: path and version when found, in plain words otherwise. */
   powershell: powershellInfoSchema,
   /** Where the settings file lives. */

@@ -27,6 +27,8 @@ export function clientRows(c: HostState): StateRow[] {
   return [
     { key: 'client-credssp', label: 'WinRM client accepts CredSSP', value: onOff(c.winrm.clientCredSSP) },
     { key: 'client-policy', label: 'WinRM client: Group Policy "Allow CredSSP"', value: policy(c.winrm.clientPolicyAllowCredSSP) },
+    // Status and start type, as restore must put them back (client editions leave WinRM stopped, Manual).
+    ...(c.winrmService ? [{ key: 'winrm-service', label: 'WinRM service on this computer (status, start type)', value: `${c.winrmService.status} (${c.winrmService.startType})` }] : []),
     { key: 'fresh-effective', label: 'Delegate fresh credentials (effective policy)', value: describeList(c.delegation.fresh.effective) },
     { key: 'fresh-local', label: 'Delegate fresh credentials (local Group Policy)', value: describeList(c.delegation.fresh.local) },
     { key: 'ntlm-effective', label: 'NTLM-only list (effective policy)', value: describeList(c.delegation.freshNtlm.effective) },

@@ -286,11 +286,13 @@ export class Wizard {
 
   async saveSettings(patch: Parameters<ReturnType<typeof getApi>['settingsSave']>[0], label = 'Saving the settings'): Promise<Result<SettingsView>> {
     const wasPractice = this.practiceMode;
+    const wasLab = this.settings?.effectiveLabFile;
     const result = await this.op.run('settings', label, () => getApi().settingsSave(patch), () => 'Settings saved.');
     if (result.ok) {
       this.settings = result.data;
       this.practiceMode = result.data.practiceMode;
-      if (wasPractice !== result.data.practiceMode) {
+      // Another mode, or another practice lab: the machines changed, so the last check no longer fits.
+      if (wasPractice !== result.data.practiceMode || (result.data.practiceMode && wasLab !== result.data.effectiveLabFile)) {
         this.resetFlow();
         await Promise.all([this.loadEnv(), this.refreshStatus()]);
       }
