@@ -56,6 +56,9 @@ describe('CredHop.exe --cli (the bootstrap with a mocked electron)', () => {
     const out = capture(process.stdout);
     const err = capture(process.stderr);
     const main = await bootMain(dataDir, { argv: ['/usr/lib/electron/electron', process.cwd(), '--cli', 'status', '--practice'], realServices: true });
+    // Checked before waiting for the exit: an app that started its window instead would never exit here.
+    expect(main.windows).toHaveLength(0);
+    expect(main.app.requestSingleInstanceLock).not.toHaveBeenCalled();
     const code = await main.exited;
     expect({ code, stderr: err.text() }).toMatchObject({ code: 0 });
     expect(err.text()).toContain('PRACTICE MODE');
@@ -70,6 +73,8 @@ describe('CredHop.exe --cli (the bootstrap with a mocked electron)', () => {
     const err = capture(process.stderr);
     capture(process.stdout);
     const main = await bootMain(dataDir, { argv: ['/usr/lib/electron/electron', process.cwd(), '--cli', 'status'], realServices: true });
+    expect(main.windows).toHaveLength(0);
+    expect(main.app.requestSingleInstanceLock).not.toHaveBeenCalled();
     expect(await main.exited).toBe(1);
     expect(err.text()).toMatch(/real mode needs Windows/);
     expect(main.windows).toHaveLength(0);
@@ -79,6 +84,8 @@ describe('CredHop.exe --cli (the bootstrap with a mocked electron)', () => {
     const err = capture(process.stderr);
     capture(process.stdout);
     const main = await bootMain(dataDir, { argv: ['C:\\Program Files\\CredHop\\CredHop.exe', '--cli', 'status', '--no-such-option'], packaged: true, realServices: true });
+    expect(main.windows).toHaveLength(0);
+    expect(main.app.requestSingleInstanceLock).not.toHaveBeenCalled();
     expect(await main.exited).toBe(2);
     expect(err.text()).toMatch(/^credhop: .*--no-such-option/m);
     expect(main.windows).toHaveLength(0);
@@ -89,6 +96,8 @@ describe('CredHop.exe --cli (the bootstrap with a mocked electron)', () => {
     const out = capture(process.stdout);
     capture(process.stderr);
     const main = await bootMain(dataDir, { argv: ['C:\\Program Files\\CredHop\\CredHop.exe', '--cli', 'help'], packaged: true, realServices: true });
+    expect(main.windows).toHaveLength(0);
+    expect(main.app.requestSingleInstanceLock).not.toHaveBeenCalled();
     expect(await main.exited).toBe(0);
     const { HELP } = await import('../../src/cli/args');
     expect(out.text()).toBe(HELP);
