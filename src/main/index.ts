@@ -126,6 +126,8 @@ function createWindow(guard: CloseGuard): BrowserWindow {
   win.on('close', (event) => {
     if (guard.attempt() === 'prevent') event.preventDefault();
   });
+  // Windows is shutting down or signing out: no one can answer, so the guard must not hold it up.
+  win.on('session-end', () => guard.release());
   win.on('closed', () => windows.delete(id));
   win.once('ready-to-show', () => win.show());
   void win.loadURL(appUrl);

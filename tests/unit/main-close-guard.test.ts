@@ -109,6 +109,14 @@ describe('closing CredHop (bootstrap with a mocked electron)', () => {
     expect(beforeQuit(main).prevented).toBe(false);
   });
 
+  it('lets Windows end the session (shutdown, sign-out) without asking', async () => {
+    const main = await bootMain(mkdtempSync(join(tmpdir(), 'credhop-guard-')), { openSessions: () => [openSession()] });
+    for (const fn of main.windows[0]!.listeners.get('session-end') ?? []) fn({});
+    expect(closeWindow(main).prevented).toBe(false);
+    expect(beforeQuit(main).prevented).toBe(false);
+    expect(quitRequests(main)).toEqual([]);
+  });
+
   it('refuses an answer from anything but the app window, without acting on it', async () => {
     const main = await bootMain(mkdtempSync(join(tmpdir(), 'credhop-guard-')), { openSessions: () => [openSession()] });
     closeWindow(main);

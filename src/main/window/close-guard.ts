@@ -92,6 +92,16 @@ export class CloseGuard {
     return 'prevent';
   }
 
+  /**
+   * Lets every close and quit through from now on, unasked: Windows is ending the session (shutdown,
+   * restart, sign-out), no one is there to answer, and holding the window open would block it. The
+   * open changes stay in the journal for the time box, as after a crash.
+   */
+  release(): void {
+    this.quitting = true;
+    this.pending = null;
+  }
+
   /** The window's answer (appQuitAnswer). */
   async answer(choice: QuitChoice, ctx: HandlerContext): Promise<{ quitting: boolean; report: RestoreReportData | null }> {
     if (choice === 'cancel') {
