@@ -24,6 +24,8 @@ export interface CliEnv {
   dataDir: string;
   /** The folder with resources/ and tests/lab (the source tree or the installed package). */
   root: string;
+  /** True in the installed app (CredHop.exe --cli): its files sit under resources/. */
+  packaged?: boolean;
 }
 
 class Refused extends Error {}
@@ -42,6 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
   const services = createMainServices({
     dataDir: env.dataDir,
     root: env.root,
+    packaged: env.packaged ?? false,
     practice: args.practice ? { labFile: args.lab ?? undefined, reset: args.command === 'practice' } : false,
     configuredPowerShell: args.pwsh ?? undefined,
   });

@@ -3,12 +3,14 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, net, protocol, session, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { CHANNELS, ipcChannelName, PROGRESS_EVENT } from '../shared/channels';
+import { CHANNELS, ipcChannelName, PROGRESS_EVENT, QUIT_REQUEST_EVENT } from '../shared/channels';
+import { cliArgsOf } from './cli-mode';
 import { createRouter } from './ipc/router';
 import { createSenderPolicy, type SenderInfo } from './ipc/sender';
 import { CONTENT_SECURITY_POLICY } from './security/csp';
 import { createMainServices } from './services';
 import { APP_HOST, APP_SCHEME, APP_URL, isAppNavigation, resolveAppAsset } from './window/app-protocol';
+import type { CloseGuard } from './window/close-guard';
 import { secureWindowOptions } from './window/options';
 
 protocol.registerSchemesAsPrivileged([
@@ -93,24 +95,61 @@ async function start(): Promise<void> {
   void services.warmUp();
   // Restores what expired while the app was closed (the wizard's banner shows it), then arms the time box.
   void services.startTimebox().catch(() => undefined);
+  // Closing or quitting with changes open asks first (close-guard.ts decides; this only wires Electron).
+  const guard = services.closeGuard;
+  guard.connect({
+    ask: (request) => {
+      const win = BrowserWindow.getAllWindows().find((w) => windows.has(w.webContents.id) && !w.webContents.isDestroyed());
+      if (!win) return false;
+      if (win.isMinimized()) win.restore();
+      win.show();
+      win.focus();
+      win.webContents.send(QUIT_REQUEST_EVENT, request);
+      return true;
+    },
+    quit: () => app.quit(),
+  });
+  app.on('before-quit', (event) => {
+    if (guard.attempt() === 'prevent') event.preventDefault();
+  });
   app.on('will-quit', () => {
     void services.dispose();
   });
 
-  createWindow();
+  createWindow(guard);
 }
 
-function createWindow(): BrowserWindow {
+function createWindow(guard: CloseGuard): BrowserWindow {
   const win = new BrowserWindow(secureWindowOptions(join(__dirname, '../preload/index.js')));
   const id = win.webContents.id;
   windows.add(id);
+  win.on('close', (event) => {
+    if (guard.attempt() === 'prevent') event.preventDefault();
+  });
+  // Windows is shutting down or signing out: no one can answer, so the guard must not hold it up.
+  win.on('session-end', () => guard.release());
   win.on('closed', () => windows.delete(id));
   win.once('ready-to-show', () => win.show());
   void win.loadURL(appUrl);
   return win;
 }
 
-if (!app.requestSingleInstanceLock()) {
+/**
+ * `CredHop.exe --cli <command> …`: the command line, with no window and no single-instance lock (the
+ * journal's own lock keeps it and a running app apart), exiting with the command line's code. Its code
+ * is loaded only in this mode, so the app's start-up does not pay for it.
+ */
+async function runCommandLine(args: readonly string[]): Promise<void> {
+  const { flushOutput, runCliInProcess } = await import('../cli/process-entry');
+  const code = await runCliInProcess(args, { root: app.isPackaged ? process.resourcesPath : app.getAppPath(), packaged: app.isPackaged });
+  await flushOutput();
+  app.exit(code);
+}
+
+const cliArgs = cliArgsOf(process.argv, app.isPackaged);
+if (cliArgs !== null) {
+  void runCommandLine(cliArgs);
+} else if (!app.requestSingleInstanceLock()) {
   // A second instance would race the first over the journal; hand over to the first instead.
   app.quit();
 } else {

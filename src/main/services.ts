@@ -20,6 +20,7 @@ import { resolvePowerShell, type ResolvedPowerShell } from './powershell/resolve
 import type { ShellEvent } from './powershell/shell';
 import { createSettingsHandlers } from './settings/handlers';
 import { SettingsStore } from './settings/store';
+import { CloseGuard } from './window/close-guard';
 
 export interface MainOptions {
   dataDir: string;
@@ -51,6 +52,8 @@ export interface MainServices {
   hop(): HopEngine | null;
   handlers: Handlers;
   profiles: ProfileServices;
+  /** Asks before CredHop closes with changes open; the bootstrap connects it to the window and the app. */
+  closeGuard: CloseGuard;
   /**
    * Starts PowerShell in the background (the process, CredHop's module, the practice lab), so the first
    * check does not wait for it. Never rejects; channels that need no PowerShell never wait for it.
@@ -196,7 +199,17 @@ export function createMainServices(options: MainOptions): MainServices {
     return warming;
   };
 
+  const closeGuard = new CloseGuard({
+    openSessions: () => getHop()?.openSessions() ?? [],
+    // The scheduled restore on the machines (issue 12, item 1) is not registered by this build, so
+    // "Keep" says the changes wait for the time box at CredHop's next start. Wire this to the journal's
+    // task records once they exist.
+    scheduledRestore: () => false,
+    restore: (ctx) => handlers.hopRestore({}, ctx),
+  });
+
   const handlers: Handlers = {
+    appQuitAnswer: (request, ctx) => closeGuard.answer(request.choice, ctx),
     ...profiles.handlers,
     ...hopHandlers(),
     envCheck: async (request, ctx) => {
@@ -241,6 +254,7 @@ export function createMainServices(options: MainOptions): MainServices {
     hop: getHop,
     handlers,
     profiles,
+    closeGuard,
     warmUp,
     async startTimebox(onRestored) {
       watcherListener = onRestored;

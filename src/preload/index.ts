@@ -1,6 +1,6 @@
 // Sandboxed preload: exposes only the typed methods built from the contract's channel list.
 import { contextBridge, ipcRenderer } from 'electron';
-import { API_KEY, PROGRESS_EVENT } from '../shared/channels';
+import { API_KEY, PROGRESS_EVENT, QUIT_REQUEST_EVENT } from '../shared/channels';
 import { buildApi } from './api';
 
 const api = buildApi(
@@ -14,7 +14,7 @@ const api = buildApi(
       };
     },
   },
-  PROGRESS_EVENT,
+  { progress: PROGRESS_EVENT, quitRequest: QUIT_REQUEST_EVENT },
 );
 
 contextBridge.exposeInMainWorld(API_KEY, api);

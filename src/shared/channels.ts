@@ -26,6 +26,7 @@ export const CHANNELS = [
   'auditExport',
   'settingsGet',
   'settingsSave',
+  'appQuitAnswer',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];
@@ -37,6 +38,9 @@ export function ipcChannelName(channel: Channel): `credhop:${Channel}` {
 
 /** Main → renderer progress events, tagged with the operation they belong to. */
 export const PROGRESS_EVENT = 'credhop:progress';
+
+/** Main → renderer: CredHop is being closed while changes are open (payload: contract/app quitRequest). */
+export const QUIT_REQUEST_EVENT = 'credhop:quit-request';
 
 /** The key under which the preload exposes the API on `window`. */
 export const API_KEY = 'credhop';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test as base, type Page } from '@playwright/test';
 import { z } from 'zod';
-import { PROGRESS_EVENT } from '../../src/shared/channels';
+import { PROGRESS_EVENT, QUIT_REQUEST_EVENT } from '../../src/shared/channels';
 import type { ProgressEvent } from '../../src/shared/result';
 import { createRouter, type Router } from '../../src/main/ipc/router';
 import { createSenderPolicy } from '../../src/main/ipc/sender';
@@ -33,6 +33,13 @@ export interface AppHarness {
   restart(page: Page): Promise<void>;
   /** The lab's machines as the tests compare them: flags, registry and local GPO records per host. */
   labState(): Promise<unknown>;
+  /**
+   * The operator closes the window: what main's close guard decides ('prevent' = the close was stopped
+   * and the question sent to the page through the bridge, as index.ts does with Electron's close event).
+   */
+  closeWindow(): 'allow' | 'prevent';
+  /** How many times the close guard quit the app (index.ts calls app.quit there). */
+  readonly quits: number;
   /** A lab entry point (faults, Group Policy refresh, host settings) through the app's own shell. */
   lab(fn: 'Invoke-CredHopLabGpUpdate' | 'Set-CredHopLabHost' | 'Add-CredHopLabFault', payload: unknown): Promise<unknown>;
 }
@@ -56,6 +63,22 @@ export const test = base.extend<HarnessOptions & { app: AppHarness }>({
     let current = build(mainOptions);
     const responses: unknown[] = [];
     let nextId = 1;
+    let quits = 0;
+    let shownPage: Page | null = null;
+    // What index.ts does for the close guard, with the page standing in for the window.
+    const connectGuard = () =>
+      current.services.closeGuard.connect({
+        ask: (request) => {
+          if (!shownPage) return false;
+          void shownPage
+            .evaluate(([name, payload]) => (window as unknown as { __credhopEmit(c: string, p: unknown): void }).__credhopEmit(name, payload), [QUIT_REQUEST_EVENT, request] as const)
+            .catch(() => undefined);
+          return true;
+        },
+        quit: () => {
+          quits += 1;
+        },
+      });
     const harness: AppHarness = {
       get services() {
         return current.services;
@@ -65,7 +88,15 @@ export const test = base.extend<HarnessOptions & { app: AppHarness }>({
       },
       dataDir,
       responses,
+      get quits() {
+        return quits;
+      },
+      closeWindow() {
+        return current.services.closeGuard.attempt();
+      },
       async open(page) {
+        shownPage = page;
+        connectGuard();
         const id = nextId++;
         windowIds.add(id);
         await page.exposeBinding('__credhopInvoke', async (source, ipcChannel: string, request: unknown) => {
@@ -91,6 +122,7 @@ export const test = base.extend<HarnessOptions & { app: AppHarness }>({
         await current.services.dispose();
         const practice = mainOptions.practice ? { ...mainOptions.practice, reset: false } : mainOptions.practice;
         current = build({ ...mainOptions, ...(practice === undefined ? {} : { practice }) });
+        connectGuard();
         await page.reload();
       },
       async labState() {

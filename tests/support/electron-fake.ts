@@ -4,7 +4,12 @@
 // folder, no PowerShell, and every handler counted, so a test can prove a handler never ran.
 import { vi } from 'vitest';
 import type { Channel } from '../../src/shared/channels';
+import type { RestoreReportData } from '../../src/shared/contract/hop';
+import type { OpenSession } from '../../src/main/hop/journal';
 import type { MainOptions, MainServices } from '../../src/main/services';
+import { CloseGuard } from '../../src/main/window/close-guard';
+
+type Listener = (...args: unknown[]) => unknown;
 
 export interface FakeWebContents {
   id: number;
@@ -12,26 +17,60 @@ export interface FakeWebContents {
   send: ReturnType<typeof vi.fn>;
 }
 
+export interface FakeWindow {
+  options: Record<string, unknown>;
+  webContents: FakeWebContents;
+  /** Listeners the bootstrap registered with win.on / win.once, by event name. */
+  listeners: Map<string, Listener[]>;
+  show: ReturnType<typeof vi.fn>;
+  focus: ReturnType<typeof vi.fn>;
+}
+
 export interface BootedMain {
   ipcHandlers: Map<string, (event: unknown, request: unknown) => Promise<unknown>>;
   protocolHandlers: Map<string, (request: Request) => Promise<Response>>;
-  windows: { options: Record<string, unknown>; webContents: FakeWebContents }[];
+  windows: FakeWindow[];
   handlerRuns: Map<Channel, number>;
   netFetch: ReturnType<typeof vi.fn>;
+  /** Listeners the bootstrap registered with app.on, by event name. */
+  appListeners: Map<string, Listener[]>;
+  app: { quit: ReturnType<typeof vi.fn>; exit: ReturnType<typeof vi.fn>; requestSingleInstanceLock: ReturnType<typeof vi.fn> };
+  /** Resolves with the code of the first app.exit(code). */
+  exited: Promise<number>;
 }
 
-export async function bootMain(dataDir: string): Promise<BootedMain> {
+export interface BootOptions {
+  /** process.argv while the bootstrap loads (it reads `--cli` there); the test runner's own otherwise. */
+  argv?: string[];
+  packaged?: boolean;
+  /**
+   * Leave main's services as they are (the command line builds its own, with real PowerShell). By
+   * default they get no PowerShell, so nothing on this machine is touched.
+   */
+  realServices?: boolean;
+  /** Open journal sessions for the close guard (there is no PowerShell, so no hop engine to read them). */
+  openSessions?: () => OpenSession[];
+  restore?: () => Promise<RestoreReportData>;
+}
+
+export async function bootMain(dataDir: string, boot: BootOptions = {}): Promise<BootedMain> {
   const ipcHandlers: BootedMain['ipcHandlers'] = new Map();
   const protocolHandlers: BootedMain['protocolHandlers'] = new Map();
   const windows: BootedMain['windows'] = [];
   const handlerRuns: BootedMain['handlerRuns'] = new Map();
   const netFetch = vi.fn(async (_url: string) => new Response('<!doctype html>', { headers: { 'Content-Type': 'text/html' } }));
+  const appListeners: BootedMain['appListeners'] = new Map();
+  const addListener = (map: Map<string, Listener[]>) => (name: string, fn: Listener) => void map.set(name, [...(map.get(name) ?? []), fn]);
+  let exitWith: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((r) => (exitWith = r));
+  const app = { quit: vi.fn(), exit: vi.fn((code: number) => exitWith(code)), requestSingleInstanceLock: vi.fn(() => true) };
   const electron = {
     app: {
-      isPackaged: false,
-      requestSingleInstanceLock: () => true,
-      quit: vi.fn(),
-      on: vi.fn(),
+      isPackaged: boot.packaged ?? false,
+      requestSingleInstanceLock: app.requestSingleInstanceLock,
+      quit: app.quit,
+      exit: app.exit,
+      on: vi.fn(addListener(appListeners)),
       whenReady: () => Promise.resolve(),
       getPath: () => dataDir,
       getAppPath: () => process.cwd(),
@@ -52,7 +91,19 @@ export async function bootMain(dataDir: string): Promise<BootedMain> {
     BrowserWindow: Object.assign(
       vi.fn(function (this: unknown, options: Record<string, unknown>) {
         const webContents: FakeWebContents = { id: 41 + windows.length, isDestroyed: () => false, send: vi.fn() };
-        const win = { options, webContents, loadURL: vi.fn(async () => undefined), on: vi.fn(), once: vi.fn() };
+        const listeners = new Map<string, Listener[]>();
+        const win = {
+          options,
+          webContents,
+          listeners,
+          loadURL: vi.fn(async () => undefined),
+          on: vi.fn(addListener(listeners)),
+          once: vi.fn(addListener(listeners)),
+          isMinimized: () => false,
+          restore: vi.fn(),
+          show: vi.fn(),
+          focus: vi.fn(),
+        };
         windows.push(win);
         return win;
       }),
@@ -66,13 +117,19 @@ export async function bootMain(dataDir: string): Promise<BootedMain> {
 
   vi.resetModules();
   vi.doMock('electron', () => electron);
-  vi.doMock('../../src/main/services', async () => {
+  if (!boot.realServices) vi.doMock('../../src/main/services', async () => {
     const actual = await vi.importActual<typeof import('../../src/main/services')>('../../src/main/services');
     return {
       ...actual,
       createMainServices(options: MainOptions): MainServices {
         // No PowerShell: nothing on this machine is touched, whatever a handler would do.
         const services = actual.createMainServices({ ...options, configuredPowerShell: '/nonexistent/pwsh', env: {} });
+        if (boot.openSessions) {
+          // The same wiring as services.ts, over the test's sessions instead of a journal read by PowerShell.
+          const guard = new CloseGuard({ openSessions: boot.openSessions, scheduledRestore: () => false, restore: boot.restore ?? (async () => ({ sessions: [], clean: true })) });
+          services.closeGuard = guard;
+          services.handlers.appQuitAnswer = (request, ctx) => guard.answer(request.choice, ctx);
+        }
         const handlers = services.handlers as unknown as Record<string, (...args: unknown[]) => unknown>;
         for (const channel of Object.keys(handlers) as Channel[]) {
           const original = handlers[channel]!;
@@ -85,9 +142,15 @@ export async function bootMain(dataDir: string): Promise<BootedMain> {
       },
     };
   });
-  await import('../../src/main/index');
+  const argv = process.argv;
+  if (boot.argv) process.argv = boot.argv;
+  try {
+    await import('../../src/main/index');
+  } finally {
+    process.argv = argv;
+  }
   await new Promise((r) => setTimeout(r, 0));
   vi.doUnmock('electron');
   vi.doUnmock('../../src/main/services');
-  return { ipcHandlers, protocolHandlers, windows, handlerRuns, netFetch };
+  return { ipcHandlers, protocolHandlers, windows, handlerRuns, netFetch, appListeners, app, exited };
 }

@@ -64,6 +64,16 @@ describe('electron-builder configuration', () => {
     expect(load().asar).toBe(true);
   });
 
+  it('installs credhop.cmd beside CredHop.exe on Windows (the command line where there is no Node)', () => {
+    const win = load().win as { extraFiles?: { from: string; to: string }[] };
+    expect(win.extraFiles).toEqual([{ from: 'build/win/credhop.cmd', to: 'credhop.cmd' }]);
+    expect(existsSync('build/win/credhop.cmd')).toBe(true);
+    // The Windows packaging configuration is this one plus the module signing step.
+    const packaged = require('../../scripts/electron-builder.win.cjs') as Configuration;
+    expect(packaged.win).toEqual(load().win);
+    expect(packaged.electronFuses?.runAsNode).toBe(false);
+  });
+
   it('packages no test scaffolding from out/ (the Playwright preload stand-in)', () => {
     expect(load().files).toContain('!out/e2e-preload/**');
   });

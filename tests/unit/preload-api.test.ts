@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { buildApi } from '../../src/preload/api';
-import { CHANNELS, ipcChannelName, PROGRESS_EVENT } from '../../src/shared/channels';
+import { CHANNELS, ipcChannelName, PROGRESS_EVENT, QUIT_REQUEST_EVENT } from '../../src/shared/channels';
+
+const EVENTS = { progress: PROGRESS_EVENT, quitRequest: QUIT_REQUEST_EVENT };
 import { contract } from '../../src/shared/contract';
 
 describe('preload API', () => {
-  it('exposes exactly one method per contract channel plus onProgress, and nothing else', () => {
-    const api = buildApi({ invoke: async () => undefined, on: () => () => undefined }, PROGRESS_EVENT);
-    expect(Object.keys(api).sort()).toEqual([...CHANNELS, 'onProgress'].sort());
+  it('exposes exactly one method per contract channel plus onProgress and onQuitRequest, and nothing else', () => {
+    const api = buildApi({ invoke: async () => undefined, on: () => () => undefined }, EVENTS);
+    expect(Object.keys(api).sort()).toEqual([...CHANNELS, 'onProgress', 'onQuitRequest'].sort());
     expect(Object.keys(contract).sort()).toEqual([...CHANNELS].sort());
     expect(Object.isFrozen(api)).toBe(true);
   });
 
   it('sends each method on its own prefixed IPC channel with the request only', async () => {
     const calls: [string, unknown][] = [];
-    const api = buildApi({ invoke: async (c, r) => (calls.push([c, r]), { ok: true, data: null }), on: () => () => undefined }, PROGRESS_EVENT);
+    const api = buildApi({ invoke: async (c, r) => (calls.push([c, r]), { ok: true, data: null }), on: () => () => undefined }, EVENTS);
     for (const channel of CHANNELS) {
       await (api[channel] as (r: unknown) => Promise<unknown>)({});
     }
@@ -32,7 +34,7 @@ describe('preload API', () => {
           return () => { removed = true; };
         },
       },
-      PROGRESS_EVENT,
+      EVENTS,
     );
     const seen: unknown[] = [];
     const off = api.onProgress((e) => seen.push(e));

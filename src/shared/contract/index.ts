@@ -2,6 +2,7 @@
 // Main validates against these; the preload and the renderer's API type are derived from them.
 import type { z } from 'zod';
 import type { Channel } from '../channels';
+import { appContract } from './app';
 import { envContract } from './env';
 import { hopContract } from './hop';
 import { profilesContract } from './profiles';
@@ -13,6 +14,7 @@ export interface ChannelSpec {
 }
 
 export const contract = {
+  ...appContract,
   ...envContract,
   ...hopContract,
   ...profilesContract,
