@@ -1,5 +1,6 @@
 // Failures the engine diagnoses, shown with their cause and fix, and the one-click fix where it applies.
 import { test, expect } from './harness';
+import { resolve } from 'node:path';
 import { createPracticeProfile, DEFAULT_LAB, expectAccessible, labFile, runCheck, screenshots, stepHeading } from './helpers';
 
 test.describe('test first: the diagnosis ladder with one-click fixes', () => {
@@ -111,6 +112,45 @@ test.describe('the jump server has no WSMAN SPN (NTLM only)', () => {
     await expect(page.getByTestId('test-passed')).toBeVisible({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Clean up now' }).click();
     await expect(page.getByTestId('cleanup-notice')).toContainText('Cleaned up: everything is back as it was.');
+    expect(await app.labState()).toEqual(before);
+  });
+});
+
+test.describe('the jump server by address (the managed workstation)', () => {
+  // By address, CredHop's own connection needs the address in TrustedHosts before the check can read
+  // the server: the check offers it as a warned fix; the plan then uses the NTLM-only list.
+  test.use({ mainOptions: { practice: { labFile: resolve('tests/lab/managed-workstation.json'), reset: true } } });
+
+  test('the check offers TrustedHosts under its warning, the plan follows, the hop works, clean-up restores all', async ({ page, app }) => {
+    test.setTimeout(300_000);
+    await app.open(page);
+    const before = await app.labState();
+    await page.getByRole('button', { name: "Fill in the practice lab's machines" }).click();
+    await page.getByLabel('Profile name').fill('adfs1 by address');
+    await page.getByLabel('Jump server', { exact: true }).fill('192.168.10.11');
+    await page.getByRole('button', { name: 'Save the profile' }).click();
+    await page.getByLabel('Password for COMPANY\\Administrator').fill('lab-password');
+    await page.getByRole('button', { name: 'Keep this password' }).click();
+    await runCheck(page);
+    await expect(page.getByTestId('diagnosis')).toHaveAttribute('data-diagnosis-id', 'trusted-hosts');
+    await expect(page.getByTestId('trust-fix')).toContainText('TrustedHosts');
+    const add = page.getByRole('button', { name: 'Add it and check again' });
+    await expect(add).toBeDisabled();
+    await page.getByLabel(/I understand the risk: add 192\.168\.10\.11 to TrustedHosts/).check();
+    await expectAccessible(page, 'check (trusted-hosts fix)');
+    await add.click();
+    await expect(page.getByTestId('plan-summary')).toContainText('wsman/192.168.10.11', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Continue to configure the client' }).click();
+    await page.getByRole('button', { name: 'Apply to this computer' }).click();
+    await expect(page.getByTestId('after-state-client')).toContainText('Done and verified', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Continue to configure the server' }).click();
+    await page.getByRole('button', { name: 'Apply to 192.168.10.11' }).click();
+    await expect(page.getByTestId('after-state-server')).toContainText('Done and verified', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Continue to the test' }).click();
+    await page.getByRole('button', { name: 'Run the test' }).click();
+    await expect(page.getByTestId('test-passed')).toBeVisible({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Clean up now' }).click();
+    await expect(page.getByTestId('cleanup-notice')).toContainText('Cleaned up: everything is back as it was.', { timeout: 60_000 });
     expect(await app.labState()).toEqual(before);
   });
 });

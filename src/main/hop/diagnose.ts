@@ -2,7 +2,6 @@
 // record's codes and ids decide first (WinRM error number, FullyQualifiedErrorId, hex codes that stay
 // in any language); English text is the last resort. The ladder and table are in windows-credssp.md.
 import type { Diagnosis, ErrorRecordData } from '../../shared/domain/hop';
-import { isIPv4 } from '../../shared/domain/profile-rules';
 import { spnFor } from './match';
 import { ntlmOnlyWarning } from './plan';
 
@@ -163,9 +162,6 @@ export function diagnose(record: ErrorRecordData, ctx: DiagnoseContext): Diagnos
     return { id: 'winrm-stopped', cause: `WinRM is not listening on ${host}`, explanation: 'The machine answered, but the WinRM service is stopped or its port is closed.', fix: `Start WinRM on ${host} (Enable-PSRemoting -Force), then try again.`, fixable: false };
   }
   if (code === CODES.ipAddress || head === 'cannotuseipaddress') {
-    // CredHop's own connection to a jump server given by address: TrustedHosts (with the explicit
-    // credential CredHop always passes) is what it needs.
-    if (ctx.stage === 'jump' && isIPv4(ctx.jumpServer)) return trustedHostsDiagnosis(ctx);
     return { id: 'ip-address', cause: 'An IP address cannot be used with Kerberos', explanation: 'Kerberos needs a computer name; connecting by address would fall back to NTLM, which WinRM refuses by default.', fix: 'Use the machine\'s name (preferably its FQDN) in the profile.', fixable: false };
   }
   if (code === CODES.logonFailure || has(record, /user name or password is incorrect/i)) {
