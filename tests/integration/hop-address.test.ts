@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { HopTarget } from '../../src/main/hop/engine';
+import { z } from 'zod';
 import { diagnose } from '../../src/main/hop/diagnose';
+import { PrimitiveError } from '../../src/main/powershell/engine';
 import type { LabFile } from '../support/labs';
 import { CRED, labsForEachTest, machineState, type LabRun } from './lab-fixture';
 
@@ -150,6 +152,23 @@ describe('the hop by address', () => {
     expect(restored.sessions.flatMap((s) => s.operations).join('\n')).toMatch(/changed by someone else.*removed only its own entry.*kept their change/);
     expect(await ws1(run)).toEqual({ trustedHosts: 'backup01.company.pri', winrm: false, winrmStartType: 'Manual' });
     expect(run.hop.openSessions()).toEqual([]);
+  });
+
+  it('the SetTrustedHosts primitive refuses a wildcard, and fails with a typed error while WinRM is stopped or a GPO owns the list, changing nothing', async () => {
+    const run = lab(MANAGED);
+    const ps = run.services.engine()!;
+    const before = machineState(await run.state());
+    const kind = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (e instanceof PrimitiveError ? e.record.kind : String(e)));
+    expect(await kind(ps.call('SetTrustedHosts', { add: '*' }, z.unknown()))).toBe('invalid-payload'); // never a wildcard
+    expect(await kind(ps.call('SetTrustedHosts', { add: ADDRESS }, z.unknown()))).toBe('winrm-stopped');
+    await run.setHost('ws1', { winrm: true });
+    expect(await kind(ps.call('SetTrustedHosts', { add: '*.company.pri' }, z.unknown()))).toBe('invalid-payload');
+    expect(await kind(ps.call('SetTrustedHosts', { value: 'x', expect: 'not what it is' }, z.unknown()))).toBe('changed-meanwhile');
+    await run.setHost('ws1', { winrm: false });
+    expect(machineState(await run.state())).toEqual(before);
+    const gpo = lab(managed((h) => { h['winrm'] = true; h['winrmStartType'] = 'Automatic'; h['domainPolicy'] = { gpoName: 'Baseline', winrmClientTrustedHosts: 'srv9' }; }));
+    await gpo.gpupdate('ws1');
+    expect(await kind(gpo.services.engine()!.call('SetTrustedHosts', { add: ADDRESS }, z.unknown()))).toBe('policy-owned');
   });
 
   it('the TrustedHosts error is diagnosed by its code, in any language', async () => {

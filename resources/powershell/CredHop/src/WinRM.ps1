@@ -139,21 +139,25 @@ function Invoke-CredHopSetTrustedHosts {
     $hasAdd = (Test-CredHopHas $P 'add') -and $null -ne $P.add
     $hasValue = (Test-CredHopHas $P 'value') -and $null -ne $P.value
     if ($hasAdd -eq $hasValue) { throw (New-CredHopPayloadError 'payload: give either add (one entry) or value and expect (the whole list)') }
+    # the input first: a bad entry is refused whatever state the machine is in
+    $entry = $null; $value = $null; $expect = $null
+    if ($hasAdd) { $entry = Get-CredHopHostName $P 'add' 'payload' -AllowAddress }
+    else {
+        $value = Get-CredHopString $P 'value' 'payload' -MinLength 0 -MaxLength 8192
+        $expect = Get-CredHopString $P 'expect' 'payload' -MinLength 0 -MaxLength 8192
+        if ($value.IndexOfAny([char[]]"`r`n`0") -ge 0) { throw (New-CredHopPayloadError 'payload.value: must be one line') }
+    }
     $before = Get-CredHopTrustedHosts
     if ($before['policyOwned']) { throw (New-CredHopTypedError 'policy-owned' 'A Group Policy sets TrustedHosts on this computer (Windows Remote Management > WinRM Client > Trusted Hosts), so it cannot be changed locally.') }
     if (-not $before['serviceRunning']) { throw (New-CredHopTypedError 'winrm-stopped' 'The WinRM service is not running on this computer, so its TrustedHosts list cannot be changed. Start it first (Start-Service WinRM).') }
     $current = [string]$before['value']
     $new = $null
     if ($hasAdd) {
-        $entry = Get-CredHopHostName $P 'add' 'payload' -AllowAddress
         if (-not (Test-CredHopTrustedHostsHas $current $entry)) {
             if ($current -eq '') { $new = $entry } else { $new = $current + ',' + $entry }
         }
     }
     else {
-        $value = Get-CredHopString $P 'value' 'payload' -MinLength 0 -MaxLength 8192
-        $expect = Get-CredHopString $P 'expect' 'payload' -MinLength 0 -MaxLength 8192
-        if ($value.IndexOfAny([char[]]"`r`n`0") -ge 0) { throw (New-CredHopPayloadError 'payload.value: must be one line') }
         if ($current -cne $expect) { throw (New-CredHopTypedError 'changed-meanwhile' 'The TrustedHosts list changed since CredHop read it; it was left as it is.') }
         if ($current -cne $value) { $new = $value }
     }
