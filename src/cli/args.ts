@@ -1,7 +1,7 @@
 // The command line's words, parsed and validated before anything runs: a bad value is refused with a
 // message that says what is wrong, and exit code 2.
 import { existsSync, statSync } from 'node:fs';
-import { checkAccount, checkHostName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
+import { checkAccount, checkHostName, checkTargetName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
 
 export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -66,7 +66,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
   const host = (flag: string): string | null | { error: string } => {
     const v = values.get(flag);
     if (v === undefined) return null;
-    const c = checkHostName(v);
+    const c = flag === '--target' ? checkTargetName(v) : checkHostName(v);
     return c.ok ? c.value : { error: `${spelled.get(flag) ?? flag}: ${c.message}` };
   };
   const account = (flag: string): string | null | { error: string } => {

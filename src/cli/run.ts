@@ -2,7 +2,7 @@
 // output on stdout stays machine-readable. Exit codes: 0 ok, 1 diagnosed failure, 2 refused input,
 // 3 internal error.
 import { isAppError } from '../main/errors';
-import type { Credential, HopEngine, HopTarget } from '../main/hop/engine';
+import type { CheckResult, Credential, HopEngine, HopTarget } from '../main/hop/engine';
 import { createMainServices, type MainServices } from '../main/services';
 import { doctorLines, runDoctor } from '../main/env/doctor';
 import { PrimitiveError } from '../main/powershell/engine';
@@ -111,11 +111,13 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       case 'apply': {
         const target = await targetFrom(args, services);
         const { credential } = await credentialsFor(args, io, services, false, target);
-        const checked = await hop.check(target, credential, { ...planOptions(args), progress });
+        const notes: string[] = [];
+        const checked = await checkTrusting(args, hop, target, credential, progress, (l) => notes.push(...l));
         if (!checked.plan || !checked.snapshot) {
-          out(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.'], checked);
+          out(checked.diagnosis ? [...diagnosisLines(checked.diagnosis), ...trustHint(args, checked)] : ['The check could not complete.'], checked);
           return EXIT.diagnosed;
         }
+        if (notes.length > 0 && !args.json) io.stdout(`${notes.join('\n')}\n`);
         if (args.command !== 'apply' || checked.plan.blockers.length > 0) {
           out([...planLines(checked.plan), '', ...stateLines('This computer:', checked.snapshot.client)], checked);
           return checked.plan.blockers.length > 0 ? EXIT.diagnosed : EXIT.ok;
@@ -190,6 +192,30 @@ export function refusedValue(message: string, args: CliArgs): string {
   return message;
 }
 
+/**
+ * The check, with its own TrustedHosts fix for a jump server given by address (see
+ * HopEngine.trustJumpServer): `apply` and `practice` apply it when --confirm-ntlm-only confirmed the
+ * warning, in its own journaled session that `credhop restore` undoes, and check again; `check` and
+ * `plan` never change anything and say how to go on instead.
+ */
+async function checkTrusting(args: CliArgs, hop: HopEngine, target: HopTarget, credential: Credential | null, progress: (m: string) => void, say: (lines: string[]) => void): Promise<CheckResult> {
+  const first = await hop.check(target, credential, { ...planOptions(args), progress });
+  const d = first.diagnosis;
+  const canTrust = !first.snapshot && first.client && d?.fixable === true && d.fixChange?.kind === 'trusted-hosts';
+  if (!canTrust || !args.confirmNtlm || (args.command !== 'apply' && args.command !== 'practice')) return first;
+  const r = await hop.trustJumpServer(target, first.client!, args.timebox, { progress });
+  const started = r.applied.some((a) => a.change.kind === 'winrm-service');
+  say([`Added ${target.jumpServer} to this computer's TrustedHosts${started ? ' (WinRM started for it)' : ''}, as --confirm-ntlm-only confirmed; "credhop restore" puts both back.`]);
+  return hop.check(target, credential, { ...planOptions(args), progress });
+}
+
+/** How to go on from the check's TrustedHosts diagnosis on the command line. */
+function trustHint(args: CliArgs, checked: CheckResult): string[] {
+  const d = checked.diagnosis;
+  if (!d?.fixable || d.fixChange?.kind !== 'trusted-hosts') return [];
+  return [`Nothing was changed. To let CredHop add exactly ${d.fixChange.entry} to TrustedHosts and the NTLM-only entry, read the warning above and run the same command as "credhop apply ... --confirm-ntlm-only"${args.command === 'practice' ? ' (or "credhop practice ... --confirm-ntlm-only")' : ''}.`];
+}
+
 function planOptions(args: CliArgs) {
   return {
     ...(args.wildcard ? { wildcard: { spn: args.wildcard, confirmed: args.confirmWildcard } } : {}),
@@ -260,10 +286,12 @@ async function practice(args: CliArgs, hop: HopEngine, services: MainServices, i
     const r = await hop.restoreAll(() => credential, 'practice run started', { progress });
     say(['Restored what an earlier practice run left:', ...restoreLines(r)]);
   }
-  say([`PRACTICE: ${target.account} at ${'dc1'} -> ${target.jumpServer} -> ${target.target}`, '', '1/6 Check']);
-  const checked = await hop.check(target, credential, { ...planOptions(args), progress });
+  // The header names the lab's own client (dc1 in the article's lab, ws1 on the managed workstation).
+  const here = await hop.readClient();
+  say([`PRACTICE: ${target.account} at ${here.computerName} -> ${target.jumpServer} -> ${target.target}`, '', '1/6 Check']);
+  const checked = await checkTrusting(args, hop, target, credential, progress, say);
   if (!checked.plan || !checked.snapshot) {
-    say(checked.diagnosis ? diagnosisLines(checked.diagnosis) : ['The check could not complete.']);
+    say(checked.diagnosis ? [...diagnosisLines(checked.diagnosis), ...trustHint(args, checked)] : ['The check could not complete.']);
     if (args.json) out([], { ok: false, checked });
     return EXIT.diagnosed;
   }

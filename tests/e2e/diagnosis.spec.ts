@@ -1,5 +1,6 @@
 // Failures the engine diagnoses, shown with their cause and fix, and the one-click fix where it applies.
 import { test, expect } from './harness';
+import { resolve } from 'node:path';
 import { createPracticeProfile, DEFAULT_LAB, expectAccessible, labFile, runCheck, screenshots, stepHeading } from './helpers';
 
 test.describe('test first: the diagnosis ladder with one-click fixes', () => {
@@ -115,16 +116,55 @@ test.describe('the jump server has no WSMAN SPN (NTLM only)', () => {
   });
 });
 
+test.describe('the jump server by address (the managed workstation)', () => {
+  // By address, CredHop's own connection needs the address in TrustedHosts before the check can read
+  // the server: the check offers it as a warned fix; the plan then uses the NTLM-only list.
+  test.use({ mainOptions: { practice: { labFile: resolve('tests/lab/managed-workstation.json'), reset: true } } });
+
+  test('the check offers TrustedHosts under its warning, the plan follows, the hop works, clean-up restores all', async ({ page, app }) => {
+    test.setTimeout(300_000);
+    await app.open(page);
+    const before = await app.labState();
+    await page.getByRole('button', { name: "Fill in the practice lab's machines" }).click();
+    await page.getByLabel('Profile name').fill('adfs1 by address');
+    await page.getByLabel('Jump server', { exact: true }).fill('192.168.10.11');
+    await page.getByRole('button', { name: 'Save the profile' }).click();
+    await page.getByLabel('Password for COMPANY\\Administrator').fill('lab-password');
+    await page.getByRole('button', { name: 'Keep this password' }).click();
+    await runCheck(page);
+    await expect(page.getByTestId('diagnosis')).toHaveAttribute('data-diagnosis-id', 'trusted-hosts');
+    await expect(page.getByTestId('trust-fix')).toContainText('TrustedHosts');
+    const add = page.getByRole('button', { name: 'Add it and check again' });
+    await expect(add).toBeDisabled();
+    await page.getByLabel(/I understand the risk: add 192\.168\.10\.11 to TrustedHosts/).check();
+    await expectAccessible(page, 'check (trusted-hosts fix)');
+    await add.click();
+    await expect(page.getByTestId('plan-summary')).toContainText('wsman/192.168.10.11', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Continue to configure the client' }).click();
+    await page.getByRole('button', { name: 'Apply to this computer' }).click();
+    await expect(page.getByTestId('after-state-client')).toContainText('Done and verified', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Continue to configure the server' }).click();
+    await page.getByRole('button', { name: 'Apply to 192.168.10.11' }).click();
+    await expect(page.getByTestId('after-state-server')).toContainText('Done and verified', { timeout: 60_000 });
+    await page.getByRole('button', { name: 'Continue to the test' }).click();
+    await page.getByRole('button', { name: 'Run the test' }).click();
+    await expect(page.getByTestId('test-passed')).toBeVisible({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Clean up now' }).click();
+    await expect(page.getByTestId('cleanup-notice')).toContainText('Cleaned up: everything is back as it was.', { timeout: 60_000 });
+    expect(await app.labState()).toEqual(before);
+  });
+});
+
 test.describe('profile validation', () => {
   test.use({ mainOptions: { practice: { labFile: DEFAULT_LAB, reset: true } } });
 
-  test('an address instead of a name is refused in the form, with the reason', async ({ page, app }) => {
+  test('a malformed address is refused in the form, with the reason (a valid IPv4 address is a jump server)', async ({ page, app }) => {
     await app.open(page);
-    await page.getByLabel('Jump server', { exact: true }).fill('192.168.3.11');
+    await page.getByLabel('Jump server', { exact: true }).fill('192.168.3.256');
     await page.getByRole('button', { name: 'Save the profile' }).click();
     const field = page.getByLabel('Jump server', { exact: true });
     await expect(field).toHaveAttribute('aria-invalid', 'true');
-    await expect(field).toHaveAccessibleDescription(/IP addresses are not accepted/);
+    await expect(field).toHaveAccessibleDescription(/not a valid IPv4 address/);
     await expect(page.getByLabel('Profile name')).toBeFocused(); // the first invalid field
     await screenshots(page, '1-profile-invalid');
   });

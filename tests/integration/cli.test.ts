@@ -78,6 +78,49 @@ describe('credhop (the command line)', () => {
     }
   });
 
+  it('check, apply, test and restore by address on the managed workstation: TrustedHosts only with --confirm-ntlm-only, and everything back', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    const lab = 'tests/lab/managed-workstation.json';
+    const hosts = ['--lab', lab, '--jump', '192.168.10.11', '--target', 'mem2.company.pri', '--account', 'COMPANY\\Administrator'];
+    try {
+      const check = credhop(['check', ...hosts, '--confirm-ntlm-only'], { dataDir });
+      expect(check.stdout).toMatch(/192\.168\.10\.11 is not in this computer's TrustedHosts/);
+      expect(check.stdout).toMatch(/Nothing was changed\..*--confirm-ntlm-only/);
+      expect(check.code).toBe(1);
+      const unconfirmed = credhop(['apply', ...hosts], { dataDir });
+      expect(unconfirmed.code).toBe(1);
+      expect(credhop(['journal', '--lab', lab], { dataDir }).stdout).not.toMatch(/Unrestored:/);
+      const apply = credhop(['apply', ...hosts, '--confirm-ntlm-only'], { dataDir });
+      expect(apply.stdout).toMatch(/Added 192\.168\.10\.11 to this computer's TrustedHosts \(WinRM started for it\)/);
+      expect(apply.stdout).toMatch(/wsman\/192\.168\.10\.11/);
+      expect(apply.stdout).toMatch(/Applied and verified/);
+      expect(apply.code).toBe(0);
+      const test = credhop(['test', ...hosts], { dataDir });
+      expect(test.stdout).toMatch(/The hop works/);
+      expect(test.code).toBe(0);
+      const restore = credhop(['restore', '--lab', lab, '--json'], { dataDir });
+      expect((JSON.parse(restore.stdout) as { clean: boolean }).clean).toBe(true);
+      expect(restore.code).toBe(0);
+      const status = JSON.parse(credhop(['status', '--lab', lab, '--json'], { dataDir }).stdout) as { client: { trustedHosts: unknown; winrmService: unknown }; open: unknown[] };
+      expect(status).toMatchObject({ client: { trustedHosts: { value: '', policyOwned: false }, winrmService: { status: 'Stopped', startType: 'Manual' } }, open: [] });
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
+  it('practice on the managed workstation by address names its client (ws1) and passes end to end', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    try {
+      const r = credhop(['practice', '--lab', 'tests/lab/managed-workstation.json', '--jump', '192.168.10.11', '--confirm-ntlm-only'], { dataDir });
+      expect(r.stdout).toMatch(/PRACTICE: COMPANY\\Administrator at ws1 -> 192\.168\.10\.11 -> /);
+      expect(r.stdout).not.toMatch(/ at dc1 /);
+      expect(r.stdout).toMatch(/Practice complete/);
+      expect(r.code).toBe(0);
+    } finally {
+      removeDir(dataDir);
+    }
+  });
+
   it('exit 1 for a diagnosed failure: the jump server does not answer', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
     const lab = join(dataDir, 'lab.json');

@@ -103,6 +103,40 @@ describe('the managed workstation: a crash around starting and stopping its WinR
   }
 });
 
+describe('the hop by address: a crash around the TrustedHosts write', () => {
+  const MANAGED = 'tests/lab/managed-workstation.json';
+  const BY_ADDRESS = { ...ARTICLE, jumpServer: '192.168.10.11' };
+  /** The check's TrustedHosts fix (WinRM started, the address added), then the hop's own session. */
+  async function byAddress(run: LabRun): Promise<void> {
+    const first = await run.hop.check(BY_ADDRESS, CRED, { ntlmOnlyConfirmed: true });
+    await run.hop.trustJumpServer(BY_ADDRESS, first.client!);
+    const checked = await run.hop.check(BY_ADDRESS, CRED, { ntlmOnlyConfirmed: true });
+    const session = run.hop.beginSession(BY_ADDRESS, checked.snapshot!, 60);
+    await run.hop.apply('client', BY_ADDRESS, checked.plan!, session, CRED);
+    await run.hop.apply('server', BY_ADDRESS, checked.plan!, session, CRED);
+  }
+  for (const action of ['exit', 'throw'] as const) {
+    it(`${action === 'exit' ? 'PowerShell exits' : 'the primitive fails'} right after the address was added to TrustedHosts; restart and clean-up put the list and WinRM back`, async () => {
+      const run = lab(MANAGED);
+      const before = machineState(await run.state());
+      await run.fault({ host: 'ws1', command: 'Set-Item', path: 'WSMan:*TrustedHosts', action });
+      await expect(byAddress(run)).rejects.toMatchObject({ code: expect.stringMatching(/powershell-failed|powershell-unavailable/) });
+      await run.dispose();
+      await cleanUpAfterRestart(run, before, 'ws1');
+    });
+    it(`${action === 'exit' ? 'PowerShell exits' : 'the primitive fails'} right after the clean-up set TrustedHosts back; the next clean-up finishes the job`, async () => {
+      const run = lab(MANAGED);
+      const before = machineState(await run.state());
+      await byAddress(run);
+      await run.fault({ host: 'ws1', command: 'Set-Item', path: 'WSMan:*TrustedHosts', action });
+      const first = await run.hop.restoreAll(() => CRED, 'first try').then((r) => r.clean, () => false);
+      expect(first).toBe(false);
+      await run.dispose();
+      await cleanUpAfterRestart(run, before, 'ws1');
+    });
+  }
+});
+
 describe('a crash inside the clean-up itself', () => {
   for (const action of ['exit', 'throw'] as const) {
     for (const f of IN_RESTORE) {

@@ -89,9 +89,13 @@ describe('diagnosed failures of the hop test', () => {
   });
 
   it('not-found and ip-address: a name that does not resolve, and an address with Kerberos', async () => {
-    const run = lab();
+    const run = lab(articleLab({ dc1: { trustedHosts: '192.168.3.11' } }));
     expect((await run.hop.check({ ...ARTICLE, jumpServer: 'nosuch.company.pri' }, CRED)).diagnosis?.id).toBe('not-found');
+    // Trusted, but without a credential WinRM refuses an address (CannotUseIPAddress)...
     expect((await run.hop.check({ ...ARTICLE, jumpServer: '192.168.3.11' }, null)).diagnosis?.id).toBe('ip-address');
+    // ...and an address not in TrustedHosts is seen before any connection (see hop-address.test.ts).
+    await run.setHost('dc1', { trustedHosts: '' });
+    expect((await run.hop.check({ ...ARTICLE, jumpServer: '192.168.3.11' }, CRED)).diagnosis?.id).toBe('trusted-hosts');
   });
 });
 

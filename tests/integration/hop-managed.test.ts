@@ -91,7 +91,7 @@ describe('the managed workstation', () => {
     const run = lab(articleLab({ dc1: { credssp: { client: true }, localPolicy: delegated }, adfs1: { credssp: { service: true } } }));
     const result = await run.hop.test({ ...ARTICLE, jumpServer: '192.168.3.11' }, CRED, 'credssp', { serverCredSSP: true });
     expect(result.errors[0]?.errorCode).toBe(-2144108316);
-    expect(result.diagnosis).toMatchObject({ id: 'trusted-hosts', fixable: false });
+    expect(result.diagnosis).toMatchObject({ id: 'trusted-hosts', fixable: true, fixChange: { kind: 'trusted-hosts', host: 'client', entry: '192.168.3.11' } });
     expect(result.diagnosis!.fix).toMatch(/TrustedHosts -Value 192\.168\.3\.11 -Concatenate/);
     expect(result.diagnosis!.fix).toMatch(/never \*/);
   });

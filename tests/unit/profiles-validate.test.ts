@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   checkAccount,
   checkHostName,
+  checkTargetName,
   fieldsFromInput,
   hopProfileInputSchema,
   passwordSchema,
@@ -39,6 +40,10 @@ describe('host names', () => {
     ['jump01.corp.contoso.com', 'fqdn'],
     ['xn--bcher-kva.example', 'fqdn'],
     [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`, 'fqdn'], // 253 characters
+    ['192.168.10.11', 'ipv4'], // helpdesk staff connect by address; plan.ts plans TrustedHosts and the NTLM-only list
+    ['10.0.0.5', 'ipv4'],
+    ['0.0.0.0', 'ipv4'],
+    ['255.255.255.255', 'ipv4'],
   ])('accepts %s as %s', (name, kind) => {
     const r = checkHostName(name);
     expect(r).toMatchObject({ ok: true, value: name, kind });
@@ -56,9 +61,13 @@ describe('host names', () => {
     ['jump_01.contoso.com', /contains "_"/],
     [`${'a'.repeat(64)}.contoso.com`, /at most 63/],
     [`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`, /at most 253/],
-    ['10.0.0.5', /IP addresses/],
-    ['fe80::1', /IP addresses/],
-    ['[::1]', /IP addresses/],
+    ['10.0.0.256', /not a valid IPv4 address.*four numbers from 0 to 255/],
+    ['1.2.3', /not a valid IPv4 address/],
+    ['1.2.3.4.5', /not a valid IPv4 address/],
+    ['010.0.0.1', /leading zeros/],
+    ['999.1.1.1', /not a valid IPv4 address/],
+    ['fe80::1', /IPv6 addresses are not accepted/],
+    ['[::1]', /IPv6 addresses are not accepted/],
     ['jump01:5985', /port/],
     ['http://jump01/wsman', /not a URL/],
     ['\\\\jump01', /backslashes/],
@@ -77,6 +86,22 @@ describe('host names', () => {
     const r = checkHostName(name);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.message).toMatch(message);
+  });
+});
+
+describe('the target', () => {
+  it('takes names like the jump server, but not an address, and says why', () => {
+    expect(checkTargetName('mem2.company.pri')).toMatchObject({ ok: true, kind: 'fqdn' });
+    const r = checkTargetName('192.168.10.12');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(/DNS name.*TrustedHosts/);
+    expect(checkTargetName('10.0.0.256').ok).toBe(false);
+  });
+
+  it('refuses an address as the target of a saved profile, and accepts one as the jump server', () => {
+    const base = { name: 'By address', jumpServer: '192.168.10.11', target: 'mem2.company.pri', jumpAccount: 'COMPANY\\Administrator', probeCommand: 'hostname' };
+    expect(hopProfileInputSchema.safeParse(base).success).toBe(true);
+    expect(hopProfileInputSchema.safeParse({ ...base, target: '192.168.10.12' }).success).toBe(false);
   });
 });
 
@@ -105,6 +130,8 @@ describe('accounts', () => {
     ['jdoe@', /domain after "@" is missing/],
     ['@contoso.com', /user name part is empty/],
     ['CON*TOSO\\jdoe', /domain part is not valid: Wildcards/],
+    ['10.0.0.1\\jdoe', /domain part is an IP address/],
+    ['jdoe@10.0.0.1', /IP address/],
     ['CONTOSO\\j"doe', /Windows account names cannot contain/],
     ['CONTOSO\\j;doe', /cannot contain/],
     ['CONTOSO\\...', /only of dots/],

@@ -16,7 +16,7 @@ Set-StrictMode -Off
 # Management sessions kept open to jump servers (never CredSSP), by host|authentication|user, so a flow
 # reads, configures and restores a jump server over one connection. They live as long as this process.
 $script:RemoteSessions = @{}
-$script:Primitives = @('GetHostState', 'GetCredSSPView', 'AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'InvokeRemote', 'RefreshPolicy', 'GetPolicyEditor')
+$script:Primitives = @('GetHostState', 'GetCredSSPView', 'AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'SetTrustedHosts', 'InvokeRemote', 'RefreshPolicy', 'GetPolicyEditor')
 $script:ScriptNames = @('ReadServerState', 'SetServiceFlag', 'Probe', 'ProbeExplicit', 'Whoami')
 $script:AuthNames = @('Default', 'Kerberos', 'Negotiate', 'CredSSP')
 $script:MaxPayloadChars = 65536

@@ -3,6 +3,7 @@
 // in any language); English text is the last resort. The ladder and table are in windows-credssp.md.
 import type { Diagnosis, ErrorRecordData } from '../../shared/domain/hop';
 import { spnFor } from './match';
+import { ntlmOnlyWarning } from './plan';
 
 export interface DiagnoseContext {
   /** The jump server as typed, and the target. */
@@ -20,6 +21,36 @@ export interface DiagnoseContext {
   clientElevated?: boolean | undefined;
   /** True when a domain GPO owns the client's delegation list (then E2 is not CredHop's to fix). */
   delegationPolicyManaged?: boolean | undefined;
+  /** True when a Group Policy owns this computer's TrustedHosts list (then CredHop cannot add to it). */
+  trustedHostsPolicyOwned?: boolean | undefined;
+}
+
+/**
+ * The jump server is not in this computer's TrustedHosts (by its code, or seen in the client's state
+ * before connecting by address). CredHop can add exactly that one entry, under the NTLM-only warning;
+ * not when a GPO owns the list, and not for the target (that list is the jump server's).
+ */
+export function trustedHostsDiagnosis(ctx: DiagnoseContext): Diagnosis {
+  const host = ctx.stage === 'target' ? ctx.target : ctx.jumpServer;
+  const base = {
+    id: 'trusted-hosts',
+    cause: `${host} is not in this computer's TrustedHosts list`,
+    explanation: `Without Kerberos (connecting by IP address, to a machine without a WSMAN service name, or outside the domain) WinRM only sends credentials to machines listed in TrustedHosts or over HTTPS.${ctx.stage === 'target' ? ` Here the list is the one on ${ctx.jumpServer}, which CredHop does not change.` : ''}`,
+  };
+  const manual = `Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value ${host} -Concatenate`;
+  if (ctx.stage === 'target') {
+    return { ...base, fix: `Use the target's DNS name. Otherwise an administrator of ${ctx.jumpServer} can add exactly ${host} (never *) there with: ${manual}`, fixable: false };
+  }
+  if (ctx.trustedHostsPolicyOwned) {
+    return { ...base, fix: `A Group Policy sets TrustedHosts on this computer: ask a domain administrator to add exactly ${host} (never *) to "Windows Remote Management (WinRM) > WinRM Client > Trusted Hosts", or connect by the machine's DNS name.`, fixable: false };
+  }
+  return {
+    ...base,
+    fix: `Connect by the machine's DNS name instead, or use HTTPS. Otherwise CredHop can add exactly ${host} (never *) to TrustedHosts, starting WinRM here if it is stopped, and put the list back exactly when it restores (by hand: ${manual}).`,
+    fixable: true,
+    fixChange: { kind: 'trusted-hosts', host: 'client', entry: host },
+    warning: ntlmOnlyWarning(host),
+  };
 }
 
 const CODES = {
@@ -125,7 +156,7 @@ export function diagnose(record: ErrorRecordData, ctx: DiagnoseContext): Diagnos
     return { id: 'winrm-stopped-local', cause: 'WinRM is not running on this computer', explanation: 'CredHop changes this computer\'s WinRM settings through the local WinRM service, and it is stopped (Windows 10 and 11 leave it on Manual). This is not a network problem.', fix: 'Run the check again: CredHop then plans to start WinRM for the change and to stop it again when it restores. Or start it yourself: Start-Service WinRM.', fixable: false };
   }
   if (code === CODES.serverNotTrusted || head === 'servernottrusted') {
-    return { id: 'trusted-hosts', cause: `${host} is not in this computer's TrustedHosts list`, explanation: 'Without Kerberos (connecting by IP address, to a machine without a WSMAN service name, or outside the domain) WinRM only sends credentials to machines listed in TrustedHosts or over HTTPS.', fix: `Connect by the machine's DNS name instead, or use HTTPS. Otherwise an administrator can add exactly ${host} (never *) with: Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value ${host} -Concatenate`, fixable: false };
+    return trustedHostsDiagnosis(ctx);
   }
   if (code === CODES.cannotConnect || head === 'cannotconnect') {
     return { id: 'winrm-stopped', cause: `WinRM is not listening on ${host}`, explanation: 'The machine answered, but the WinRM service is stopped or its port is closed.', fix: `Start WinRM on ${host} (Enable-PSRemoting -Force), then try again.`, fixable: false };

@@ -9,11 +9,13 @@ import { errorRecord, hostState, serverState, winrmServiceState } from '../../sh
 import { AppError } from '../errors';
 import { PrimitiveError, type PowerShellEngine } from '../powershell/engine';
 import type { AuditLog } from './audit';
-import { diagnose } from './diagnose';
+import { isIPv4 } from '../../shared/domain/profile-rules';
+import { diagnose, trustedHostsDiagnosis } from './diagnose';
 import type { BeginRecord, Journal, OpenSession } from './journal';
 import { controlledElsewhere, listAllows } from './match';
-import { buildPlan, type PlanInput } from './plan';
-import { clientRestoreOps, diffStates, serverRestoreOp, type RestoreOp } from './restore';
+import { buildPlan, buildTrustPlan, trustedHostsNeed, type PlanInput } from './plan';
+import { clientRestoreOps, diffStates, serverRestoreOp, trustedHostsNote, type RestoreOp } from './restore';
+import { trustedHostsHas } from './trusted-hosts';
 
 export interface Credential {
   userName: string;
@@ -49,6 +51,7 @@ const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(er
 const credSSPView = z.object({ lines: z.array(z.string()) });
 const addResult = z.object({ added: z.boolean(), valueName: z.string().nullable().optional() });
 const flagResult = z.object({ before: z.boolean().nullable(), after: z.boolean().nullable() });
+const trustedHostsResult = z.object({ changed: z.boolean(), before: z.string(), after: z.string() });
 
 export interface TestOptions extends RunControl {
   /** Another account for the target (explicit mode). */
@@ -63,6 +66,8 @@ export interface CheckResult {
   credSSPView: string[];
   /** Why the check could not complete (e.g. the jump server did not answer). */
   diagnosis?: Diagnosis | undefined;
+  /** This computer as read, also when the jump server could not be (the TrustedHosts fix starts from it). */
+  client?: HostState | undefined;
 }
 
 export interface ApplyResult {
@@ -107,6 +112,8 @@ function describeChange(c: Change): { action: string; from: string; to: string }
       return { action: 'WinRM service (this computer)', from: 'Stopped', to: 'Running' };
     case 'server-credssp':
       return { action: 'WinRM service CredSSP', from: String(!c.enabled), to: String(c.enabled) };
+    case 'trusted-hosts':
+      return { action: `add ${c.entry} to TrustedHosts`, from: 'absent', to: c.entry };
   }
 }
 
@@ -179,6 +186,16 @@ export class HopEngine {
     progress('Reading this computer\'s CredSSP settings', 0.1);
     const client = await this.readClient();
     const view = await this.call('GetCredSSPView', {}, credSSPView).catch(() => ({ lines: [] as string[] }));
+    const trustedHostsPolicyOwned = client.trustedHosts?.policyOwned === true;
+    // The chicken-and-egg of a jump server given by address: CredHop's own management connection needs
+    // the address in TrustedHosts before the check can read the server. Seen here from the client's
+    // state, no connection is tried (it could only fail); the diagnosis offers the one entry as a
+    // journaled, restorable, warned fix (trustJumpServer), after which the check runs again and reads
+    // the server. The alternative — planning everything blind and reading the server mid-apply — would
+    // show a plan that is not based on the server's real state.
+    if (isIPv4(t.jumpServer) && trustedHostsNeed(client, t.jumpServer) !== 'none') {
+      return { snapshot: null, plan: null, credSSPView: view.lines, client, diagnosis: trustedHostsDiagnosis({ jumpServer: t.jumpServer, target: t.target, stage: 'jump', trustedHostsPolicyOwned }) };
+    }
     progress(`Reading the CredSSP setting of ${t.jumpServer}`, 0.5);
     const server = await this.readServer(t.jumpServer, credential);
     if (!server.state) {
@@ -187,7 +204,8 @@ export class HopEngine {
         snapshot: null,
         plan: null,
         credSSPView: view.lines,
-        diagnosis: diagnose(record, { jumpServer: t.jumpServer, target: t.target, stage: 'jump', clientElevated: client.isElevated }),
+        client,
+        diagnosis: diagnose(record, { jumpServer: t.jumpServer, target: t.target, stage: 'jump', clientElevated: client.isElevated, trustedHostsPolicyOwned }),
       };
     }
     const snapshot: Snapshot = { takenAt: this.now().toISOString(), jumpServer: t.jumpServer, client, server: server.state };
@@ -215,6 +233,20 @@ export class HopEngine {
       snapshot,
     });
     return session;
+  }
+
+  /**
+   * The fix for the check's 'trusted-hosts' diagnosis: in its own journal session, start WinRM if it
+   * is stopped and add exactly the jump server to TrustedHosts. The session's snapshot holds this
+   * computer as the check read it and the jump server as not read (flag null): this session never
+   * touches the server, and restore puts TrustedHosts and the service back like any other change.
+   */
+  async trustJumpServer(t: HopTarget, client: HostState, timeboxMinutes = DEFAULT_TIMEBOX_MINUTES, control: RunControl = {}): Promise<ApplyResult> {
+    const snapshot: Snapshot = { takenAt: this.now().toISOString(), jumpServer: t.jumpServer, client, server: { computerName: t.jumpServer, userName: '', serviceCredSSP: null, servicePolicyAllowCredSSP: null } };
+    const plan = buildTrustPlan(snapshot, t.jumpServer, t.target);
+    if (plan.blockers.length > 0) throw new AppError('refused', plan.blockers[0]!.message, plan.blockers[0]!.resolution);
+    const session = this.beginSession(t, snapshot, timeboxMinutes);
+    return this.apply('client', t, plan, session, null, control);
   }
 
   /** Applies the client or the server part of the plan, then reads the state back to verify it. */
@@ -259,6 +291,8 @@ export class HopEngine {
         return client.winrmService?.status === 'Running';
       case 'server-credssp':
         return server?.serviceCredSSP === c.enabled;
+      case 'trusted-hosts':
+        return trustedHostsHas(client.trustedHosts?.value ?? '', c.entry);
     }
   }
 
@@ -280,6 +314,9 @@ export class HopEngine {
       } else if (change.kind === 'winrm-service') {
         const r = await this.call('SetWinRMService', { running: true }, serviceResult);
         detail = `was ${r.before?.status ?? '?'} (${r.before?.startType ?? '?'})`;
+      } else if (change.kind === 'trusted-hosts') {
+        const r = await this.call('SetTrustedHosts', { add: change.entry }, trustedHostsResult);
+        detail = r.changed ? `was "${r.before}"` : 'already present';
       } else {
         const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: change.enabled }, credential);
         if (r.errors.length > 0) {
@@ -398,7 +435,8 @@ export class HopEngine {
     const who = begin.snapshot.client.userName;
 
     const client = await this.readClient();
-    for (const op of clientRestoreOps(begin.snapshot, intents, client)) {
+    const ops = clientRestoreOps(begin.snapshot, intents, client);
+    for (const op of ops) {
       operations.push(await this.runRestoreOp(op, begin, credential));
       this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.snapshot.client.computerName, action: `restore: ${op.kind}`, from: 'changed', to: 'snapshot', outcome: 'ok', session: begin.session });
     }
@@ -420,7 +458,9 @@ export class HopEngine {
       server = begin.snapshot.server; // never touched, nothing to verify remotely
     }
     const after = await this.readClient();
-    const differences = diffStates(begin.snapshot, after, server);
+    const differences = diffStates(begin.snapshot, after, server, intents);
+    const note = ops.some((o) => o.kind === 'trusted-hosts' && o.note) ? null : trustedHostsNote(begin.snapshot, intents, after);
+    if (note) operations.push(note);
     const complete = differences.length === 0;
     this.deps.journal.append({ type: 'restored', session: begin.session, at: now(), complete, reason, differences });
     return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
@@ -443,6 +483,9 @@ export class HopEngine {
       case 'server-credssp':
         await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
         return `WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`;
+      case 'trusted-hosts':
+        await this.call('SetTrustedHosts', { value: op.value, expect: op.expect }, trustedHostsResult);
+        return op.note ?? `TrustedHosts set back to "${op.value}"`;
     }
   }
 

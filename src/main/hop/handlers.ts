@@ -1,7 +1,7 @@
 // The hop's IPC handlers. Main keeps each check (snapshot + plan) under a checkId; the renderer picks
 // a step, never supplies a change. Passwords come from the vault (set by secretSet), never a request.
 import { randomUUID } from 'node:crypto';
-import type { Diagnosis, Plan, Snapshot } from '../../shared/domain/hop';
+import type { Diagnosis, HostState, Plan, Snapshot } from '../../shared/domain/hop';
 import type { HopProfile } from '../../shared/domain/profile';
 import { AppError } from '../errors';
 import type { HandlerContext, HandlerGroup } from '../ipc/handler';
@@ -43,6 +43,14 @@ interface Flow {
   serverCredSSP?: boolean | null;
 }
 
+/** A check that stopped at this computer: the jump server must be in TrustedHosts before it can be read. */
+interface PendingTrust {
+  profile: HopProfile;
+  target: HopTarget;
+  client: HostState;
+  diagnosis: Diagnosis;
+}
+
 function targetOf(profile: HopProfile): HopTarget {
   return {
     profileId: profile.id,
@@ -82,6 +90,7 @@ export function keepNewest<K, V>(map: Map<K, V>, max: number): void {
 
 export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel> {
   const flows = new Map<string, Flow>();
+  const pending = new Map<string, PendingTrust>();
   const now = deps.now ?? (() => new Date());
 
   const engine = (): HopEngine => {
@@ -167,6 +176,9 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
       if (result.snapshot && result.plan) {
         flows.set(checkId, { profile, target, snapshot: result.snapshot, plan: result.plan, serverCredSSP: result.snapshot.server.serviceCredSSP });
         keepNewest(flows, KEPT_CHECKS);
+      } else if (result.client && result.diagnosis?.fixable && result.diagnosis.fixChange?.kind === 'trusted-hosts') {
+        pending.set(checkId, { profile, target, client: result.client, diagnosis: result.diagnosis });
+        keepNewest(pending, KEPT_CHECKS);
       }
       return { checkId, snapshot: result.snapshot, plan: result.plan, credSSPView: result.credSSPView, ...(result.diagnosis ? { diagnosis: result.diagnosis } : {}) };
     },
@@ -190,6 +202,17 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
     },
 
     hopFix: async (request, ctx) => {
+      const trust = flows.has(request.checkId) ? undefined : pending.get(request.checkId);
+      if (trust) {
+        // The check's own fix (see HopEngine.trustJumpServer): its own session, then the wizard checks again.
+        if (trust.diagnosis.warning && !request.confirmWarning) throw new AppError('refused', trust.diagnosis.warning, 'Confirm the warning to apply this fix.');
+        const hop = engine();
+        const result = await controlled(ctx, (control) => hop.trustJumpServer(trust.target, trust.client, trust.profile.timeBoxMinutes, control));
+        pending.delete(request.checkId);
+        deps.changed?.();
+        const begin = hop.openSessions().find((s) => s.begin.session === result.session)?.begin;
+        return { session: result.session, expiresAt: begin?.expiresAt ?? new Date(now().getTime() + trust.profile.timeBoxMinutes * 60_000).toISOString(), applied: result.applied, verified: result.verified, client: result.client, server: null };
+      }
       const flow = flowOf(request.checkId);
       const d = flow.lastDiagnosis;
       if (!d || !d.fixable || !d.fixChange) throw new AppError('refused', 'There is no fix CredHop can apply for the last test.', 'Follow the fix described with the diagnosis.');

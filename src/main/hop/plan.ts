@@ -1,8 +1,10 @@
 // From the snapshot and the profile, the minimal list of changes: nothing already in place is changed
 // again, no duplicate entry is added, and whatever would make a change fail or not stick is a blocker.
 import type { Blocker, Change, DelegationListName, Plan, PlannedChange, Snapshot, StorePair } from '../../shared/domain/hop';
+import { isIPv4 } from '../../shared/domain/profile-rules';
 import { controlledElsewhere, entryAllows, listAllows, spnFor } from './match';
 import { psLiteral } from './quote';
+import { trustedHostsAllows } from './trusted-hosts';
 
 export interface PlanInput {
   snapshot: Snapshot;
@@ -14,8 +16,80 @@ export interface PlanInput {
   targetAccount?: string | undefined;
   /** A wildcard entry such as `wsman/*.company.pri`, only with an explicit, confirmed opt-in. */
   wildcard?: { spn: string; confirmed: boolean } | undefined;
-  /** Use the NTLM-only list (the diagnosis asked for it and the user confirmed the warning). */
+  /**
+   * Use the NTLM-only list and TrustedHosts (the diagnosis asked for it, or the jump server is an
+   * address, and the user confirmed the warning).
+   */
   ntlmOnlyConfirmed?: boolean | undefined;
+}
+
+/** The one warning the operator confirms for the NTLM-only list and TrustedHosts together. */
+export function ntlmOnlyWarning(jumpServer: string): string {
+  return `Windows cannot verify who ${jumpServer} is (it is reached by address, or has no WSMAN service name), so CredSSP needs two entries that trust it without that proof: ${spnFor(jumpServer)} in the NTLM-only delegation list, and ${jumpServer} in this computer's WinRM TrustedHosts list. Both let this computer send your password to whatever machine answers as ${jumpServer}. Only confirm if you trust the network path to it; CredHop removes both when it restores.`;
+}
+
+/**
+ * What the TrustedHosts list needs for `jumpServer`: nothing (already trusted, or not readable in an
+ * older snapshot), one entry CredHop can add, or a blocker when a Group Policy owns the list.
+ */
+export function trustedHostsNeed(client: Snapshot['client'], jumpServer: string): 'none' | 'add' | 'policy' {
+  const th = client.trustedHosts;
+  if (!th || th.value === null) return 'none';
+  if (trustedHostsAllows(th.value, jumpServer)) return 'none';
+  return th.policyOwned ? 'policy' : 'add';
+}
+
+export function trustedHostsPolicyBlocker(jumpServer: string): Blocker {
+  return {
+    code: 'trusted-hosts-policy',
+    message: `${jumpServer} is not in this computer's WinRM TrustedHosts list, and a Group Policy sets that list, so CredHop cannot add it.`,
+    resolution: `Ask a domain administrator to add exactly ${jumpServer} (not *) to "Computer Configuration > Administrative Templates > Windows Components > Windows Remote Management (WinRM) > WinRM Client > Trusted Hosts", or connect by the server's DNS name so Kerberos can verify it. Or use explicit credentials on the inner call over HTTPS.`,
+  };
+}
+
+/** Starting WinRM when a client change needs it: a change, a blocker for a disabled service, or nothing. */
+function serviceStart(client: Snapshot['client'], jumpServer: string, what: string, blockers: Blocker[], changes: PlannedChange[]): void {
+  const service = client.winrmService;
+  if (!service || service.status === 'Running' || changes.some((c) => c.change.kind === 'winrm-service')) return;
+  if (service.startType === 'Disabled') {
+    if (!blockers.some((b) => b.code === 'winrm-service-disabled')) {
+      blockers.push({
+        code: 'winrm-service-disabled',
+        message: `The WinRM service is disabled on this computer, so CredHop cannot change ${what}.`,
+        resolution: 'Ask an administrator to set the Windows Remote Management (WS-Management) service to Manual (Group Policy: Computer Configuration > Windows Settings > Security Settings > System Services), or use explicit credentials on the inner call, which needs no change here.',
+      });
+    }
+    return;
+  }
+  changes.push(planned('client-winrm-service', 'client', { kind: 'winrm-service', host: 'client', running: true }, jumpServer));
+}
+
+/**
+ * The plan for CredHop's own management connection to a jump server reached by address, before the
+ * server can be read (see HopEngine.trustJumpServer): start WinRM if needed and add the one entry.
+ */
+export function buildTrustPlan(snapshot: Snapshot, jumpServer: string, target: string): Plan {
+  const client = snapshot.client;
+  const blockers: Blocker[] = [];
+  const changes: PlannedChange[] = [];
+  if (!client.isElevated) {
+    blockers.push({ code: 'not-elevated', message: 'CredHop is not running as administrator, so it cannot change this computer\'s TrustedHosts list.', resolution: 'Close CredHop and start it again with "Run as administrator".' });
+  }
+  const need = trustedHostsNeed(client, jumpServer);
+  if (need === 'policy') blockers.push(trustedHostsPolicyBlocker(jumpServer));
+  if (need === 'add') {
+    serviceStart(client, jumpServer, 'its TrustedHosts list', blockers, changes);
+    changes.push(planned('client-trusted-hosts', 'client', { kind: 'trusted-hosts', host: 'client', entry: jumpServer }, jumpServer, ntlmOnlyWarning(jumpServer)));
+  }
+  return {
+    jumpServer,
+    target,
+    spn: spnFor(jumpServer),
+    changes,
+    blockers,
+    risks: need === 'add' ? [ntlmOnlyWarning(jumpServer)] : [],
+    alternative: { recommended: false, reason: 'Connecting by the server\'s DNS name needs no TrustedHosts entry.', powershell: '' },
+  };
 }
 
 const POLICY_KEY = 'HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CredentialsDelegation';
@@ -73,6 +147,12 @@ export function powershellFor(change: Change, jumpServer: string, valueName?: st
       return 'Start-Service -Name WinRM   # restore: Stop-Service -Name WinRM; Set-Service -Name WinRM -StartupType <as it was>';
     case 'server-credssp':
       return `Invoke-Command -ComputerName ${psLiteral(jumpServer)} -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value ${psLiteral(String(change.enabled))} -Force }`;
+    case 'trusted-hosts':
+      return [
+        `# Add exactly ${comment(change.entry)} (never *) to this computer's TrustedHosts; the entries already there stay.`,
+        `Set-Item -Path WSMan:\\localhost\\Client\\TrustedHosts -Value ${psLiteral(change.entry)} -Concatenate -Force`,
+        '# restore: Set-Item -Path WSMan:\\localhost\\Client\\TrustedHosts -Value <the list exactly as it was> -Force',
+      ].join('\n');
   }
 }
 
@@ -93,6 +173,8 @@ export function titleFor(change: Change, jumpServer: string): string {
       return 'Start the WinRM service on this computer (it is stopped; CredHop needs it to change WinRM\'s settings, and stops it again when it restores)';
     case 'server-credssp':
       return `${change.enabled ? 'Turn on' : 'Turn off'} CredSSP in the WinRM service of ${jumpServer}`;
+    case 'trusted-hosts':
+      return `Add ${change.entry} to this computer's WinRM TrustedHosts list (exactly this entry; the list is put back as it was on restore)`;
   }
 }
 
@@ -121,7 +203,9 @@ export function buildPlan(input: PlanInput): Plan {
   const risks: string[] = [];
   const changes: PlannedChange[] = [];
 
-  const list: DelegationListName = input.ntlmOnlyConfirmed ? 'freshNtlm' : 'fresh';
+  // By address Kerberos cannot verify the jump server: only the NTLM-only list and TrustedHosts work.
+  const byAddress = isIPv4(jumpServer);
+  const list: DelegationListName = input.ntlmOnlyConfirmed || byAddress ? 'freshNtlm' : 'fresh';
   let spn = spnFor(jumpServer);
   if (input.wildcard) {
     // The plan shows the wildcard it would apply, so what is listed is what a confirmation would do.
@@ -143,6 +227,13 @@ export function buildPlan(input: PlanInput): Plan {
     risks.push(`Wildcard delegation: this computer may send fresh credentials to every server matching ${spn} until CredHop restores it.`);
   }
 
+  if (list === 'freshNtlm' && !input.ntlmOnlyConfirmed) {
+    blockers.push({
+      code: 'ntlm-only-unconfirmed',
+      message: `${jumpServer} is an IP address. ${ntlmOnlyWarning(jumpServer)}`,
+      resolution: `Confirm the NTLM-only list and TrustedHosts separately, or use the server's DNS name (then Kerberos verifies it and neither is needed).`,
+    });
+  }
   if (jumpServer.toLowerCase() === input.target.toLowerCase()) {
     blockers.push({ code: 'same-host', message: 'The target is the jump server itself, so there is no second hop.', resolution: 'Enter the machine you need to reach from the jump server as the target.' });
   }
@@ -186,20 +277,19 @@ export function buildPlan(input: PlanInput): Plan {
       nextFreeValueName(stores)));
   }
 
-  if (client.winrm.clientCredSSP !== true) {
+  // The NTLM-only list goes with TrustedHosts: without it WinRM refuses to send credentials at all.
+  const trust = list === 'freshNtlm' ? trustedHostsNeed(client, jumpServer) : 'none';
+  if (trust === 'policy') blockers.push(trustedHostsPolicyBlocker(jumpServer));
+  if (client.winrm.clientCredSSP !== true || trust === 'add') {
     // The WSMan: drive needs the local WinRM service; on a Windows 10/11 client it is usually stopped.
-    const service = client.winrmService;
-    if (service && service.status !== 'Running') {
-      if (service.startType === 'Disabled') {
-        blockers.push({
-          code: 'winrm-service-disabled',
-          message: 'The WinRM service is disabled on this computer, so CredHop cannot change its CredSSP setting.',
-          resolution: 'Ask an administrator to set the Windows Remote Management (WS-Management) service to Manual (Group Policy: Computer Configuration > Windows Settings > Security Settings > System Services), or use explicit credentials on the inner call, which needs no change here.',
-        });
-      } else {
-        changes.push(planned('client-winrm-service', 'client', { kind: 'winrm-service', host: 'client', running: true }, jumpServer));
-      }
-    }
+    serviceStart(client, jumpServer, client.winrm.clientCredSSP !== true ? 'its CredSSP setting' : 'its TrustedHosts list', blockers, changes);
+  }
+  if (trust === 'add') {
+    changes.push(planned('client-trusted-hosts', 'client', { kind: 'trusted-hosts', host: 'client', entry: jumpServer }, jumpServer,
+      'TrustedHosts lets WinRM send your credentials to this entry without verifying who answers; CredHop puts the list back exactly when it restores.'));
+  }
+
+  if (client.winrm.clientCredSSP !== true) {
     if (client.winrm.clientPolicyAllowCredSSP !== null) {
       blockers.push({
         code: 'client-winrm-policy',
@@ -233,7 +323,7 @@ export function buildPlan(input: PlanInput): Plan {
   }
 
   const differentAccount = input.targetAccount !== undefined && input.targetAccount.toLowerCase() !== input.account.toLowerCase();
-  const cannotUseCredSSP = blockers.some((b) => !['wildcard-unconfirmed', 'wildcard-mismatch', 'same-host'].includes(b.code));
+  const cannotUseCredSSP = blockers.some((b) => !['wildcard-unconfirmed', 'wildcard-mismatch', 'same-host', 'ntlm-only-unconfirmed'].includes(b.code));
   const alternative = {
     recommended: differentAccount || cannotUseCredSSP,
     reason: differentAccount

@@ -2,12 +2,15 @@
 // operations that return each value to the snapshot. Only what CredHop touched is touched: entries
 // that were there before stay with their value names, and Disable-WSManCredSSP is never used.
 import type { Change, DelegationEntry, DelegationListName, HostState, ServerState, Snapshot } from '../../shared/domain/hop';
+import { trustedHostsHas, withTrustedHost, withoutTrustedHosts } from './trusted-hosts';
 
 export type RestoreOp =
   | { kind: 'remove-delegation'; list: DelegationListName; entries: DelegationEntry[] }
   | { kind: 'set-delegation-flags'; list: DelegationListName; allow: number | null; concatenate: number | null; removeEmptyListKey: boolean; removeEmptyKey: boolean; store: 'both' | 'local' | 'effective' }
   | { kind: 'client-credssp'; enabled: boolean }
   | { kind: 'winrm-service'; running: boolean; startType: string | null }
+  /** Set the whole TrustedHosts string to `value`, only while it is still exactly `expect`. */
+  | { kind: 'trusted-hosts'; value: string; expect: string; note?: string }
   | { kind: 'server-credssp'; enabled: boolean };
 
 const same = (a: DelegationEntry, b: DelegationEntry) => a.name === b.name && a.value.toLowerCase() === b.value.toLowerCase();
@@ -42,6 +45,8 @@ export function clientRestoreOps(snap: Snapshot, intents: readonly Change[], now
       for (const s of ['local', 'effective'] as const) if (needs(s)) ops.push({ kind: 'set-delegation-flags', list, ...flagsOf(before[s]), store: s });
     }
   }
+  const th = trustedHostsRestoreOp(snap, intents, now);
+  if (th) ops.push(th);
   const touchedClientFlag = intents.some((c) => c.kind === 'client-credssp');
   const wanted = snap.client.winrm.clientCredSSP;
   if (touchedClientFlag && wanted !== null && now.winrm.clientCredSSP !== wanted) ops.push({ kind: 'client-credssp', enabled: wanted });
@@ -49,7 +54,7 @@ export function clientRestoreOps(snap: Snapshot, intents: readonly Change[], now
   // (a crash may have left it stopped) and put back last, status and start type as they were.
   const serviceBefore = snap.client.winrmService;
   const serviceNow = now.winrmService;
-  if (ops.some((o) => o.kind === 'client-credssp') && serviceNow && serviceNow.status !== 'Running') {
+  if (ops.some((o) => o.kind === 'client-credssp' || o.kind === 'trusted-hosts') && serviceNow && serviceNow.status !== 'Running') {
     ops.unshift({ kind: 'winrm-service', running: true, startType: null });
   }
   const touchedService = intents.some((c) => c.kind === 'winrm-service') || ops.some((o) => o.kind === 'winrm-service');
@@ -57,6 +62,36 @@ export function clientRestoreOps(snap: Snapshot, intents: readonly Change[], now
     ops.push({ kind: 'winrm-service', running: serviceBefore.status === 'Running', startType: serviceBefore.startType });
   }
   return ops;
+}
+
+function trustedHostsIntents(intents: readonly Change[]): string[] {
+  return intents.flatMap((c) => (c.kind === 'trusted-hosts' ? [c.entry] : []));
+}
+
+/**
+ * TrustedHosts back to the snapshot: the exact string (an empty one included) when the list is what
+ * CredHop left; when someone else changed it since, only CredHop's own entry is taken out and their
+ * edit stays (the note says so); when CredHop's entry is gone already, nothing is done.
+ */
+export function trustedHostsRestoreOp(snap: Snapshot, intents: readonly Change[], now: HostState): Extract<RestoreOp, { kind: 'trusted-hosts' }> | null {
+  const entries = trustedHostsIntents(intents);
+  const before = snap.client.trustedHosts?.value;
+  const current = now.trustedHosts?.value;
+  if (entries.length === 0 || before === null || before === undefined || current === null || current === undefined || current === before) return null;
+  const left = entries.reduce((list, e) => withTrustedHost(list, e), before);
+  if (current === left) return { kind: 'trusted-hosts', value: before, expect: current };
+  const mine = entries.filter((e) => trustedHostsHas(current, e) && !trustedHostsHas(before, e));
+  if (mine.length === 0) return null;
+  const value = withoutTrustedHosts(current, mine);
+  return { kind: 'trusted-hosts', value, expect: current, note: `TrustedHosts was changed by someone else after CredHop added ${mine.join(', ')}: CredHop removed only its own entry and kept their change (now "${value}", was "${before}" before CredHop).` };
+}
+
+/** Said after a restore when TrustedHosts differs from the snapshot only by someone else's edit (kept). */
+export function trustedHostsNote(snap: Snapshot, intents: readonly Change[], after: HostState): string | null {
+  const before = snap.client.trustedHosts?.value;
+  const now = after.trustedHosts?.value;
+  if (trustedHostsIntents(intents).length === 0 || before == null || now == null || before === now) return null;
+  return `TrustedHosts is "${now}" (was "${before}"): someone else changed it after CredHop did; CredHop's own entry is gone and their change is kept.`;
 }
 
 export function serverRestoreOp(snap: Snapshot, intents: readonly Change[], now: ServerState | null): Extract<RestoreOp, { kind: 'server-credssp' }> | null {
@@ -73,8 +108,15 @@ function describeList(list: HostState['delegation']['fresh']['local']): string {
 }
 
 /** Every difference, in plain words, between the snapshot and the state read after restore. */
-export function diffStates(snap: Snapshot, client: HostState, server: ServerState | null): string[] {
+export function diffStates(snap: Snapshot, client: HostState, server: ServerState | null, intents?: readonly Change[]): string[] {
   const out: string[] = [];
+  const tb = snap.client.trustedHosts?.value;
+  const ta = client.trustedHosts?.value;
+  if (tb != null && ta != null && tb !== ta) {
+    // Someone else's edit of the list is theirs (kept and noted); only an entry of CredHop's left behind is a difference.
+    const mine = intents ? trustedHostsIntents(intents).filter((e) => trustedHostsHas(ta, e) && !trustedHostsHas(tb, e)) : null;
+    if (mine === null || mine.length > 0) out.push(`TrustedHosts on this computer is "${ta}" (was "${tb}").`);
+  }
   if (client.winrm.clientCredSSP !== snap.client.winrm.clientCredSSP) {
     out.push(`WinRM client CredSSP is ${client.winrm.clientCredSSP} (was ${snap.client.winrm.clientCredSSP}).`);
   }

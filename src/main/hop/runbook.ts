@@ -3,6 +3,7 @@
 // and tests the hop; `.\runbook.ps1 -Restore` removes exactly those entries by value name and puts the
 // flags back to the snapshot. Values are quoted as PowerShell literals; comments cannot be broken out
 // of (host names were validated before planning, and every comment line is stripped of line breaks).
+import { withTrustedHost } from './trusted-hosts';
 import type { Plan, Snapshot } from '../../shared/domain/hop';
 import { comment, listValueNames, nextFreeValueName, powershellFor } from './plan';
 import { psLiteral } from './quote';
@@ -278,6 +279,15 @@ export function runbook(plan: Plan, snapshot: Snapshot, generatedAt: string, opt
   }
   for (const c of plan.changes) {
     const ch = c.change;
+    const th = client.trustedHosts;
+    if (ch.kind === 'trusted-hosts' && th && th.value !== null) {
+      const left = withTrustedHost(th.value, ch.entry);
+      restore.push(
+        `# TrustedHosts, exactly as it was (only while it is still what step 2 left; otherwise remove ${comment(ch.entry)} by hand)`,
+        `if ((Get-Item -Path WSMan:\\localhost\\Client\\TrustedHosts).Value -ceq ${psLiteral(left)}) { Set-Item -Path WSMan:\\localhost\\Client\\TrustedHosts -Value ${psLiteral(th.value)} -Force }`,
+        '',
+      );
+    }
     if (ch.kind === 'client-credssp' && client.winrm.clientCredSSP !== null) {
       restore.push('# The WinRM client flag, as it was', powershellFor({ ...ch, enabled: client.winrm.clientCredSSP }, plan.jumpServer), '');
     }

@@ -25,6 +25,14 @@ export const gpoRef = z.object({ id: z.string(), name: z.string().nullable() });
 export const winrmServiceState = z.object({ status: z.string(), startType: z.string() });
 export type WinRMServiceState = z.infer<typeof winrmServiceState>;
 
+/**
+ * The client's WinRM TrustedHosts list (WSMan:\localhost\Client\TrustedHosts): the comma-separated
+ * string exactly as read (possibly empty; null when it could not be read), and whether a Group Policy
+ * owns it (HKLM\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client, TrustedHosts/TrustedHostsList).
+ */
+export const trustedHostsState = z.object({ value: z.string().nullable(), policyOwned: z.boolean() });
+export type TrustedHostsState = z.infer<typeof trustedHostsState>;
+
 /** What GetHostState reads on the client: both WinRM flags, both lists in both stores, and the rest. */
 export const hostState = z.object({
   computerName: z.string(),
@@ -52,6 +60,8 @@ export const hostState = z.object({
     .object({ rsopAvailable: z.boolean(), fresh: gpoRef.nullable(), freshNtlm: gpoRef.nullable() })
     .nullable()
     .optional(),
+  /** TrustedHosts, exactly. Optional: snapshots journaled before CredHop read it have none. */
+  trustedHosts: trustedHostsState.nullable().optional(),
   /** Whether the Local Group Policy Editor is open (it rewrites Registry.pol when it closes); null: cannot tell. */
   policyEditorOpen: z.boolean().nullable().optional(),
   encryptionOracle: z.number().int().nullable(),
@@ -95,6 +105,11 @@ export const change = z.discriminatedUnion('kind', [
   /** Start this computer's WinRM service (the WSMan: drive needs it); restore puts status and start type back. */
   z.object({ kind: z.literal('winrm-service'), host: z.literal('client'), running: z.literal(true) }),
   z.object({ kind: z.literal('server-credssp'), host: z.literal('server'), enabled: z.boolean() }),
+  /**
+   * Add exactly one entry (the jump server as CredHop connects to it; never * or a wildcard) to this
+   * computer's TrustedHosts; restore puts the whole string back as it was.
+   */
+  z.object({ kind: z.literal('trusted-hosts'), host: z.literal('client'), entry: z.string() }),
 ]);
 export type Change = z.infer<typeof change>;
 

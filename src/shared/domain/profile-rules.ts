@@ -16,7 +16,7 @@ export const PROFILE_LIMITS = {
 
 export type Check<T = string> = { ok: true; value: T } | { ok: false; message: string };
 
-export type HostKind = 'fqdn' | 'single-label' | 'netbios';
+export type HostKind = 'fqdn' | 'single-label' | 'netbios' | 'ipv4';
 
 /** Describes one character for an error message without echoing the whole (possibly hostile) input. */
 function describeChar(ch: string): string {
@@ -34,6 +34,12 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const NETBIOS_FORBIDDEN = new Set(['\\', '/', ':', '*', '?', '"', '<', '>', '|']);
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** A dotted-quad IPv4 address: four numbers 0-255, no leading zeros (some Windows APIs read 010 as octal). */
+export function isIPv4(value: string): boolean {
+  if (!IPV4.test(value)) return false;
+  return value.split('.').every((part) => Number(part) <= 255 && (part.length === 1 || !part.startsWith('0')));
+}
 
 /**
  * Checks one DNS label; returns a message or null.
@@ -63,9 +69,9 @@ function commonHostProblem(value: string): string | null {
   if (value.includes(',') || value.includes(';')) return 'List exactly one server (no commas or semicolons).';
   if (/^[^:]+:\d+$/.test(value)) return 'Leave out the port: CredHop connects to the WinRM port itself.';
   if (/^\[?[0-9a-f:]+\]?$/i.test(value) && value.includes(':'))
-    return 'IP addresses are not accepted: Kerberos and CredSSP delegation work with names. Type the server\'s DNS name.';
-  if (IPV4.test(value))
-    return 'IP addresses are not accepted: Kerberos and CredSSP delegation work with names. Type the server\'s DNS name.';
+    return 'IPv6 addresses are not accepted: type the server\'s DNS name, or its IPv4 address.';
+  if (/^[\d.]+$/.test(value) && value.includes('.') && !isIPv4(value))
+    return 'This is not a valid IPv4 address: it needs four numbers from 0 to 255 separated by dots, without leading zeros (for example 192.168.10.11). Or type the server\'s DNS name.';
   if (value.endsWith('.')) return 'Remove the trailing dot: Windows matches the name exactly as it is typed.';
   for (const ch of value) {
     if (/\s/.test(ch) || CONTROL.test(ch)) return `The name contains ${describeChar(ch)}.`;
@@ -76,10 +82,14 @@ function commonHostProblem(value: string): string | null {
 /**
  * A host name as CredHop accepts it in a profile: a DNS name (labels of 1-63 letters, digits and
  * hyphens, not starting or ending with a hyphen, at most 253 characters) or a NetBIOS computer name
- * (at most 15 characters, none of \ / : * ? " < > |). No wildcards, no IP addresses, no ports.
+ * (at most 15 characters, none of \ / : * ? " < > |), or an IPv4 address (kind 'ipv4'). No wildcards,
+ * no IPv6 addresses, no ports.
  */
 export function checkHostName(input: string): Check<string> & { kind?: HostKind } {
   const value = input;
+  // An address is accepted for the jump server: helpdesk staff connect that way. Every consequence
+  // (NTLM-only delegation entry, TrustedHosts) is planned and confirmed separately (plan.ts).
+  if (isIPv4(value)) return { ok: true, value, kind: 'ipv4' };
   const common = commonHostProblem(value);
   if (common !== null) return { ok: false, message: common };
   if (value.length > PROFILE_LIMITS.hostMax)
@@ -116,6 +126,18 @@ export function checkHostName(input: string): Check<string> & { kind?: HostKind 
     if (!/[A-Za-z0-9_-]/.test(ch)) return { ok: false, message: `The name contains ${describeChar(ch)}; computer names use only letters, digits, hyphens and underscores.` };
   }
   return { ok: true, value, kind: 'netbios' };
+}
+
+/**
+ * The target: a host name as above, but not an address. CredHop reaches the target from the jump
+ * server, and a connection by address needs the jump server's own TrustedHosts list (and explicit
+ * credentials), which CredHop does not change; the CredSSP hop by address would always fail there.
+ */
+export function checkTargetName(input: string): Check<string> & { kind?: HostKind } {
+  const r = checkHostName(input);
+  if (r.ok && r.kind === 'ipv4')
+    return { ok: false, message: 'Type the target\'s DNS name: the jump server reaches the target, and a connection by IP address would need the jump server\'s own TrustedHosts list, which CredHop does not change.' };
+  return r;
 }
 
 // What Windows forbids in a user name; anything else, Unicode letters and ' included (O'Brien,
@@ -168,6 +190,7 @@ export function checkAccount(input: string): Check<string> & { form?: AccountFor
       };
     const host = checkHostName(domain);
     if (!host.ok) return { ok: false, message: `The domain part is not valid: ${host.message}` };
+    if (host.kind === 'ipv4') return { ok: false, message: 'The domain part is an IP address; write the domain or computer name, for example CONTOSO\\jdoe.' };
     const userProblem = accountUserProblem(user);
     if (userProblem !== null) return { ok: false, message: userProblem };
     return { ok: true, value, form: 'down-level' };
@@ -181,6 +204,7 @@ export function checkAccount(input: string): Check<string> & { form?: AccountFor
     if (!domain.includes('.')) return { ok: false, message: 'The domain after "@" must be a DNS domain with a dot, for example contoso.com.' };
     const host = checkHostName(domain);
     if (!host.ok) return { ok: false, message: `The domain part is not valid: ${host.message}` };
+    if (host.kind === 'ipv4') return { ok: false, message: 'The domain after "@" is an IP address; write the DNS domain, for example contoso.com.' };
     return { ok: true, value, form: 'upn' };
   }
   return {

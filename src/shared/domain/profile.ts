@@ -3,9 +3,9 @@
 // A profile never holds a secret: passwords live in the OS keychain (or main's memory for one run).
 import { z } from 'zod';
 
-import { PROFILE_LIMITS, checkHostName, checkAccount, checkProfileName, checkProbeCommand, checkNotes, sameProfileName, type Check } from './profile-rules';
+import { PROFILE_LIMITS, checkHostName, checkTargetName, checkAccount, checkProfileName, checkProbeCommand, checkNotes, sameProfileName, type Check } from './profile-rules';
 
-export { PROFILE_LIMITS, checkHostName, checkAccount, checkProfileName, checkProbeCommand, checkNotes, sameProfileName } from './profile-rules';
+export { PROFILE_LIMITS, checkHostName, checkTargetName, isIPv4, checkAccount, checkProfileName, checkProbeCommand, checkNotes, sameProfileName } from './profile-rules';
 export type { Check, HostKind, AccountForm } from './profile-rules';
 
 function refined(check: (value: string) => Check) {
@@ -17,6 +17,8 @@ function refined(check: (value: string) => Check) {
 
 // Length caps come first so hostile megabyte inputs fail fast, before any per-character scan.
 export const hostNameSchema = z.string().max(1024, 'The name is far too long.').trim().superRefine(refined(checkHostName));
+/** The target: a name, never an address (see checkTargetName). */
+export const targetNameSchema = z.string().max(1024, 'The name is far too long.').trim().superRefine(refined(checkTargetName));
 export const accountSchema = z.string().max(1024, 'The account is far too long.').trim().superRefine(refined(checkAccount));
 export const profileNameSchema = z.string().max(1024, 'The name is far too long.').trim().superRefine(refined(checkProfileName));
 export const probeCommandSchema = z
@@ -42,7 +44,7 @@ export const hopProfileFieldsSchema = z.object({
    */
   jumpServerConnectAs: hostNameSchema,
   /** The machine the probe runs on, reached from inside the jump server session. */
-  target: hostNameSchema,
+  target: targetNameSchema,
   /** The account for the jump server (its password is delegated on to the target). */
   jumpAccount: accountSchema,
   /** A different account for the target, or null to use the jump account. */
@@ -70,7 +72,7 @@ export const hopProfileInputSchema = z
     jumpServerConnectAs: z
       .union([hostNameSchema, z.literal('').transform(() => undefined)])
       .optional(),
-    target: hostNameSchema,
+    target: targetNameSchema,
     jumpAccount: accountSchema,
     /** Empty, null or missing: use the jump account for the target too. */
     targetAccount: z

@@ -129,7 +129,7 @@ function Set-CredHopLabHost {
                 'admins' { $h.admins = @(@($v) | ForEach-Object { $a = Resolve-LabAccountName $state $_; if (-not $a) { throw "set.admins: unknown account '$_'" }; $a }) }
                 'domainPolicy' { $h.domainPolicy = ConvertTo-LabPolicySpec '(Set-CredHopLabHost)' 'set.domainPolicy' $v -Domain }
                 'winrmStartType' { if ($v -notin 'Automatic', 'Manual', 'Disabled') { throw "set.winrmStartType: expected 'Automatic', 'Manual' or 'Disabled'" }; $h.winrmStartType = $v }
-                'trustedHosts' { if ($v -isnot [string]) { throw 'set.trustedHosts: expected string' }; $h.trustedHosts = $v }
+                'trustedHosts' { if ($v -isnot [string]) { throw 'set.trustedHosts: expected string' }; Set-LabTrustedHostsRaw $h $v }
                 'rsopLogging' { if ($v -isnot [bool]) { throw 'set.rsopLogging: expected bool' }; $h.rsopLogging = $v; if (-not $v) { $h.rsop = $null } }
                 'stopAnsweringAfter' { if ($null -ne $v -and -not (Test-LabType $v 'int')) { throw 'set.stopAnsweringAfter: expected int or null' }; $h.stopAnsweringAfter = $v }
                 default { throw "set.${k}: unknown field" }

@@ -202,7 +202,6 @@ function ConvertTo-LabState {
             domainPolicy      = ConvertTo-LabPolicySpec $Source "$f.domainPolicy" $h['domainPolicy'] -Domain
             stopAnsweringAfter = Get-LabOpt $Source "$f.faults" $faults 'stopAnsweringAfter' 'int' $null -Nullable
             winrmStartType    = Get-LabOpt $Source $f $h 'winrmStartType' 'string' 'Automatic'
-            trustedHosts      = Get-LabOpt $Source $f $h 'trustedHosts' 'string' ''
             rsopLogging       = Get-LabOpt $Source $f $h 'rsopLogging' 'bool' $true
             registry          = [ordered]@{}
             gpApplied         = @()
@@ -214,6 +213,8 @@ function ConvertTo-LabState {
         foreach ($k in 'SOFTWARE\Policies\Microsoft\Windows', $script:KeyWsmanClient, $script:KeyWsmanService, 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System') { $null = New-LabRegKey $host1 $k }
         Set-LabRegValue $host1 $script:KeyWsmanClient 'auth_credssp' 'DWord' ([int][bool](Get-LabOpt $Source "$f.credssp" $cred 'client' 'bool' $false))
         Set-LabRegValue $host1 $script:KeyWsmanService 'auth_credssp' 'DWord' ([int][bool](Get-LabOpt $Source "$f.credssp" $cred 'service' 'bool' $false))
+        # TrustedHosts lives where WinRM keeps it (the string trusted_hosts), so it can be read while WinRM is stopped
+        Set-LabTrustedHostsRaw $host1 (Get-LabOpt $Source $f $h 'trustedHosts' 'string' '')
         if ($null -ne $oracle) { Set-LabRegValue $host1 $script:KeyOracle 'AllowEncryptionOracle' 'DWord' ([int]$oracle) }
         $state.hosts[$name] = $host1
         $wf = Get-LabOpt $Source "$f.faults" $faults 'writes' 'array' @()

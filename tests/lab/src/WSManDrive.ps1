@@ -3,7 +3,7 @@
 #
 # Modelled leaves: Client\Auth\CredSSP and Service\Auth\CredSSP (the DWORD auth_credssp under
 # HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\{Client,Service}), Client\TrustedHosts
-# (host.trustedHosts); the other leaves read fixed defaults and cannot be set. The drive needs the
+# (the string trusted_hosts under ...\WSMAN\Client, or a GPO's list); the other leaves read fixed defaults and cannot be set. The drive needs the
 # host's WinRM service (Services.ps1): while it is stopped every call fails with the reference's text.
 
 $script:WsmanNodes = [ordered]@{
@@ -53,8 +53,17 @@ function Get-LabTrustedHosts {
     param($HostState)
     $p = Get-LabTrustedHostsPolicy $HostState
     if ($null -ne $p) { return $p }
-    if ($null -eq $HostState.trustedHosts) { return '' }
-    [string]$HostState.trustedHosts
+    $v = Get-LabRegValue $HostState $script:KeyWsmanClient 'trusted_hosts'
+    if ($null -eq $v) { return '' }
+    [string]$v.data
+}
+
+function Set-LabTrustedHostsRaw {
+    # the local list, stored as WinRM keeps it: the string trusted_hosts under ...\WSMAN\Client (an
+    # empty list is stored as no value, so a list set back to empty leaves the registry as it was)
+    param($HostState, [string]$Value)
+    if ($Value -eq '') { $null = Remove-LabRegValue $HostState $script:KeyWsmanClient 'trusted_hosts'; return }
+    Set-LabRegValue $HostState $script:KeyWsmanClient 'trusted_hosts' 'String' $Value
 }
 
 function Test-LabTrustedHost {
@@ -112,7 +121,7 @@ function Set-LabTrustedHosts {
     $cur = Get-LabTrustedHosts $HostState
     if ($Bound.Concatenate -and $cur -ne '' -and $new -ne '') { $new = $cur + ',' + $new }
     elseif ($Bound.Concatenate -and $new -eq '') { $new = $cur }
-    $HostState.trustedHosts = $new
+    Set-LabTrustedHostsRaw $HostState $new
     $true
 }
 

@@ -31,6 +31,11 @@ function Invoke-CredHopGetHostState {
     $d['winrm'] = $winrm
     $d['delegation'] = $deleg
     $d['winrmService'] = Get-CredHopWinRMService
+    $th = Get-CredHopTrustedHosts
+    $t = New-Object System.Collections.Specialized.OrderedDictionary
+    $t['value'] = $th['value']
+    $t['policyOwned'] = $th['policyOwned']
+    $d['trustedHosts'] = $t
     $d['policyOwners'] = Get-CredHopPolicyOwners
     $d['policyEditorOpen'] = Get-CredHopPolicyEditorOpen
     $d['encryptionOracle'] = Read-CredHopRegDword 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System\CredSSP\Parameters' 'AllowEncryptionOracle'

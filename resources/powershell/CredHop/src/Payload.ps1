@@ -87,10 +87,31 @@ function Get-CredHopEnum {
 }
 
 function Test-CredHopIPv4 {
+    # four numbers 0-255, ASCII digits, no leading zeros (as isIPv4 in profile-rules.ts)
     param([string]$Text)
-    if ($Text -notmatch '\A(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\z') { return $false }
-    for ($i = 1; $i -le 4; $i++) { if ([int]$Matches[$i] -gt 255) { return $false } }
+    if ($Text -notmatch '\A([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\z') { return $false }
+    for ($i = 1; $i -le 4; $i++) {
+        $part = [string]$Matches[$i]
+        if ([int]$part -gt 255 -or ($part.Length -gt 1 -and $part.StartsWith('0'))) { return $false }
+    }
     $true
+}
+
+function Test-CredHopHostName {
+    # The same rules as checkHostName() in src/shared/domain/profile-rules.ts (a test proves they
+    # agree): a DNS name, a NetBIOS name (letters, digits, '-', '_'; at most 15), or, with
+    # -AllowAddress, an IPv4 address (the jump server; never the target).
+    param([string]$Text, [switch]$AllowAddress)
+    if ($null -eq $Text -or $Text.Length -lt 1 -or $Text.Length -gt 253) { return $false }
+    if (Test-CredHopIPv4 $Text) { return [bool]$AllowAddress }
+    $label = '\A[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\z'
+    if ($Text.Contains('.')) {
+        $labels = $Text.Split('.')
+        foreach ($l in $labels) { if ($l -cnotmatch $label) { return $false } }
+        return ($labels[-1] -notmatch '\A[0-9]+\z')
+    }
+    if ($Text -cmatch $label) { return ($Text -notmatch '\A[0-9]+\z') }
+    ($Text.Length -le 15 -and $Text -cmatch '\A[A-Za-z0-9_-]+\z')
 }
 
 function Test-CredHopDnsName {
@@ -105,8 +126,7 @@ function Test-CredHopDnsName {
 function Get-CredHopHostName {
     param($Object, [string]$Name, [string]$Path, [switch]$AllowAddress)
     $v = Get-CredHopString $Object $Name $Path -MaxLength 253
-    if (Test-CredHopDnsName $v) { return $v }
-    if ($AllowAddress -and (Test-CredHopIPv4 $v)) { return $v }
+    if (Test-CredHopHostName $v -AllowAddress:$AllowAddress) { return $v }
     $what = 'a DNS or NetBIOS host name'
     if ($AllowAddress) { $what = 'a DNS or NetBIOS host name or an IPv4 address' }
     throw (New-CredHopPayloadError "${Path}.${Name}: not $what")

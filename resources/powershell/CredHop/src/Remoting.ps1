@@ -103,7 +103,8 @@ function Invoke-CredHopInvokeRemote {
             $allowed = @('target', 'command')
             if ($scriptName -eq 'ProbeExplicit') { $allowed += 'targetCredential' }
             Assert-CredHopFields $a $allowed 'payload.arguments'
-            $args1['target'] = Get-CredHopHostName $a 'target' 'payload.arguments' -AllowAddress
+            # the target never by address: see checkTargetName in profile-rules.ts
+            $args1['target'] = Get-CredHopHostName $a 'target' 'payload.arguments'
             $command = Get-CredHopString $a 'command' 'payload.arguments' -Optional -MaxLength 4096
             if ($null -eq $command -or $command.Trim() -eq '') { $command = $script:DefaultProbe }
             if ($command.IndexOf([char]0) -ge 0) { throw (New-CredHopPayloadError 'payload.arguments.command: must not contain NUL characters') }

@@ -68,3 +68,105 @@ function Invoke-CredHopSetWinRMService {
     $d['after'] = Get-CredHopWinRMService
     $script:Result = $d
 }
+
+# TrustedHosts: the client's list of machines WinRM may send credentials to without Kerberos
+# (connecting by address, or to a host without a WSMAN SPN). A comma-separated string, possibly empty.
+# CredHop adds exactly one entry (never a wildcard) and puts the whole string back on restore.
+
+$script:TrustedHostsPath = 'WSMan:\localhost\Client\TrustedHosts'
+$script:WinRMClientPolicyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client'
+$script:WinRMClientConfigKey = 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\Client'
+
+function New-CredHopTypedError {
+    # an error whose kind the TypeScript side can act on (not a payload error: the input was fine)
+    param([string]$Kind, [string]$Message)
+    $ex = New-Object System.InvalidOperationException -ArgumentList $Message
+    $ex.Data['CredHopKind'] = $Kind
+    $ex
+}
+
+function Get-CredHopTrustedHostsPolicy {
+    # the GPO's list ('' when it sets none) when a Group Policy owns TrustedHosts, else $null
+    $vals = Get-CredHopRegValues $script:WinRMClientPolicyKey
+    if ($null -eq $vals -or -not $vals.Contains('TrustedHosts')) { return $null }
+    $list = ''
+    if ($vals.Contains('TrustedHostsList')) { $list = [string]$vals['TrustedHostsList'] }
+    $list
+}
+
+function Get-CredHopTrustedHosts {
+    # {value, policyOwned, serviceRunning}: the string exactly as WinRM has it. While the service is
+    # stopped the WSMan: drive fails, so it is read from where WinRM keeps it (the string trusted_hosts
+    # under ...\CurrentVersion\WSMAN\Client; absent means empty); a GPO's list wins over both.
+    $d = New-Object System.Collections.Specialized.OrderedDictionary
+    $policy = $null
+    try { $policy = Get-CredHopTrustedHostsPolicy } catch { $policy = $null }
+    $d['policyOwned'] = ($null -ne $policy)
+    $value = $null
+    $running = $true
+    try { $value = [string](Get-Item -Path $script:TrustedHostsPath -ErrorAction Stop).Value }
+    catch {
+        $running = $false
+        if ($null -ne $policy) { $value = $policy }
+        else {
+            try {
+                $vals = Get-CredHopRegValues $script:WinRMClientConfigKey
+                $value = ''
+                if ($null -ne $vals -and $vals.Contains('trusted_hosts')) { $value = [string]$vals['trusted_hosts'] }
+            }
+            catch { $value = $null }
+        }
+    }
+    $d['value'] = $value
+    $d['serviceRunning'] = $running
+    $d
+}
+
+function Test-CredHopTrustedHostsHas {
+    # WinRM matches each comma-separated entry against the name as typed; CredHop only counts an exact entry
+    param([string]$List, [string]$Entry)
+    foreach ($e in $List.Split(',')) { if ($e.Trim() -ieq $Entry) { return $true } }
+    $false
+}
+
+function Invoke-CredHopSetTrustedHosts {
+    # {add}: add exactly one entry (a host name or an IPv4 address; never * or a wildcard) to the end
+    # of the list, unless it is there already. {value, expect}: put the whole string back (restore),
+    # only while the list is still exactly 'expect' (otherwise someone changed it meanwhile: refused,
+    # so their edit is never lost). Both read the list back to verify.
+    param($P)
+    Assert-CredHopFields $P @('add', 'value', 'expect') 'payload'
+    $hasAdd = (Test-CredHopHas $P 'add') -and $null -ne $P.add
+    $hasValue = (Test-CredHopHas $P 'value') -and $null -ne $P.value
+    if ($hasAdd -eq $hasValue) { throw (New-CredHopPayloadError 'payload: give either add (one entry) or value and expect (the whole list)') }
+    # the input first: a bad entry is refused whatever state the machine is in
+    $entry = $null; $value = $null; $expect = $null
+    if ($hasAdd) { $entry = Get-CredHopHostName $P 'add' 'payload' -AllowAddress }
+    else {
+        $value = Get-CredHopString $P 'value' 'payload' -MinLength 0 -MaxLength 8192
+        $expect = Get-CredHopString $P 'expect' 'payload' -MinLength 0 -MaxLength 8192
+        if ($value.IndexOfAny([char[]]"`r`n`0") -ge 0) { throw (New-CredHopPayloadError 'payload.value: must be one line') }
+    }
+    $before = Get-CredHopTrustedHosts
+    if ($before['policyOwned']) { throw (New-CredHopTypedError 'policy-owned' 'A Group Policy sets TrustedHosts on this computer (Windows Remote Management > WinRM Client > Trusted Hosts), so it cannot be changed locally.') }
+    if (-not $before['serviceRunning']) { throw (New-CredHopTypedError 'winrm-stopped' 'The WinRM service is not running on this computer, so its TrustedHosts list cannot be changed. Start it first (Start-Service WinRM).') }
+    $current = [string]$before['value']
+    $new = $null
+    if ($hasAdd) {
+        if (-not (Test-CredHopTrustedHostsHas $current $entry)) {
+            if ($current -eq '') { $new = $entry } else { $new = $current + ',' + $entry }
+        }
+    }
+    else {
+        if ($current -cne $expect) { throw (New-CredHopTypedError 'changed-meanwhile' 'The TrustedHosts list changed since CredHop read it; it was left as it is.') }
+        if ($current -cne $value) { $new = $value }
+    }
+    if ($null -ne $new) { Set-Item -Path $script:TrustedHostsPath -Value $new -Force -ErrorAction Stop | Out-Null }
+    $after = Get-CredHopTrustedHosts
+    if ($null -ne $new -and [string]$after['value'] -cne $new) { throw (New-CredHopTypedError 'not-verified' 'TrustedHosts did not read back as written.') }
+    $d = New-Object System.Collections.Specialized.OrderedDictionary
+    $d['changed'] = ($null -ne $new)
+    $d['before'] = $current
+    $d['after'] = [string]$after['value']
+    $script:Result = $d
+}

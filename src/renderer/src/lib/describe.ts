@@ -33,6 +33,7 @@ export function clientRows(c: HostState): StateRow[] {
     { key: 'fresh-local', label: 'Delegate fresh credentials (local Group Policy)', value: describeList(c.delegation.fresh.local) },
     { key: 'ntlm-effective', label: 'NTLM-only list (effective policy)', value: describeList(c.delegation.freshNtlm.effective) },
     { key: 'ntlm-local', label: 'NTLM-only list (local Group Policy)', value: describeList(c.delegation.freshNtlm.local) },
+    { key: 'trusted-hosts', label: 'WinRM TrustedHosts (this computer)', value: !c.trustedHosts ? 'Not read' : c.trustedHosts.value === null ? 'Unknown (could not be read)' : `${c.trustedHosts.value === '' ? '(empty)' : c.trustedHosts.value}${c.trustedHosts.policyOwned ? ' (set by Group Policy)' : ''}` },
     { key: 'service-local', label: 'This computer\'s WinRM service accepts CredSSP', value: onOff(c.winrm.serviceCredSSP) },
     { key: 'oracle', label: 'Encryption Oracle Remediation (CVE-2018-0886)', value: c.encryptionOracle === null ? 'Not set' : String(c.encryptionOracle) },
   ];
@@ -72,6 +73,8 @@ export function describeChange(c: Change, jumpServer: string): string {
       return 'The WinRM service runs on this computer (it is stopped again on restore)';
     case 'server-credssp':
       return `CredSSP ${c.enabled ? 'on' : 'off'} in the WinRM service of ${jumpServer}`;
+    case 'trusted-hosts':
+      return `${c.entry} is in this computer's WinRM TrustedHosts list (the list is put back exactly on restore)`;
   }
 }
 

@@ -23,6 +23,8 @@ export function changeKey(c: Change): string {
       return `${c.kind}:${String(c.enabled)}`;
     case 'winrm-service':
       return 'winrm-service:running';
+    case 'trusted-hosts':
+      return `trusted-hosts:${c.entry.toLowerCase()}`;
   }
 }
 
@@ -115,6 +117,11 @@ export class Wizard {
 
   /** The wildcard opt-in of the Check step: a `wsman/*.domain` entry instead of the exact name, and its separate confirmation. */
   wildcard = $state<{ spn: string; confirmed: boolean } | null>(null);
+  /**
+   * The NTLM-only list and TrustedHosts for this profile's jump server, confirmed on the Check step
+   * (a jump server by address needs both; one warning covers them).
+   */
+  ntlmOnlyConfirmed = $state(false);
 
   check = $state<CheckResponse | null>(null);
   checkError = $state<AppErrorData | null>(null);
@@ -244,6 +251,7 @@ export class Wizard {
       if (this.profileId !== null && !result.data.profiles.some((p) => p.id === this.profileId)) {
         this.profileId = null;
         this.wildcard = null;
+        this.ntlmOnlyConfirmed = false;
         this.resetFlow();
       }
       if (this.profileId === null && result.data.profiles.length === 1) this.profileId = result.data.profiles[0]!.id;
@@ -276,6 +284,7 @@ export class Wizard {
     if (this.profileId === id) return;
     this.profileId = id;
     this.wildcard = null;
+    this.ntlmOnlyConfirmed = false;
     this.resetFlow();
   }
 
@@ -307,11 +316,27 @@ export class Wizard {
     if (!profile) return;
     this.resetFlow();
     const wildcard = this.wildcard;
-    const result = await this.op.run('check', `Checking ${profile.jumpServerConnectAs} and this computer`, (operationId) => getApi().hopCheck({ operationId, profileId: profile.id, ...(wildcard ? { wildcard: { spn: wildcard.spn, confirmed: wildcard.confirmed } } : {}) }), (d) =>
+    const ntlm = this.ntlmOnlyConfirmed;
+    const result = await this.op.run('check', `Checking ${profile.jumpServerConnectAs} and this computer`, (operationId) => getApi().hopCheck({ operationId, profileId: profile.id, ...(wildcard ? { wildcard: { spn: wildcard.spn, confirmed: wildcard.confirmed } } : {}), ...(ntlm ? { ntlmOnlyConfirmed: true } : {}) }), (d) =>
       d.plan ? 'Check complete.' : 'The check could not finish: see below.',
     );
     if (result.ok) this.check = result.data;
     else this.checkError = result.error;
+  }
+
+  /**
+   * The check's own fix: the jump server (by address) added to TrustedHosts, so CredHop can read it.
+   * Its warning covers the NTLM-only list too, so the check that follows plans with both confirmed.
+   */
+  async trustAndCheck(confirmWarning: boolean): Promise<AppErrorData | null> {
+    const check = this.check;
+    if (!check) return null;
+    const fix = await this.op.run('check', 'Adding the jump server to TrustedHosts', (operationId) => getApi().hopFix({ operationId, checkId: check.checkId, confirmWarning }), () => 'Added; checking again.');
+    await this.refreshStatus();
+    if (!fix.ok) return fix.error;
+    this.ntlmOnlyConfirmed = true;
+    await this.runCheck();
+    return null;
   }
 
   async apply(step: 'client' | 'server', timeboxMinutes?: number): Promise<Result<ApplyResponse>> {
@@ -366,7 +391,7 @@ export class Wizard {
     let after: CheckResponse | null = null;
     const profile = this.profile;
     if (profile) {
-      const again = await this.op.run('restore', 'Reading both machines again', (operationId) => getApi().hopCheck({ operationId, profileId: profile.id, ...(this.wildcard ? { wildcard: { ...this.wildcard } } : {}) }), () =>
+      const again = await this.op.run('restore', 'Reading both machines again', (operationId) => getApi().hopCheck({ operationId, profileId: profile.id, ...(this.wildcard ? { wildcard: { ...this.wildcard } } : {}), ...(this.ntlmOnlyConfirmed ? { ntlmOnlyConfirmed: true } : {}) }), () =>
         result.data.clean ? 'Everything is back as it was.' : 'Restore finished with differences: see below.',
       );
       if (again.ok) after = again.data;
