@@ -37,5 +37,5 @@ Export-ModuleMember -Function (@(
     'Enter-CredHopLabHost',
     'New-ScheduledTaskAction', 'New-ScheduledTaskTrigger', 'New-ScheduledTaskPrincipal', 'New-ScheduledTaskSettingsSet',
     'Register-ScheduledTask', 'Get-ScheduledTask', 'Unregister-ScheduledTask',
-    'Move-CredHopLabClock', 'Stop-CredHopLabHost', 'Start-CredHopLabHost'
+    'Get-Date', 'Move-CredHopLabClock', 'Stop-CredHopLabHost', 'Start-CredHopLabHost'
 ) + $script:ItemVerbs)

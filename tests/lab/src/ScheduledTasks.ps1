@@ -22,6 +22,25 @@ function Get-LabHostNow {
     [datetime]::UtcNow.AddMilliseconds($off)
 }
 
+function Get-Date {
+    # The host's clock (real time plus the offset Move-CredHopLabClock set): what a task reads as "now".
+    # Every parameter goes to the real cmdlet; only the default -Date changes.
+    [CmdletBinding()]
+    param(
+        [Parameter(Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)][Alias('LastWriteTime')][datetime]$Date,
+        [int]$Year, [int]$Month, [int]$Day, [int]$Hour, [int]$Minute, [int]$Second, [int]$Millisecond,
+        [Microsoft.PowerShell.Commands.DisplayHintType]$DisplayHint, [string]$Format, [string]$UFormat, [switch]$AsUTC, [long]$UnixTimeSeconds
+    )
+    process {
+        $b = @{} + $PSBoundParameters
+        if (-not $b.ContainsKey('Date') -and -not $b.ContainsKey('UnixTimeSeconds') -and $null -ne $script:Ctx) {
+            $h = Get-LabCtxHost (Read-LabState)
+            if ($null -ne $h) { $b['Date'] = (Get-LabHostNow $h).ToLocalTime() }
+        }
+        Microsoft.PowerShell.Utility\Get-Date @b
+    }
+}
+
 function New-LabCimObject {
     param([string]$Class, [hashtable]$Props)
     $o = [pscustomobject]$Props
