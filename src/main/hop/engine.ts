@@ -14,6 +14,7 @@ import type { BeginRecord, Journal, OpenSession } from './journal';
 import { controlledElsewhere, listAllows } from './match';
 import { buildPlan, type PlanInput } from './plan';
 import { clientRestoreOps, diffStates, serverRestoreOp, type RestoreOp } from './restore';
+import { armResult, clientTaskPlan, outcomeDone, outcomeFor, outcomeNotes, restoreTasksView, serverTaskPlan, type TaskOutcome } from './safety-net';
 
 export interface Credential {
   userName: string;
@@ -43,7 +44,7 @@ export const DEFAULT_TIMEBOX_MINUTES = 60;
 export const MAX_TIMEBOX_MINUTES = 480;
 
 /** Scripts that manage the jump server (as opposed to the hop test), run over the kept session. */
-const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'SetServiceFlag']);
+const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'SetServiceFlag', 'ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks']);
 
 const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(errorRecord) });
 const credSSPView = z.object({ lines: z.array(z.string()) });
@@ -67,6 +68,8 @@ export interface CheckResult {
 
 export interface ApplyResult {
   session: string;
+  /** The scheduled restore armed on the step's machine (null: the step changed nothing to restore). */
+  safetyNet: { host: string; at: string } | null;
   applied: { change: Change; ok: boolean }[];
   verified: boolean;
   client: HostState;
@@ -82,7 +85,15 @@ export interface TestResult {
 }
 
 export interface RestoreReport {
-  sessions: { session: string; profileName: string; complete: boolean; differences: string[]; operations: string[] }[];
+  sessions: {
+    session: string;
+    profileName: string;
+    complete: boolean;
+    differences: string[];
+    operations: string[];
+    /** Set when the scheduled tasks restored the machines while CredHop was not running. */
+    safetyNet?: { restoredAt: string; notes: string[] } | undefined;
+  }[];
   /** True when every session is back to its snapshot. */
   clean: boolean;
 }
@@ -107,9 +118,12 @@ function describeChange(c: Change): { action: string; from: string; to: string }
       return { action: 'WinRM service (this computer)', from: 'Stopped', to: 'Running' };
     case 'server-credssp':
       return { action: 'WinRM service CredSSP', from: String(!c.enabled), to: String(c.enabled) };
+    case 'restore-task':
+      return { action: 'scheduled restore (Task Scheduler)', from: 'none', to: 'armed' };
   }
 }
 
+const disarmResult = z.object({ taskRemoved: z.boolean() }).passthrough();
 const serviceResult = z.object({ before: winrmServiceState.nullable(), after: winrmServiceState.nullable() });
 
 export class HopEngine {
@@ -244,8 +258,14 @@ export class HopEngine {
       // The server's flag was read back inside the same remote call that set it (one connection, not two).
       const server = step === 'server' ? { ...begin.snapshot.server, ...(serverFlag !== undefined ? { serviceCredSSP: serverFlag } : {}) } : null;
       const verified = changes.every((c) => this.isInPlace(c.change, client, server));
+      // The safety net: a task on this step's machine restores it at the expiry even if CredHop is gone.
+      let safetyNet: ApplyResult['safetyNet'] = null;
+      if (changes.length > 0) {
+        progress('Scheduling the restore at the end of the time box', 0.95);
+        safetyNet = await this.armSafetyNet(step, begin, credential, client, server);
+      }
       progress(verified ? 'Done and verified' : 'Done, but the state read back differs', 1);
-      return { session, applied, verified, client, server };
+      return { session, applied, verified, client, server, safetyNet };
     });
   }
 
@@ -259,6 +279,8 @@ export class HopEngine {
         return client.winrmService?.status === 'Running';
       case 'server-credssp':
         return server?.serviceCredSSP === c.enabled;
+      case 'restore-task':
+        return true; // not a planned change: armed after the step, and checked by its own call
     }
   }
 
@@ -280,7 +302,7 @@ export class HopEngine {
       } else if (change.kind === 'winrm-service') {
         const r = await this.call('SetWinRMService', { running: true }, serviceResult);
         detail = `was ${r.before?.status ?? '?'} (${r.before?.startType ?? '?'})`;
-      } else {
+      } else if (change.kind === 'server-credssp') {
         const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: change.enabled }, credential);
         if (r.errors.length > 0) {
           const d = diagnose(r.errors[0]!, { jumpServer: begin.jumpServer, target: begin.target, stage: 'jump' });
@@ -288,6 +310,8 @@ export class HopEngine {
         }
         const flags = flagResult.safeParse(r.output[0]);
         serverAfter = flags.success ? flags.data.after : null;
+      } else {
+        throw new AppError('refused', 'A scheduled restore is not a planned change.', 'Apply the client or server step; CredHop schedules the restore itself.');
       }
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, ...(detail ? { detail } : {}) });
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'ok', session: begin.session, ...(detail ? { detail } : {}) });
@@ -397,6 +421,8 @@ export class HopEngine {
     const now = () => this.now().toISOString();
     const who = begin.snapshot.client.userName;
 
+    // The scheduled tasks go first, so none fires in the middle of this restore.
+    const disarmDifferences = await this.disarmSafetyNet(begin, intents, credential, operations);
     const client = await this.readClient();
     for (const op of clientRestoreOps(begin.snapshot, intents, client)) {
       operations.push(await this.runRestoreOp(op, begin, credential));
@@ -420,7 +446,7 @@ export class HopEngine {
       server = begin.snapshot.server; // never touched, nothing to verify remotely
     }
     const after = await this.readClient();
-    const differences = diffStates(begin.snapshot, after, server);
+    const differences = [...diffStates(begin.snapshot, after, server), ...disarmDifferences];
     const complete = differences.length === 0;
     this.deps.journal.append({ type: 'restored', session: begin.session, at: now(), complete, reason, differences });
     return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
@@ -444,6 +470,128 @@ export class HopEngine {
         await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
         return `WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`;
     }
+  }
+
+  /** Registers (or replaces) the scheduled restore on the step's machine: a journaled effect like any other. */
+  private async armSafetyNet(step: 'client' | 'server', begin: BeginRecord, credential: Credential | null, client: HostState, server: ServerState | null): Promise<ApplyResult['safetyNet']> {
+    const intents = this.sessionIntents(begin.session);
+    const plan = step === 'client' ? clientTaskPlan(begin, intents, client) : server ? serverTaskPlan(begin, intents, server) : null;
+    if (!plan || plan.steps.length === 0) return null;
+    const change: Change = { kind: 'restore-task', host: step };
+    const changeId = `restore-task-${step}-${randomUUID().slice(0, 8)}`;
+    const host = step === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
+    const who = begin.snapshot.client.userName;
+    const payload = { session: begin.session, expiresAt: begin.expiresAt, plan };
+    this.deps.journal.append({ type: 'intent', session: begin.session, changeId, at: this.now().toISOString(), change });
+    try {
+      let at: string;
+      if (step === 'client') {
+        at = (await this.call('ArmRestoreTask', payload, armResult)).at;
+      } else {
+        const r = await this.remote(begin.jumpServer, 'ArmRestoreTask', payload, credential);
+        const armed = armResult.safeParse(r.output[0]);
+        if (r.errors.length > 0 || !armed.success) {
+          throw new AppError('powershell-failed', `The restore could not be scheduled on ${begin.jumpServer}: ${r.errors[0]?.message ?? 'no answer'}`, 'Restore now (Clean up), or keep CredHop open until the time box ends.');
+        }
+        at = armed.data.at;
+      }
+      this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, detail: `at ${at}` });
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, action: 'scheduled restore (Task Scheduler)', from: 'none', to: `armed for ${at}`, outcome: 'ok', session: begin.session });
+      return { host, at };
+    } catch (caught) {
+      const message = caught instanceof AppError ? caught.message : 'PowerShell failed';
+      this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: false, detail: message.slice(0, 300) });
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, action: 'scheduled restore (Task Scheduler)', from: 'none', to: 'armed', outcome: 'failed', session: begin.session, detail: message });
+      throw caught;
+    }
+  }
+
+  /** Removes the session's scheduled tasks (and their files and outcome records). Returns what could not be removed. */
+  private async disarmSafetyNet(begin: BeginRecord, intents: readonly Change[], credential: Credential | null, operations: string[]): Promise<string[]> {
+    const hosts = new Set(intents.filter((c) => c.kind === 'restore-task').map((c) => c.host));
+    const out: string[] = [];
+    const who = begin.snapshot.client.userName;
+    for (const h of ['client', 'server'] as const) {
+      if (!hosts.has(h)) continue;
+      const name = h === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
+      let ok = true;
+      let removed = false;
+      try {
+        if (h === 'client') {
+          removed = (await this.call('DisarmRestoreTask', { session: begin.session }, disarmResult)).taskRemoved;
+        } else {
+          const r = await this.remote(begin.jumpServer, 'DisarmRestoreTask', { session: begin.session }, credential);
+          const d = disarmResult.safeParse(r.output[0]);
+          ok = r.errors.length === 0 && d.success;
+          removed = d.success && d.data.taskRemoved;
+        }
+      } catch (error) {
+        if (h === 'client') throw error;
+        ok = false;
+      }
+      if (!ok) out.push(`The scheduled restore on ${name} could not be removed (it would only put back what is already back).`);
+      else if (removed) operations.push(`Removed the scheduled restore on ${name}`);
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host: name, action: 'restore: scheduled restore removed', from: 'armed', to: 'none', outcome: ok ? 'ok' : 'failed', session: begin.session });
+    }
+    return out;
+  }
+
+  /** The changes journaled for a session so far (the open session's intents). */
+  private sessionIntents(session: string): Change[] {
+    return this.deps.journal.openSessions().find((s) => s.begin.session === session)?.intents.map((i) => i.change) ?? [];
+  }
+
+  /**
+   * At start: closes the open sessions whose machines the scheduled tasks already put back (their
+   * outcome records say so), as "restored by the scheduled safety net at <time>", journaled and audited,
+   * and removes the records. A session whose tasks have not run (or failed) stays open for CredHop's own
+   * restore. Returns the report, or null when no session had a task.
+   */
+  async reconcile(credentialFor: (begin: BeginRecord) => Credential | null): Promise<RestoreReport | null> {
+    return this.deps.journal.withLock(async () => {
+      const open = this.openSessions().filter((s) => s.intents.some((i) => i.change.kind === 'restore-task'));
+      if (open.length === 0) return null;
+      const report: RestoreReport = { sessions: [], clean: true };
+      const local = await this.call('ReadRestoreTasks', {}, restoreTasksView);
+      for (const s of open) {
+        const { begin } = s;
+        const intents = s.intents.map((i) => i.change);
+        const hosts = new Set(intents.filter((c) => c.kind === 'restore-task').map((c) => c.host));
+        const credential = credentialFor(begin);
+        const outcomes: TaskOutcome[] = [];
+        if (hosts.has('client')) {
+          const o = outcomeFor(local, begin.session);
+          if (!o) continue;
+          outcomes.push(o);
+        }
+        let server: ServerState | null = begin.snapshot.server;
+        if (hosts.has('server')) {
+          const r = await this.remote(begin.jumpServer, 'ReadRestoreTasks', {}, credential).catch(() => null);
+          const view = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
+          const o = view?.success ? outcomeFor(view.data, begin.session) : null;
+          if (!o) continue;
+          outcomes.push(o);
+          server = (await this.readServer(begin.jumpServer, credential)).state;
+        }
+        if (!outcomes.every(outcomeDone)) continue;
+        const restoredAt = outcomes.map((o) => o.ranAt).sort().at(-1)!;
+        const client = await this.readClient();
+        const differences = diffStates(begin.snapshot, client, server);
+        const notes = outcomes.flatMap(outcomeNotes);
+        const reason = `restored by the scheduled safety net at ${restoredAt}`;
+        // Complete: the tasks put back all of CredHop's part; what differs now is someone else's, reported.
+        this.deps.journal.append({ type: 'restored', session: begin.session, at: this.now().toISOString(), complete: true, reason, differences });
+        const machines = outcomes.map((o) => o.result?.computerName ?? o.machine);
+        this.deps.audit.write({ at: this.now().toISOString(), who: begin.snapshot.client.userName, profile: begin.profileName, host: machines.join(', '), action: 'restored by the scheduled safety net', from: 'changed', to: 'snapshot', outcome: 'ok', session: begin.session, detail: `at ${restoredAt}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}` });
+        const operations = outcomes.flatMap((o) => (o.result?.restored ?? []).map((t) => `${o.result?.computerName ?? o.machine}: ${t}`));
+        // The records are read; remove them (and any task file left) so a later check finds nothing.
+        await this.disarmSafetyNet(begin, intents, credential, []).catch(() => []);
+        report.sessions.push({ session: begin.session, profileName: begin.profileName, complete: true, differences, operations, safetyNet: { restoredAt, notes } });
+        if (differences.length > 0) report.clean = false;
+      }
+      if (report.sessions.length > 0) this.compactJournal();
+      return report.sessions.length > 0 ? report : null;
+    });
   }
 
   private sessionBegin(session: string): BeginRecord {

@@ -73,6 +73,8 @@ export function powershellFor(change: Change, jumpServer: string, valueName?: st
       return 'Start-Service -Name WinRM   # restore: Stop-Service -Name WinRM; Set-Service -Name WinRM -StartupType <as it was>';
     case 'server-credssp':
       return `Invoke-Command -ComputerName ${psLiteral(jumpServer)} -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Service\\Auth\\CredSSP -Value ${psLiteral(String(change.enabled))} -Force }`;
+    case 'restore-task':
+      return `Register-ScheduledTask -TaskName 'CredHop restore <session>' -Principal (New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\\SYSTEM' -RunLevel Highest) ...   # on ${change.host === 'client' ? 'this computer' : jumpServer}; restore: Unregister-ScheduledTask`;
   }
 }
 
@@ -93,6 +95,8 @@ export function titleFor(change: Change, jumpServer: string): string {
       return 'Start the WinRM service on this computer (it is stopped; CredHop needs it to change WinRM\'s settings, and stops it again when it restores)';
     case 'server-credssp':
       return `${change.enabled ? 'Turn on' : 'Turn off'} CredSSP in the WinRM service of ${jumpServer}`;
+    case 'restore-task':
+      return `Schedule a restore on ${change.host === 'client' ? 'this computer' : jumpServer} at the end of the time box (it runs even if CredHop is closed)`;
   }
 }
 

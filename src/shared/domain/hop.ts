@@ -95,6 +95,8 @@ export const change = z.discriminatedUnion('kind', [
   /** Start this computer's WinRM service (the WSMan: drive needs it); restore puts status and start type back. */
   z.object({ kind: z.literal('winrm-service'), host: z.literal('client'), running: z.literal(true) }),
   z.object({ kind: z.literal('server-credssp'), host: z.literal('server'), enabled: z.boolean() }),
+  /** A one-shot scheduled task on that machine that restores it at the session's expiry; restore removes it. */
+  z.object({ kind: z.literal('restore-task'), host: z.enum(['client', 'server']) }),
 ]);
 export type Change = z.infer<typeof change>;
 

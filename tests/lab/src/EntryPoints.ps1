@@ -88,7 +88,7 @@ function Get-LabHostView {
         rsop          = $HostState.rsop
         domainPolicy  = $HostState.domainPolicy
         stopAnsweringAfter = $HostState.stopAnsweringAfter
-        scheduledTasks = @(@(Get-LabHostTasks $HostState).Values | ForEach-Object { $_ })
+        scheduledTasks = [object[]]@(foreach ($t in (Get-LabHostTasks $HostState).Values) { $t })
         clock         = (Get-LabHostNow $HostState).ToString('o')
         off           = [bool]$HostState.off
         credhopFiles  = @(Get-LabCredHopFiles $StateDir $HostState.name)

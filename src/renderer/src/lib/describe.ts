@@ -70,6 +70,8 @@ export function describeChange(c: Change, jumpServer: string): string {
       return 'The WinRM service runs on this computer (it is stopped again on restore)';
     case 'server-credssp':
       return `CredSSP ${c.enabled ? 'on' : 'off'} in the WinRM service of ${jumpServer}`;
+    case 'restore-task':
+      return `A scheduled restore on ${c.host === 'client' ? 'this computer' : jumpServer} puts this back at the end of the time box, even if CredHop is closed`;
   }
 }
 

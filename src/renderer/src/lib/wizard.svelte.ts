@@ -23,6 +23,8 @@ export function changeKey(c: Change): string {
       return `${c.kind}:${String(c.enabled)}`;
     case 'winrm-service':
       return 'winrm-service:running';
+    case 'restore-task':
+      return `restore-task:${c.host}`;
   }
 }
 
