@@ -148,6 +148,7 @@ function Register-ScheduledTask {
         description = $Description; state = 'Ready'; lastRunUtc = $null; lastResult = 267011; lastOutput = $null
     }
     Save-LabState $state
+    Invoke-LabWriteFault 'Register-ScheduledTask' $TaskName
     ConvertTo-LabTaskObject $tasks[$TaskName]
 }
 
@@ -182,6 +183,7 @@ function Unregister-ScheduledTask {
             if (-not $PSCmdlet.ShouldProcess($key, 'Delete')) { continue }
             $tasks.Remove($key)
             Save-LabState $state
+            Invoke-LabWriteFault 'Unregister-ScheduledTask' $key
         }
     }
 }
