@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { hopDataDir } from '../../src/main/hop/service';
 import { ARTICLE, CRED, type LabRun, labsForEachTest, machineState } from './lab-fixture';
 import { requirePwsh } from './pwsh-path';
@@ -146,5 +147,27 @@ describe('the scheduled restore', () => {
     expect(notes).toMatch(/AllowFreshCredentials lists wsman\/other\.company\.pri \(value 7\), which CredHop did not add: left as it is/);
     expect(notes).toMatch(/AllowFreshCredentials's switches were changed since CredHop set them .*: left as they are/);
     expect(run.hop.openSessions()).toEqual([]);
+  });
+
+  it('the check reports CredHop tasks an earlier session left on either machine, and the clean-up removes them', async () => {
+    const run = lab();
+    const before = machineState(await run.state());
+    // An earlier session whose journal is gone left its tasks behind on both machines.
+    const stray = '9f1c2d3e-4b5a-4c6d-8e7f-001122334455';
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const plan = (machine: string) => ({ version: 1, session: stray, machine, computerName: 'x', expiresAt, steps: [] });
+    const ps = run.services.engine()!;
+    await ps.call('ArmRestoreTask', { session: stray, expiresAt, plan: plan('client') }, z.unknown());
+    const remote = await ps.call('InvokeRemote', { computerName: 'adfs1.company.pri', authentication: 'Default', credential: null, script: 'ArmRestoreTask', arguments: { session: stray, expiresAt, plan: plan('server') } }, z.object({ errors: z.array(z.unknown()) }));
+    expect(remote.errors).toEqual([]);
+    const checked = await run.hop.check(ARTICLE, CRED);
+    expect(checked.leftoverTasks).toEqual({ client: [stray], server: [stray] });
+    expect(checked.plan!.risks.join('\n')).toMatch(new RegExp(`A scheduled restore CredHop left on dc1 from an earlier session \\(${stray}\\).*Clean up removes it`));
+    const session = run.hop.beginSession(ARTICLE, checked.snapshot!, 60);
+    await run.hop.apply('client', ARTICLE, checked.plan!, session, CRED);
+    await run.hop.apply('server', ARTICLE, checked.plan!, session, CRED);
+    const report = await run.hop.restoreAll(() => CRED, 'user');
+    expect(report.sessions[0]!.operations.join('\n')).toMatch(/Removed a scheduled restore left on adfs1\.company\.pri by an earlier session/);
+    expect(machineState(await run.state())).toEqual(before);
   });
 });

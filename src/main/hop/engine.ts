@@ -14,7 +14,7 @@ import type { BeginRecord, Journal, OpenSession } from './journal';
 import { controlledElsewhere, listAllows } from './match';
 import { buildPlan, type PlanInput } from './plan';
 import { clientRestoreOps, diffStates, serverRestoreOp, type RestoreOp } from './restore';
-import { armResult, clientTaskPlan, outcomeDone, outcomeFor, outcomeNotes, restoreTasksView, serverTaskPlan, type TaskOutcome } from './safety-net';
+import { armResult, clientTaskPlan, leftoverTasks, outcomeDone, outcomeFor, outcomeNotes, restoreTasksView, serverTaskPlan, type TaskOutcome } from './safety-net';
 
 export interface Credential {
   userName: string;
@@ -64,6 +64,8 @@ export interface CheckResult {
   credSSPView: string[];
   /** Why the check could not complete (e.g. the jump server did not answer). */
   diagnosis?: Diagnosis | undefined;
+  /** Sessions of CredHop scheduled restores found on each machine that no open session owns (Clean up removes them). */
+  leftoverTasks?: { client: string[]; server: string[] } | undefined;
 }
 
 export interface ApplyResult {
@@ -206,8 +208,12 @@ export class HopEngine {
     }
     const snapshot: Snapshot = { takenAt: this.now().toISOString(), jumpServer: t.jumpServer, client, server: server.state };
     const plan = buildPlan({ snapshot, jumpServer: t.jumpServer, target: t.target, account: t.account, targetAccount: t.targetAccount, wildcard: options.wildcard, ntlmOnlyConfirmed: options.ntlmOnlyConfirmed });
+    const leftoverTasks = await this.findLeftoverTasks(t.jumpServer, credential);
+    for (const [h, ids] of [[client.computerName, leftoverTasks.client], [t.jumpServer, leftoverTasks.server]] as const) {
+      for (const id of ids) plan.risks.push(`A scheduled restore CredHop left on ${h} from an earlier session (${id}) is still there. Clean up removes it.`);
+    }
     progress('Check complete', 1);
-    return { snapshot, plan, credSSPView: view.lines };
+    return { snapshot, plan, credSSPView: view.lines, leftoverTasks };
   }
 
   /** Starts a journal session for a flow (once, before its first effect). */
@@ -385,12 +391,18 @@ export class HopEngine {
     return this.deps.journal.withLock(async () => {
       const open = this.openSessions().reverse();
       const report: RestoreReport = { sessions: [], clean: true };
+      const jumpServers = new Map<string, Credential | null>();
       for (const [index, s] of open.entries()) {
         progress(`Restoring ${s.begin.profileName} (${s.begin.jumpServer})`, index / Math.max(open.length, 1));
         const entry = await this.restoreSession(s, credentialFor(s.begin), reason);
         report.sessions.push(entry);
         if (!entry.complete) report.clean = false;
+        if (!jumpServers.has(s.begin.jumpServer)) jumpServers.set(s.begin.jumpServer, credentialFor(s.begin));
       }
+      // Tasks an earlier session left behind (the check reports them): gone with this clean-up.
+      const cleaned: string[] = [];
+      await this.removeLeftoverTasks(jumpServers, cleaned);
+      if (cleaned.length > 0) report.sessions.at(-1)?.operations.push(...cleaned);
       if (report.sessions.some((s) => s.complete)) this.compactJournal();
       progress(report.clean ? 'Everything is back as it was' : 'Restore finished with differences', 1);
       return report;
@@ -534,6 +546,35 @@ export class HopEngine {
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host: name, action: 'restore: scheduled restore removed', from: 'armed', to: 'none', outcome: ok ? 'ok' : 'failed', session: begin.session });
     }
     return out;
+  }
+
+  /**
+   * CredHop tasks (or unread outcome records) on this computer and on the jump server that no open
+   * session of the journal owns: left by an earlier session whose journal was lost. Unreadable: none.
+   */
+  private async findLeftoverTasks(jumpServer: string, credential: Credential | null): Promise<{ client: string[]; server: string[] }> {
+    const open = this.openSessions().map((s) => s.begin.session);
+    const local = await this.call('ReadRestoreTasks', {}, restoreTasksView).catch(() => null);
+    const r = await this.remote(jumpServer, 'ReadRestoreTasks', {}, credential).catch(() => null);
+    const remote = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
+    return { client: local ? leftoverTasks(local, open) : [], server: remote?.success ? leftoverTasks(remote.data, open) : [] };
+  }
+
+  /** Removes the leftover tasks on this computer and on the given jump servers (after a restore). */
+  private async removeLeftoverTasks(jumpServers: Map<string, Credential | null>, operations: string[]): Promise<void> {
+    const open = this.openSessions().map((s) => s.begin.session);
+    const local = await this.call('ReadRestoreTasks', {}, restoreTasksView).catch(() => null);
+    for (const id of local ? leftoverTasks(local, open) : []) {
+      await this.call('DisarmRestoreTask', { session: id }, disarmResult).then(() => operations.push(`Removed a scheduled restore left on ${local!.computerName} by an earlier session (${id})`), () => undefined);
+    }
+    for (const [jump, credential] of jumpServers) {
+      const r = await this.remote(jump, 'ReadRestoreTasks', {}, credential).catch(() => null);
+      const view = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
+      for (const id of view?.success ? leftoverTasks(view.data, open) : []) {
+        const d = await this.remote(jump, 'DisarmRestoreTask', { session: id }, credential).catch(() => null);
+        if (d && d.errors.length === 0) operations.push(`Removed a scheduled restore left on ${jump} by an earlier session (${id})`);
+      }
+    }
   }
 
   /** The changes journaled for a session so far (the open session's intents). */
