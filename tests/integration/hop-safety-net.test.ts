@@ -68,6 +68,9 @@ describe('the scheduled restore', () => {
       const begin = run.hop.openSessions()[0]!.begin;
       expect(new Date(String(t.atUtc)).getTime()).toBe(new Date(begin.expiresAt).getTime());
       expect((view.hosts[host] as Host).credhopFiles).toEqual(expect.arrayContaining([`${session}/restore.json`, `${session}/Restore-CredHopSession.ps1`, `${session}/CredHop/CredHop.psm1`]));
+      const data = readFileSync(join(hopDataDir(run.dir, true), 'lab-state', 'hosts', host, 'ProgramData', 'CredHop', 'Restore', session, 'restore.json'), 'utf8');
+      expect(data).not.toContain(CRED.password);
+      expect(JSON.parse(data)).toMatchObject({ session, machine: host === 'dc1' ? 'client' : 'server' });
     }
   });
 

@@ -21,6 +21,22 @@ $script:Catalog['ArmRestoreTask'] = {
     $base = [System.IO.Path]::Combine($env:ProgramData, 'CredHop', 'Restore')
     $root = [System.IO.Path]::Combine($base, $a.session)
     $name = 'CredHop restore ' + $a.session
+    # SYSTEM runs what is in these folders: on Windows they are made Administrators' (owner) with only
+    # Administrators and SYSTEM allowed, inheritance cut, so a user who pre-created ProgramData\CredHop
+    # (ProgramData lets users create folders) loses any hold on it. Not on the lab's Linux (no Windows ACLs).
+    $protect = {
+        param([string]$Path)
+        [void][System.IO.Directory]::CreateDirectory($Path)
+        if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) { return }
+        $admins = New-Object System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
+        $system = New-Object System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-18'
+        $acl = New-Object System.Security.AccessControl.DirectorySecurity
+        $acl.SetOwner($admins)
+        $acl.SetAccessRuleProtection($true, $false)
+        foreach ($sid in @($admins, $system)) { $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule -ArgumentList $sid, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')) }
+        Set-Acl -LiteralPath $Path -AclObject $acl
+    }
+    foreach ($d in @([System.IO.Path]::Combine($env:ProgramData, 'CredHop'), $base, [System.IO.Path]::Combine($env:ProgramData, 'CredHop', 'Outcomes'))) { & $protect $d }
     if ([System.IO.Directory]::Exists($root)) { [System.IO.Directory]::Delete($root, $true) }
     [void][System.IO.Directory]::CreateDirectory($root)
     try {
