@@ -65,4 +65,11 @@ Describe 'RunRestorePlan' {
         @($r.data.leftAlone)[0] | Should -BeLike "The WinRM service's start type was changed since CredHop started it (now Automatic)*"
         (Get-LabHostView 'dc1').winrm | Should -BeTrue
     }
+
+    It 'never switches a list off under entries CredHop did not add (another session''s or someone else''s)' {
+        $null = Invoke-Prim 'AddDelegation' @{ list = 'fresh'; spn = 'wsman/other.company.pri' }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'set-delegation-flags'; list = 'fresh'; allow = $null; concatenate = $null; removeEmptyListKey = $true; removeEmptyKey = $true; store = 'both'; expect = @{ allow = 1; concatenate = 1 }; known = @('wsman/adfs1.company.pri') }))
+        @($r.data.leftAlone)[0] | Should -Be 'AllowFreshCredentials stays on: it still lists wsman/other.company.pri, which CredHop did not add'
+        (Get-RegValues dc1 $script:CDKey).AllowFreshCredentials | Should -Be 1
+    }
 }

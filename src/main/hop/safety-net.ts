@@ -3,7 +3,7 @@
 // restore uses (restore.ts) on the state CredHop left, each step carrying what CredHop left ('expect')
 // so the task leaves alone a value someone changed since; and how an outcome the task wrote is read.
 import { z } from 'zod';
-import type { Change, HostState, ServerState } from '../../shared/domain/hop';
+import type { Change, DelegationListName, HostState, ServerState } from '../../shared/domain/hop';
 import type { BeginRecord } from './journal';
 import { clientRestoreOps, serverRestoreOp, type RestoreOp } from './restore';
 
@@ -31,23 +31,22 @@ export interface TaskPlan {
  * one line here and one handler in the module's RestorePlan.ps1).
  */
 const EXPECT: { [K in RestoreOp['kind']]?: (op: Extract<RestoreOp, { kind: K }>, after: HostState, begin: BeginRecord, intents: readonly Change[]) => StepCompare } = {
-  'remove-delegation': (op, _after, begin, intents) => ({
-    // Values that are not someone else's: there before CredHop, or CredHop's own.
-    known: [
-      ...new Set([
-        ...begin.snapshot.client.delegation[op.list].local.entries.map((e) => e.value.toLowerCase()),
-        ...begin.snapshot.client.delegation[op.list].effective.entries.map((e) => e.value.toLowerCase()),
-        ...intents.filter((c): c is Extract<Change, { kind: 'add-delegation' }> => c.kind === 'add-delegation' && c.list === op.list).map((c) => c.spn.toLowerCase()),
-      ]),
-    ],
-  }),
-  'set-delegation-flags': (op, after) => {
+  'remove-delegation': (op, _after, begin, intents) => ({ known: knownValues(op.list, begin, intents) }),
+  'set-delegation-flags': (op, after, begin, intents) => {
     const now = after.delegation[op.list][op.store === 'local' ? 'local' : 'effective'];
-    return { expect: { allow: now.allow, concatenate: now.concatenate } };
+    // known: a list still holding other values is not switched off under them
+    return { expect: { allow: now.allow, concatenate: now.concatenate }, known: knownValues(op.list, begin, intents) };
   },
   'client-credssp': (_op, after) => ({ expect: after.winrm.clientCredSSP }),
   'winrm-service': (_op, after) => ({ expect: after.winrmService ?? null }),
 };
+
+/** Values of a list that are not someone else's: there before CredHop, or CredHop's own (lower case). */
+function knownValues(list: DelegationListName, begin: BeginRecord, intents: readonly Change[]): string[] {
+  const before = begin.snapshot.client.delegation[list];
+  const ours = intents.filter((c): c is Extract<Change, { kind: 'add-delegation' }> => c.kind === 'add-delegation' && c.list === list).map((c) => c.spn);
+  return [...new Set([...before.local.entries, ...before.effective.entries].map((e) => e.value).concat(ours).map((v) => v.toLowerCase()))];
+}
 
 function withExpect(op: RestoreOp, after: HostState, begin: BeginRecord, intents: readonly Change[]): TaskStep {
   const f = EXPECT[op.kind] as ((o: RestoreOp, a: HostState, b: BeginRecord, i: readonly Change[]) => StepCompare) | undefined;

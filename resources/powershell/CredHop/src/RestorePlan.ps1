@@ -69,6 +69,16 @@ $script:RestoreSteps = @{
             $Report.LeftAlone.Add("$label's switches were changed since CredHop set them (now $($changed -join '; ')): left as they are")
             return
         }
+        # Never switch a list off under entries CredHop did not add (someone else's, or another session's).
+        if ($null -ne $Step.known -and (($null -eq $Step.allow) -or [long]$Step.allow -eq 0)) {
+            $known = @(@($Step.known) | ForEach-Object { ([string]$_).ToLowerInvariant() })
+            $others = @()
+            foreach ($s in $stores) { foreach ($e in (Get-CredHopListFlags ([string]$Step.list) $s).entries) { if ($known -notcontains ([string]$e['value']).ToLowerInvariant()) { $others += [string]$e['value'] } } }
+            if ($others.Count -gt 0) {
+                $Report.LeftAlone.Add("$label stays on: it still lists $((@($others | Select-Object -Unique)) -join ', '), which CredHop did not add")
+                return
+            }
+        }
         [void](Invoke-CredHopStepPrimitive 'SetDelegationFlags' (ConvertTo-CredHopStepPayload $Step @('list', 'allow', 'concatenate', 'removeEmptyListKey', 'removeEmptyKey', 'store')))
         $Report.Restored.Add("$label's switches set back (allow=$($Step.allow), concatenate=$($Step.concatenate))")
     }
