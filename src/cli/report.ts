@@ -46,12 +46,32 @@ export function restoreLines(r: RestoreReport): string[] {
   if (r.sessions.length === 0) return ['Nothing to restore: the journal holds no unrestored change.'];
   const out: string[] = [];
   for (const s of r.sessions) {
+    if (s.safetyNet) {
+      out.push(`${s.profileName}: restored by the scheduled safety net at ${localTime(s.safetyNet.restoredAt)}${s.differences.length === 0 ? ', back exactly as it was' : ''}`);
+      for (const op of s.operations) out.push(`  - ${op}`);
+      for (const n of s.safetyNet.notes) out.push(`  ! ${n}`);
+      for (const d of s.differences) out.push(`  ! ${d}`);
+      continue;
+    }
     out.push(`${s.profileName}: ${s.complete ? 'back exactly as it was' : 'restored WITH DIFFERENCES'}`);
     for (const op of s.operations) out.push(`  - ${op}`);
     for (const d of s.differences) out.push(`  ! ${d}`);
   }
   out.push(r.clean ? 'Everything is back as it was.' : 'Some settings differ from the snapshot; see above.');
   return out;
+}
+
+/** A time as the operator reads it: this computer's local time, with its date. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** What `credhop apply` says will restore the changes, and when. */
+export function safetyNetLine(armed: { host: string; at: string }[], timeboxMinutes: number): string {
+  if (armed.length === 0) return `CredSSP stays on for ${timeboxMinutes} minutes at most; run "credhop restore" when you are done.`;
+  const where = armed.map((a) => a.host).join(' and on ');
+  return `A scheduled task on ${where} restores this at ${localTime(armed[0]!.at)} even if CredHop is closed; run "credhop restore" when you are done.`;
 }
 
 export function sessionLines(open: OpenSession[]): string[] {

@@ -9,7 +9,7 @@ import { PrimitiveError } from '../main/powershell/engine';
 import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../main/hop/practice';
 import { HELP, parseArgs, type CliArgs } from './args';
 import { passwordsFromStdin, sameAccount } from './passwords';
-import { diagnosisLines, planLines, restoreLines, sessionLines, stateLines, testLines } from './report';
+import { diagnosisLines, planLines, restoreLines, safetyNetLine, sessionLines, stateLines, testLines } from './report';
 
 export const EXIT = { ok: 0, diagnosed: 1, refused: 2, internal: 3 } as const;
 
@@ -86,7 +86,10 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
     if (args.command !== 'journal') {
       // The time box: whatever expired while CredHop was not running is restored now, and said so.
       const restored = await services.startTimebox();
-      if (restored) io.stderr(`credhop: changes passed their time box and were restored:\n${restoreLines(restored).join('\n')}\n`);
+      if (restored) {
+        const header = restored.sessions.some((s) => s.safetyNet) ? 'credhop: restored while CredHop was not running:' : 'credhop: changes passed their time box and were restored:';
+        io.stderr(`${header}\n${restoreLines(restored).join('\n')}\n`);
+      }
     }
     switch (args.command) {
       case 'status': {
@@ -135,7 +138,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
         out([
           ...planLines(checked.plan),
           verified ? 'Applied and verified.' : 'Applied, but the state read back differs from the plan.',
-          `CredSSP stays on for ${args.timebox} minutes at most; run "credhop restore" when you are done.`,
+          safetyNetLine(results.flatMap((r) => (r.safetyNet ? [r.safetyNet] : [])), args.timebox),
         ], { session, results, plan: checked.plan });
         return verified ? EXIT.ok : EXIT.diagnosed;
       }

@@ -24,6 +24,9 @@ const INSIDE: { name: string; host: string; command: string; path: string; stage
   { name: 'the delegation DWORD writes', host: 'dc1', command: 'New-ItemProperty', path: '*\\CredentialsDelegation\\ConcatenateDefaults_AllowFresh', stage: 'client' },
   { name: 'the client flag write', host: 'dc1', command: 'Set-Item', path: 'WSMan:*Client*', stage: 'client' },
   { name: 'the server flag write (on the jump server)', host: 'adfs1', command: 'Set-Item', path: 'WSMan:*Service*', stage: 'server' },
+  // The safety net: the task is registered, then the crash (its files and the task are left behind).
+  { name: "registering the client's scheduled restore", host: 'dc1', command: 'Register-ScheduledTask', path: 'CredHop restore *', stage: 'client' },
+  { name: "registering the jump server's scheduled restore", host: 'adfs1', command: 'Register-ScheduledTask', path: 'CredHop restore *', stage: 'server' },
 ];
 
 const IN_RESTORE: { name: string; host: string; command: string; path: string }[] = [
@@ -32,6 +35,8 @@ const IN_RESTORE: { name: string; host: string; command: string; path: string }[
   { name: 'removing the emptied policy keys', host: 'dc1', command: 'Remove-Item', path: '*CredentialsDelegation*' },
   { name: 'setting the client flag back', host: 'dc1', command: 'Set-Item', path: 'WSMan:*Client*' },
   { name: 'setting the server flag back (on the jump server)', host: 'adfs1', command: 'Set-Item', path: 'WSMan:*Service*' },
+  { name: "removing the client's scheduled restore", host: 'dc1', command: 'Unregister-ScheduledTask', path: 'CredHop restore *' },
+  { name: "removing the jump server's scheduled restore", host: 'adfs1', command: 'Unregister-ScheduledTask', path: 'CredHop restore *' },
 ];
 
 /** Runs the flow up to `stopAfter`; any step may throw (that is the crash). */

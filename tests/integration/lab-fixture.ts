@@ -33,6 +33,10 @@ export interface LabRun {
   gpupdate(host: string): Promise<void>;
   fault(fault: Record<string, unknown>): Promise<void>;
   setHost(host: string, set: Record<string, unknown>): Promise<void>;
+  /** Moves a host's clock forward (seconds) and runs the scheduled tasks that became due. */
+  moveClock(host: string, by: number): Promise<{ ran: { taskName: string; result: number; output: string[] }[] }>;
+  /** Switches a host off (its due tasks are missed) or on (missed StartWhenAvailable tasks run). */
+  power(host: string, on: boolean): Promise<{ ran?: { taskName: string; result: number; output: string[] }[] }>;
   dispose(): Promise<void>;
 }
 
@@ -41,6 +45,7 @@ const labView = z.object({
   hosts: z.record(z.string(), z.object({ clientCredSSP: z.unknown(), serviceCredSSP: z.unknown(), registry: z.unknown(), registryPol: z.unknown() }).passthrough()),
 }).passthrough();
 export type LabStateView = z.infer<typeof labView>;
+const labRan = z.object({ ran: z.array(z.object({ taskName: z.string(), result: z.number(), output: z.array(z.string()) })).optional().default([]) }).passthrough();
 
 /**
  * What must be identical before and after a restore: flags, the registry, the local GPO's records,
@@ -49,7 +54,9 @@ export type LabStateView = z.infer<typeof labView>;
 export function machineState(view: LabStateView): unknown {
   const out: Record<string, unknown> = {};
   for (const [name, h] of Object.entries(view.hosts)) {
-    out[name] = { clientCredSSP: h.clientCredSSP, serviceCredSSP: h.serviceCredSSP, registry: h.registry, registryPol: h.registryPol, winrm: h.winrm, winrmStartType: h.winrmStartType, trustedHosts: h.trustedHosts };
+    // CredHop's scheduled tasks and their files are part of a machine: "as it was" means they are gone.
+    const tasks = Array.isArray(h.scheduledTasks) ? (h.scheduledTasks as { name: string }[]).map((t) => t.name) : [];
+    out[name] = { clientCredSSP: h.clientCredSSP, serviceCredSSP: h.serviceCredSSP, registry: h.registry, registryPol: h.registryPol, winrm: h.winrm, winrmStartType: h.winrmStartType, trustedHosts: h.trustedHosts, scheduledTasks: tasks, credhopFiles: h.credhopFiles ?? [] };
   }
   return out;
 }
@@ -72,6 +79,8 @@ export function startLab(lab: LabFile | string = articleLab(), existingDir?: str
     gpupdate: async (host) => void (await ps.lab('Invoke-CredHopLabGpUpdate', { host }, z.unknown())),
     fault: async (fault) => void (await ps.lab('Add-CredHopLabFault', fault, z.unknown())),
     setHost: async (host, set) => void (await ps.lab('Set-CredHopLabHost', { host, set }, z.unknown())),
+    moveClock: (host, by) => ps.lab('Move-CredHopLabClock', { host, by }, labRan),
+    power: (host, on) => ps.lab(on ? 'Start-CredHopLabHost' : 'Stop-CredHopLabHost', { host }, labRan),
     dispose: async () => {
       await services.dispose();
     },

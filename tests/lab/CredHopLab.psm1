@@ -22,7 +22,7 @@ $script:FromRemoting = [System.Management.Automation.ErrorRecord].GetMethod(
     'FromPSObjectForRemoting', [System.Reflection.BindingFlags]'NonPublic,Static')
 
 # The parts of Windows the lab stands in for, one file each, loaded in this order.
-$script:LabParts = @('Constants', 'Errors', 'Common', 'State', 'LabFile', 'Registry', 'LocalGpo', 'Rsop', 'Faults', 'Services', 'WSManDrive', 'CredSSPCmdlets', 'OsProbes', 'Remoting', 'ItemCmdlets', 'EntryPoints')
+$script:LabParts = @('Constants', 'Errors', 'Common', 'State', 'LabFile', 'Registry', 'LocalGpo', 'Rsop', 'Faults', 'Services', 'WSManDrive', 'CredSSPCmdlets', 'OsProbes', 'Remoting', 'ItemCmdlets', 'ScheduledTasks', 'EntryPoints')
 foreach ($part in $script:LabParts) { . ([System.IO.Path]::Combine($PSScriptRoot, 'src', $part + '.ps1')) }
 
 Export-ModuleMember -Function (@(
@@ -34,5 +34,8 @@ Export-ModuleMember -Function (@(
     'Join-Path', 'mkdir', 'Set-Location', 'Push-Location', 'Pop-Location', 'Get-Location',
     'Invoke-CredHopLabFileIo',
     'Initialize-CredHopLab', 'Get-CredHopLabState', 'Set-CredHopLabHost', 'Add-CredHopLabFault', 'Add-CredHopLabFileFault', 'Invoke-CredHopLabGpUpdate',
-    'Enter-CredHopLabHost'
+    'Enter-CredHopLabHost',
+    'New-ScheduledTaskAction', 'New-ScheduledTaskTrigger', 'New-ScheduledTaskPrincipal', 'New-ScheduledTaskSettingsSet',
+    'Register-ScheduledTask', 'Get-ScheduledTask', 'Unregister-ScheduledTask',
+    'Get-Date', 'Move-CredHopLabClock', 'Stop-CredHopLabHost', 'Start-CredHopLabHost'
 ) + $script:ItemVerbs)

@@ -8,6 +8,8 @@ Describe 'CredHop module: Windows PowerShell 5.1 compatibility (static)' {
         # The module is split by area: the .psm1 and every file under src/ that it dot-sources.
         $root = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'resources', 'powershell', 'CredHop')
         $files = @([System.IO.Path]::Combine($root, 'CredHop.psm1')) + @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($root, 'src')) -Filter '*.ps1' | ForEach-Object FullName)
+        # and the scheduled restore's script, which Windows PowerShell 5.1 runs as SYSTEM
+        $files += @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($root, 'task')) -Filter '*.ps1' | ForEach-Object FullName)
         $script:Asts = @(); $script:Tokens = @(); $script:ParseErrors = @()
         foreach ($path in $files) {
             $tokens = $null; $errors = $null

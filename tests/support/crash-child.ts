@@ -4,6 +4,8 @@
 //   compact <journalDir> <k> <nowIso>
 //   rotate  <auditDir>   <k> <nowIso> <maxBytes> <entryJson>
 //   restore <dataDir>    <k> <labFile>              (the password comes on stdin, never argv or a file)
+//   apply   <dataDir>    <minutes> <labFile>         applies both steps of the article's hop (time box of
+//                                                    <minutes>), then dies with SIGKILL: CredHop gone, changes on
 import { readFileSync } from 'node:fs';
 import { AuditLog, ROTATION_STEPS, type AuditEntry } from '../../src/main/hop/audit';
 import { HopEngine } from '../../src/main/hop/engine';
@@ -41,6 +43,17 @@ async function main(): Promise<void> {
     } finally {
       await services.dispose();
     }
+  } else if (mode === 'apply') {
+    const password = readFileSync(0, 'utf8');
+    const services = createMainServices({ dataDir: dir, root: process.cwd(), practice: { labFile: rest[0]!, reset: false } });
+    const hop = services.hop()!;
+    const t = { profileId: '00000000-0000-4000-8000-000000000001', profileName: 'Article lab', jumpServer: 'adfs1.company.pri', target: 'mem2.company.pri', account: 'COMPANY\\Administrator' };
+    const credential = { userName: t.account, password };
+    const checked = await hop.check(t, credential);
+    const session = hop.beginSession(t, checked.snapshot!, k);
+    await hop.apply('client', t, checked.plan!, session, credential);
+    await hop.apply('server', t, checked.plan!, session, credential);
+    process.kill(process.pid, 'SIGKILL');
   } else {
     throw new Error(`unknown mode ${String(mode)}`);
   }

@@ -34,7 +34,7 @@ $script:DefaultProbe = '[pscustomobject]@{ computerName = ([string](hostname)).T
 
 # The module is edited in small files by area (src/), loaded here in a fixed order. Dot-sourcing keeps
 # them in this module's scope, so $script: variables and private functions are shared as in one file.
-foreach ($part in @('Errors', 'Payload', 'Secrets', 'PolicyFileIo', 'PolicyFile', 'Registry', 'Probes', 'HostState', 'Delegation', 'WinRM', 'Remoting', 'GroupPolicy', 'Entry')) {
+foreach ($part in @('Errors', 'Payload', 'Secrets', 'PolicyFileIo', 'PolicyFile', 'Registry', 'Probes', 'HostState', 'Delegation', 'WinRM', 'Remoting', 'GroupPolicy', 'ScheduledRestore', 'RestorePlan', 'Entry')) {
     . ([System.IO.Path]::Combine($PSScriptRoot, 'src', $part + '.ps1'))
 }
 

@@ -16,6 +16,7 @@ import { controlledElsewhere, listAllows } from './match';
 import { buildPlan, buildTrustPlan, trustedHostsNeed, type PlanInput } from './plan';
 import { clientRestoreOps, diffStates, serverRestoreOp, trustedHostsNote, type RestoreOp } from './restore';
 import { trustedHostsHas } from './trusted-hosts';
+import { armResult, clientTaskPlan, leftoverTasks, outcomeDone, outcomeFor, outcomeNotes, restoreTasksView, serverTaskPlan, type TaskOutcome } from './safety-net';
 
 export interface Credential {
   userName: string;
@@ -45,7 +46,7 @@ export const DEFAULT_TIMEBOX_MINUTES = 60;
 export const MAX_TIMEBOX_MINUTES = 480;
 
 /** Scripts that manage the jump server (as opposed to the hop test), run over the kept session. */
-const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'SetServiceFlag']);
+const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'SetServiceFlag', 'ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks']);
 
 const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(errorRecord) });
 const credSSPView = z.object({ lines: z.array(z.string()) });
@@ -68,10 +69,14 @@ export interface CheckResult {
   diagnosis?: Diagnosis | undefined;
   /** This computer as read, also when the jump server could not be (the TrustedHosts fix starts from it). */
   client?: HostState | undefined;
+  /** Sessions of CredHop scheduled restores found on each machine that no open session owns (Clean up removes them). */
+  leftoverTasks?: { client: string[]; server: string[] } | undefined;
 }
 
 export interface ApplyResult {
   session: string;
+  /** The scheduled restore armed on the step's machine (null: the step changed nothing to restore). */
+  safetyNet: { host: string; at: string } | null;
   applied: { change: Change; ok: boolean }[];
   verified: boolean;
   client: HostState;
@@ -87,7 +92,15 @@ export interface TestResult {
 }
 
 export interface RestoreReport {
-  sessions: { session: string; profileName: string; complete: boolean; differences: string[]; operations: string[] }[];
+  sessions: {
+    session: string;
+    profileName: string;
+    complete: boolean;
+    differences: string[];
+    operations: string[];
+    /** Set when the scheduled tasks restored the machines while CredHop was not running. */
+    safetyNet?: { restoredAt: string; notes: string[] } | undefined;
+  }[];
   /** True when every session is back to its snapshot. */
   clean: boolean;
 }
@@ -114,9 +127,12 @@ function describeChange(c: Change): { action: string; from: string; to: string }
       return { action: 'WinRM service CredSSP', from: String(!c.enabled), to: String(c.enabled) };
     case 'trusted-hosts':
       return { action: `add ${c.entry} to TrustedHosts`, from: 'absent', to: c.entry };
+    case 'restore-task':
+      return { action: 'scheduled restore (Task Scheduler)', from: 'none', to: 'armed' };
   }
 }
 
+const disarmResult = z.object({ taskRemoved: z.boolean() }).passthrough();
 const serviceResult = z.object({ before: winrmServiceState.nullable(), after: winrmServiceState.nullable() });
 
 export class HopEngine {
@@ -210,8 +226,12 @@ export class HopEngine {
     }
     const snapshot: Snapshot = { takenAt: this.now().toISOString(), jumpServer: t.jumpServer, client, server: server.state };
     const plan = buildPlan({ snapshot, jumpServer: t.jumpServer, target: t.target, account: t.account, targetAccount: t.targetAccount, wildcard: options.wildcard, ntlmOnlyConfirmed: options.ntlmOnlyConfirmed });
+    const leftoverTasks = await this.findLeftoverTasks(t.jumpServer, credential);
+    for (const [h, ids] of [[client.computerName, leftoverTasks.client], [t.jumpServer, leftoverTasks.server]] as const) {
+      for (const id of ids) plan.risks.push(`A scheduled restore CredHop left on ${h} from an earlier session (${id}) is still there. Clean up removes it.`);
+    }
     progress('Check complete', 1);
-    return { snapshot, plan, credSSPView: view.lines };
+    return { snapshot, plan, credSSPView: view.lines, leftoverTasks };
   }
 
   /** Starts a journal session for a flow (once, before its first effect). */
@@ -276,8 +296,14 @@ export class HopEngine {
       // The server's flag was read back inside the same remote call that set it (one connection, not two).
       const server = step === 'server' ? { ...begin.snapshot.server, ...(serverFlag !== undefined ? { serviceCredSSP: serverFlag } : {}) } : null;
       const verified = changes.every((c) => this.isInPlace(c.change, client, server));
+      // The safety net: a task on this step's machine restores it at the expiry even if CredHop is gone.
+      let safetyNet: ApplyResult['safetyNet'] = null;
+      if (changes.length > 0) {
+        progress('Scheduling the restore at the end of the time box', 0.95);
+        safetyNet = await this.armSafetyNet(step, begin, credential, client, server);
+      }
       progress(verified ? 'Done and verified' : 'Done, but the state read back differs', 1);
-      return { session, applied, verified, client, server };
+      return { session, applied, verified, client, server, safetyNet };
     });
   }
 
@@ -293,6 +319,8 @@ export class HopEngine {
         return server?.serviceCredSSP === c.enabled;
       case 'trusted-hosts':
         return trustedHostsHas(client.trustedHosts?.value ?? '', c.entry);
+      case 'restore-task':
+        return true; // not a planned change: armed after the step, and checked by its own call
     }
   }
 
@@ -317,7 +345,7 @@ export class HopEngine {
       } else if (change.kind === 'trusted-hosts') {
         const r = await this.call('SetTrustedHosts', { add: change.entry }, trustedHostsResult);
         detail = r.changed ? `was "${r.before}"` : 'already present';
-      } else {
+      } else if (change.kind === 'server-credssp') {
         const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: change.enabled }, credential);
         if (r.errors.length > 0) {
           const d = diagnose(r.errors[0]!, { jumpServer: begin.jumpServer, target: begin.target, stage: 'jump' });
@@ -325,6 +353,8 @@ export class HopEngine {
         }
         const flags = flagResult.safeParse(r.output[0]);
         serverAfter = flags.success ? flags.data.after : null;
+      } else {
+        throw new AppError('refused', 'A scheduled restore is not a planned change.', 'Apply the client or server step; CredHop schedules the restore itself.');
       }
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, ...(detail ? { detail } : {}) });
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'ok', session: begin.session, ...(detail ? { detail } : {}) });
@@ -398,12 +428,18 @@ export class HopEngine {
     return this.deps.journal.withLock(async () => {
       const open = this.openSessions().reverse();
       const report: RestoreReport = { sessions: [], clean: true };
+      const jumpServers = new Map<string, Credential | null>();
       for (const [index, s] of open.entries()) {
         progress(`Restoring ${s.begin.profileName} (${s.begin.jumpServer})`, index / Math.max(open.length, 1));
         const entry = await this.restoreSession(s, credentialFor(s.begin), reason);
         report.sessions.push(entry);
         if (!entry.complete) report.clean = false;
+        if (!jumpServers.has(s.begin.jumpServer)) jumpServers.set(s.begin.jumpServer, credentialFor(s.begin));
       }
+      // Tasks an earlier session left behind (the check reports them): gone with this clean-up.
+      const cleaned: string[] = [];
+      await this.removeLeftoverTasks(jumpServers, cleaned);
+      if (cleaned.length > 0) report.sessions.at(-1)?.operations.push(...cleaned);
       if (report.sessions.some((s) => s.complete)) this.compactJournal();
       progress(report.clean ? 'Everything is back as it was' : 'Restore finished with differences', 1);
       return report;
@@ -434,6 +470,8 @@ export class HopEngine {
     const now = () => this.now().toISOString();
     const who = begin.snapshot.client.userName;
 
+    // The scheduled tasks go first, so none fires in the middle of this restore.
+    const disarmDifferences = await this.disarmSafetyNet(begin, intents, credential, operations);
     const client = await this.readClient();
     const ops = clientRestoreOps(begin.snapshot, intents, client);
     for (const op of ops) {
@@ -458,9 +496,9 @@ export class HopEngine {
       server = begin.snapshot.server; // never touched, nothing to verify remotely
     }
     const after = await this.readClient();
-    const differences = diffStates(begin.snapshot, after, server, intents);
     const note = ops.some((o) => o.kind === 'trusted-hosts' && o.note) ? null : trustedHostsNote(begin.snapshot, intents, after);
     if (note) operations.push(note);
+    const differences = [...diffStates(begin.snapshot, after, server, intents), ...disarmDifferences];
     const complete = differences.length === 0;
     this.deps.journal.append({ type: 'restored', session: begin.session, at: now(), complete, reason, differences });
     return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
@@ -487,6 +525,157 @@ export class HopEngine {
         await this.call('SetTrustedHosts', { value: op.value, expect: op.expect }, trustedHostsResult);
         return op.note ?? `TrustedHosts set back to "${op.value}"`;
     }
+  }
+
+  /** Registers (or replaces) the scheduled restore on the step's machine: a journaled effect like any other. */
+  private async armSafetyNet(step: 'client' | 'server', begin: BeginRecord, credential: Credential | null, client: HostState, server: ServerState | null): Promise<ApplyResult['safetyNet']> {
+    const intents = this.sessionIntents(begin.session);
+    const plan = step === 'client' ? clientTaskPlan(begin, intents, client) : server ? serverTaskPlan(begin, intents, server) : null;
+    if (!plan || plan.steps.length === 0) return null;
+    const change: Change = { kind: 'restore-task', host: step };
+    const changeId = `restore-task-${step}-${randomUUID().slice(0, 8)}`;
+    const host = step === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
+    const who = begin.snapshot.client.userName;
+    const payload = { session: begin.session, expiresAt: begin.expiresAt, plan };
+    this.deps.journal.append({ type: 'intent', session: begin.session, changeId, at: this.now().toISOString(), change });
+    try {
+      let at: string;
+      if (step === 'client') {
+        at = (await this.call('ArmRestoreTask', payload, armResult)).at;
+      } else {
+        const r = await this.remote(begin.jumpServer, 'ArmRestoreTask', payload, credential);
+        const armed = armResult.safeParse(r.output[0]);
+        if (r.errors.length > 0 || !armed.success) {
+          throw new AppError('powershell-failed', `The restore could not be scheduled on ${begin.jumpServer}: ${r.errors[0]?.message ?? 'no answer'}`, 'Restore now (Clean up), or keep CredHop open until the time box ends.');
+        }
+        at = armed.data.at;
+      }
+      this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, detail: `at ${at}` });
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, action: 'scheduled restore (Task Scheduler)', from: 'none', to: `armed for ${at}`, outcome: 'ok', session: begin.session });
+      return { host, at };
+    } catch (caught) {
+      const message = caught instanceof AppError ? caught.message : 'PowerShell failed';
+      this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: false, detail: message.slice(0, 300) });
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, action: 'scheduled restore (Task Scheduler)', from: 'none', to: 'armed', outcome: 'failed', session: begin.session, detail: message });
+      throw caught;
+    }
+  }
+
+  /** Removes the session's scheduled tasks (and their files and outcome records). Returns what could not be removed. */
+  private async disarmSafetyNet(begin: BeginRecord, intents: readonly Change[], credential: Credential | null, operations: string[]): Promise<string[]> {
+    const hosts = new Set(intents.filter((c) => c.kind === 'restore-task').map((c) => c.host));
+    const out: string[] = [];
+    const who = begin.snapshot.client.userName;
+    for (const h of ['client', 'server'] as const) {
+      if (!hosts.has(h)) continue;
+      const name = h === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
+      let ok = true;
+      let removed = false;
+      try {
+        if (h === 'client') {
+          removed = (await this.call('DisarmRestoreTask', { session: begin.session }, disarmResult)).taskRemoved;
+        } else {
+          const r = await this.remote(begin.jumpServer, 'DisarmRestoreTask', { session: begin.session }, credential);
+          const d = disarmResult.safeParse(r.output[0]);
+          ok = r.errors.length === 0 && d.success;
+          removed = d.success && d.data.taskRemoved;
+        }
+      } catch (error) {
+        if (h === 'client') throw error;
+        ok = false;
+      }
+      if (!ok) out.push(`The scheduled restore on ${name} could not be removed (it would only put back what is already back).`);
+      else if (removed) operations.push(`Removed the scheduled restore on ${name}`);
+      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host: name, action: 'restore: scheduled restore removed', from: 'armed', to: 'none', outcome: ok ? 'ok' : 'failed', session: begin.session });
+    }
+    return out;
+  }
+
+  /**
+   * CredHop tasks (or unread outcome records) on this computer and on the jump server that no open
+   * session of the journal owns: left by an earlier session whose journal was lost. Unreadable: none.
+   */
+  private async findLeftoverTasks(jumpServer: string, credential: Credential | null): Promise<{ client: string[]; server: string[] }> {
+    const open = this.openSessions().map((s) => s.begin.session);
+    const local = await this.call('ReadRestoreTasks', {}, restoreTasksView).catch(() => null);
+    const r = await this.remote(jumpServer, 'ReadRestoreTasks', {}, credential).catch(() => null);
+    const remote = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
+    return { client: local ? leftoverTasks(local, open) : [], server: remote?.success ? leftoverTasks(remote.data, open) : [] };
+  }
+
+  /** Removes the leftover tasks on this computer and on the given jump servers (after a restore). */
+  private async removeLeftoverTasks(jumpServers: Map<string, Credential | null>, operations: string[]): Promise<void> {
+    const open = this.openSessions().map((s) => s.begin.session);
+    const local = await this.call('ReadRestoreTasks', {}, restoreTasksView).catch(() => null);
+    for (const id of local ? leftoverTasks(local, open) : []) {
+      await this.call('DisarmRestoreTask', { session: id }, disarmResult).then(() => operations.push(`Removed a scheduled restore left on ${local!.computerName} by an earlier session (${id})`), () => undefined);
+    }
+    for (const [jump, credential] of jumpServers) {
+      const r = await this.remote(jump, 'ReadRestoreTasks', {}, credential).catch(() => null);
+      const view = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
+      for (const id of view?.success ? leftoverTasks(view.data, open) : []) {
+        const d = await this.remote(jump, 'DisarmRestoreTask', { session: id }, credential).catch(() => null);
+        if (d && d.errors.length === 0) operations.push(`Removed a scheduled restore left on ${jump} by an earlier session (${id})`);
+      }
+    }
+  }
+
+  /** The changes journaled for a session so far (the open session's intents). */
+  private sessionIntents(session: string): Change[] {
+    return this.deps.journal.openSessions().find((s) => s.begin.session === session)?.intents.map((i) => i.change) ?? [];
+  }
+
+  /**
+   * At start: closes the open sessions whose machines the scheduled tasks already put back (their
+   * outcome records say so), as "restored by the scheduled safety net at <time>", journaled and audited,
+   * and removes the records. A session whose tasks have not run (or failed) stays open for CredHop's own
+   * restore. Returns the report, or null when no session had a task.
+   */
+  async reconcile(credentialFor: (begin: BeginRecord) => Credential | null): Promise<RestoreReport | null> {
+    return this.deps.journal.withLock(async () => {
+      const open = this.openSessions().filter((s) => s.intents.some((i) => i.change.kind === 'restore-task'));
+      if (open.length === 0) return null;
+      const report: RestoreReport = { sessions: [], clean: true };
+      const local = await this.call('ReadRestoreTasks', {}, restoreTasksView);
+      for (const s of open) {
+        const { begin } = s;
+        const intents = s.intents.map((i) => i.change);
+        const hosts = new Set(intents.filter((c) => c.kind === 'restore-task').map((c) => c.host));
+        const credential = credentialFor(begin);
+        const outcomes: TaskOutcome[] = [];
+        if (hosts.has('client')) {
+          const o = outcomeFor(local, begin.session);
+          if (!o) continue;
+          outcomes.push(o);
+        }
+        let server: ServerState | null = begin.snapshot.server;
+        if (hosts.has('server')) {
+          const r = await this.remote(begin.jumpServer, 'ReadRestoreTasks', {}, credential).catch(() => null);
+          const view = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
+          const o = view?.success ? outcomeFor(view.data, begin.session) : null;
+          if (!o) continue;
+          outcomes.push(o);
+          server = (await this.readServer(begin.jumpServer, credential)).state;
+        }
+        if (!outcomes.every(outcomeDone)) continue;
+        const restoredAt = outcomes.map((o) => o.ranAt).sort().at(-1)!;
+        const client = await this.readClient();
+        const differences = diffStates(begin.snapshot, client, server, intents);
+        const notes = outcomes.flatMap(outcomeNotes);
+        const reason = `restored by the scheduled safety net at ${restoredAt}`;
+        // Complete: the tasks put back all of CredHop's part; what differs now is someone else's, reported.
+        this.deps.journal.append({ type: 'restored', session: begin.session, at: this.now().toISOString(), complete: true, reason, differences });
+        const machines = outcomes.map((o) => o.result?.computerName ?? o.machine);
+        this.deps.audit.write({ at: this.now().toISOString(), who: begin.snapshot.client.userName, profile: begin.profileName, host: machines.join(', '), action: 'restored by the scheduled safety net', from: 'changed', to: 'snapshot', outcome: 'ok', session: begin.session, detail: `at ${restoredAt}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}` });
+        const operations = outcomes.flatMap((o) => (o.result?.restored ?? []).map((t) => `${o.result?.computerName ?? o.machine}: ${t}`));
+        // The records are read; remove them (and any task file left) so a later check finds nothing.
+        await this.disarmSafetyNet(begin, intents, credential, []).catch(() => []);
+        report.sessions.push({ session: begin.session, profileName: begin.profileName, complete: true, differences, operations, safetyNet: { restoredAt, notes } });
+        if (differences.length > 0) report.clean = false;
+      }
+      if (report.sessions.length > 0) this.compactJournal();
+      return report.sessions.length > 0 ? report : null;
+    });
   }
 
   private sessionBegin(session: string): BeginRecord {

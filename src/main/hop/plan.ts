@@ -153,6 +153,8 @@ export function powershellFor(change: Change, jumpServer: string, valueName?: st
         `Set-Item -Path WSMan:\\localhost\\Client\\TrustedHosts -Value ${psLiteral(change.entry)} -Concatenate -Force`,
         '# restore: Set-Item -Path WSMan:\\localhost\\Client\\TrustedHosts -Value <the list exactly as it was> -Force',
       ].join('\n');
+    case 'restore-task':
+      return `Register-ScheduledTask -TaskName 'CredHop restore <session>' -Principal (New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\\SYSTEM' -RunLevel Highest) ...   # on ${change.host === 'client' ? 'this computer' : jumpServer}; restore: Unregister-ScheduledTask`;
   }
 }
 
@@ -175,6 +177,8 @@ export function titleFor(change: Change, jumpServer: string): string {
       return `${change.enabled ? 'Turn on' : 'Turn off'} CredSSP in the WinRM service of ${jumpServer}`;
     case 'trusted-hosts':
       return `Add ${change.entry} to this computer's WinRM TrustedHosts list (exactly this entry; the list is put back as it was on restore)`;
+    case 'restore-task':
+      return `Schedule a restore on ${change.host === 'client' ? 'this computer' : jumpServer} at the end of the time box (it runs even if CredHop is closed)`;
   }
 }
 

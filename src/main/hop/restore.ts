@@ -64,7 +64,8 @@ export function clientRestoreOps(snap: Snapshot, intents: readonly Change[], now
   return ops;
 }
 
-function trustedHostsIntents(intents: readonly Change[]): string[] {
+/** The TrustedHosts entries CredHop added in a session. */
+export function trustedHostsIntents(intents: readonly Change[]): string[] {
   return intents.flatMap((c) => (c.kind === 'trusted-hosts' ? [c.entry] : []));
 }
 

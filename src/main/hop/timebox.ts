@@ -11,6 +11,13 @@ export interface ExpiryWatcherDeps {
   setTimer?: (fn: () => void, ms: number) => { cancel(): void };
 }
 
+/** Two start reports as one (either may be null). Pure. */
+export function mergeReports(a: RestoreReport | null, b: RestoreReport | null): RestoreReport | null {
+  if (!a) return b;
+  if (!b) return a;
+  return { sessions: [...a.sessions, ...b.sessions], clean: a.clean && b.clean };
+}
+
 /** Milliseconds until the earliest expiry, or null when nothing is open. Pure. */
 export function nextExpiryIn(expiries: readonly string[], now: number): number | null {
   if (expiries.length === 0) return null;
@@ -36,11 +43,27 @@ export class ExpiryWatcher {
       });
   }
 
-  /** At start: restore whatever expired while CredHop was closed. */
+  /**
+   * At start: close what the scheduled tasks already restored while CredHop was not running, then
+   * restore whatever else expired meanwhile. One report for both.
+   */
   async start(): Promise<RestoreReport | null> {
+    const reconciled = await this.reconcile();
     const report = await this.restoreOverdue('start');
     this.reschedule();
-    return report;
+    return mergeReports(reconciled, report);
+  }
+
+  private async reconcile(): Promise<RestoreReport | null> {
+    const hop = this.deps.hop();
+    if (!hop) return null;
+    const credentials = new Map<string, Credential | null>();
+    for (const s of hop.openSessions()) {
+      if (s.intents.some((i) => i.change.kind === 'restore-task')) credentials.set(s.begin.session, await this.deps.credentialFor(s.begin));
+    }
+    if (credentials.size === 0) return null;
+    // A machine that cannot be read now is simply not reconciled yet: never block start on it.
+    return hop.reconcile((b) => credentials.get(b.session) ?? null).catch(() => null);
   }
 
   /** Call after every apply or restore. */

@@ -18,7 +18,10 @@ export type CallableFunction =
   | 'Get-CredHopLabState'
   | 'Set-CredHopLabHost'
   | 'Add-CredHopLabFault'
-  | 'Invoke-CredHopLabGpUpdate';
+  | 'Invoke-CredHopLabGpUpdate'
+  | 'Move-CredHopLabClock'
+  | 'Stop-CredHopLabHost'
+  | 'Start-CredHopLabHost';
 
 const CHANNEL_ID = /^[0-9a-f]{16}$/;
 

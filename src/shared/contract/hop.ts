@@ -21,7 +21,15 @@ export const sessionSummary = z.object({
 export type SessionSummary = z.infer<typeof sessionSummary>;
 
 export const restoreReport = z.object({
-  sessions: z.array(z.object({ session: z.string(), profileName: z.string(), complete: z.boolean(), differences: z.array(z.string()), operations: z.array(z.string()) })),
+  sessions: z.array(z.object({
+    session: z.string(),
+    profileName: z.string(),
+    complete: z.boolean(),
+    differences: z.array(z.string()),
+    operations: z.array(z.string()),
+    /** Set when the scheduled tasks restored the machines while CredHop was not running: when, and what they left alone. */
+    safetyNet: z.object({ restoredAt: z.string(), notes: z.array(z.string()) }).optional(),
+  })),
   clean: z.boolean(),
 });
 export type RestoreReportData = z.infer<typeof restoreReport>;

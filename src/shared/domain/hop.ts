@@ -110,6 +110,8 @@ export const change = z.discriminatedUnion('kind', [
    * computer's TrustedHosts; restore puts the whole string back as it was.
    */
   z.object({ kind: z.literal('trusted-hosts'), host: z.literal('client'), entry: z.string() }),
+  /** A one-shot scheduled task on that machine that restores it at the session's expiry; restore removes it. */
+  z.object({ kind: z.literal('restore-task'), host: z.enum(['client', 'server']) }),
 ]);
 export type Change = z.infer<typeof change>;
 

@@ -88,6 +88,10 @@ function Get-LabHostView {
         rsop          = $HostState.rsop
         domainPolicy  = $HostState.domainPolicy
         stopAnsweringAfter = $HostState.stopAnsweringAfter
+        scheduledTasks = [object[]]@(foreach ($t in (Get-LabHostTasks $HostState).Values) { $t })
+        clock         = (Get-LabHostNow $HostState).ToString('o')
+        off           = [bool]$HostState.off
+        credhopFiles  = @(Get-LabCredHopFiles $StateDir $HostState.name)
     }
 }
 

@@ -21,7 +21,7 @@ function whoami {
     }
     if ($a -contains '/groups') {
         $elev = Test-LabElevated $state
-        $isAdmin = @((Get-LabCtxHost $state).admins) -contains (Get-LabCtxUser $state)
+        $isAdmin = (@((Get-LabCtxHost $state).admins) -contains (Get-LabCtxUser $state)) -or (Get-LabCtxUser $state) -ieq 'NT AUTHORITY\SYSTEM'
         $adm = if ($elev -and $isAdmin) { 'Mandatory group, Enabled by default, Enabled group, Group owner' } else { 'Group used for deny only' }
         $lines = @(
             '', 'GROUP INFORMATION', '-----------------', '',

@@ -48,7 +48,7 @@ function Connect-LabHost {
     $prev = 0; if ($cn.Contains($target.name)) { $prev = [int]$cn[$target.name] }
     $cn[$target.name] = $prev + 1
     Save-LabState $state
-    if (-not $target.reachable) { return (& $fail 'Timeout') }
+    if (-not $target.reachable -or $target.off) { return (& $fail 'Timeout') }   # off: switched off (ScheduledTasks.ps1)
     if ($null -ne $target.stopAnsweringAfter -and $prev -ge [int]$target.stopAnsweringAfter) { return (& $fail 'Timeout') }
     if (-not $target.winrm) { return (& $fail 'CannotConnect') }
     $local = Get-LabCtxHost $state
@@ -159,7 +159,7 @@ function Copy-LabBySerializer {
 function Invoke-LabInRunspace {
     param($Cmdlet, $Runspace, [hashtable]$Conn, [string]$ComputerName, [hashtable]$Script, [object[]]$Arguments, [switch]$HideComputerName)
     $state = Read-LabState
-    $saved = @{ SystemRoot = $env:SystemRoot; windir = $env:windir; COMPUTERNAME = $env:COMPUTERNAME; USERNAME = $env:USERNAME; USERDOMAIN = $env:USERDOMAIN }
+    $saved = @{ SystemRoot = $env:SystemRoot; windir = $env:windir; COMPUTERNAME = $env:COMPUTERNAME; USERNAME = $env:USERNAME; USERDOMAIN = $env:USERDOMAIN; ProgramData = $env:ProgramData }
     $ps = [powershell]::Create()
     try {
         Set-LabProcessEnv $state $Conn.Host $Conn.User

@@ -86,6 +86,7 @@ function Get-LabCtxUser {
 function Test-LabElevated {
     param($State)
     if ($script:Ctx.Remote) { return $true }  # remote sessions of administrators run elevated
+    if ($script:Ctx.User -ieq 'NT AUTHORITY\SYSTEM') { return $true }  # a scheduled task running as SYSTEM
     [bool](Get-LabCtxHost $State).elevated
 }
 
@@ -95,5 +96,7 @@ function Set-LabProcessEnv {
     $env:SystemRoot = Get-LabHostRoot $script:Ctx.StateDir $h.name
     $env:windir = $env:SystemRoot
     $env:COMPUTERNAME = $h.name.ToUpperInvariant()
+    # C:\ProgramData of this host (where a program keeps machine-wide data, e.g. a scheduled task's files)
+    $env:ProgramData = Join-LabPath $script:Ctx.StateDir 'hosts' $h.name.ToLowerInvariant() 'ProgramData'
     if ($User) { $env:USERDOMAIN = $User.Split('\')[0]; $env:USERNAME = $User.Split('\')[1] }
 }

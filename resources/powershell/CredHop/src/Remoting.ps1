@@ -99,6 +99,7 @@ function Invoke-CredHopInvokeRemote {
             Assert-CredHopFields $a @('enabled') 'payload.arguments'
             $args1['enabled'] = Get-CredHopBool $a 'enabled' 'payload.arguments'
         }
+        { $script:TaskScripts -contains $_ } { $args1 = Get-CredHopRestoreTaskArgs $a $scriptName 'payload.arguments' }
         { $_ -eq 'Probe' -or $_ -eq 'ProbeExplicit' } {
             $allowed = @('target', 'command')
             if ($scriptName -eq 'ProbeExplicit') { $allowed += 'targetCredential' }

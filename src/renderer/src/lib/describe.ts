@@ -75,6 +75,8 @@ export function describeChange(c: Change, jumpServer: string): string {
       return `CredSSP ${c.enabled ? 'on' : 'off'} in the WinRM service of ${jumpServer}`;
     case 'trusted-hosts':
       return `${c.entry} is in this computer's WinRM TrustedHosts list (the list is put back exactly on restore)`;
+    case 'restore-task':
+      return `A scheduled restore on ${c.host === 'client' ? 'this computer' : jumpServer} puts this back at the end of the time box, even if CredHop is closed`;
   }
 }
 

@@ -25,6 +25,8 @@ export function changeKey(c: Change): string {
       return 'winrm-service:running';
     case 'trusted-hosts':
       return `trusted-hosts:${c.entry.toLowerCase()}`;
+    case 'restore-task':
+      return `restore-task:${c.host}`;
   }
 }
 

@@ -1,0 +1,75 @@
+# The scheduled restore's primitives on the lab: bad input refused in plain words with nothing
+# registered; RunRestorePlan restores what it knows, leaves alone what changed since, reports the rest.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $script:ProductManifest -Force
+    $script:Sid = '0b0e7f4e-2f7c-4c1e-9a53-0d4f2e7c1b66'
+    function New-Plan { param($Steps = @(), [string]$Session = $script:Sid) @{ version = 1; session = $Session; machine = 'client'; computerName = 'dc1'; expiresAt = '2030-01-01T00:00:00.000Z'; steps = @($Steps) } }
+}
+
+Describe 'ArmRestoreTask refuses bad input, registering nothing' {
+    BeforeEach { $null = New-TestLab }
+
+    It 'refuses <Case>' -TestCases @(
+        @{ Case = 'a session id that is not a GUID'; Payload = { @{ session = "x'; Remove-Item C:\"; expiresAt = '2030-01-01T00:00:00.000Z'; plan = (New-Plan) } }; Expect = 'payload.session: expected a session id*' }
+        @{ Case = 'an expiry that is not UTC'; Payload = { @{ session = $script:Sid; expiresAt = '2030-01-01T00:00:00+02:00'; plan = (New-Plan) } }; Expect = 'payload.expiresAt: expected an ISO time in UTC*' }
+        @{ Case = 'a plan for another session'; Payload = { @{ session = $script:Sid; expiresAt = '2030-01-01T00:00:00.000Z'; plan = (New-Plan -Session 'ffffffff-0000-4000-8000-000000000000') } }; Expect = "payload.plan.session: must be the task's session" }
+        @{ Case = 'a step without a kind'; Payload = { @{ session = $script:Sid; expiresAt = '2030-01-01T00:00:00.000Z'; plan = (New-Plan @(@{ list = 'fresh' })) } }; Expect = 'payload.plan.steps: each step is an object with a kind*' }
+    ) {
+        $r = Invoke-Prim 'ArmRestoreTask' (& $Payload)
+        $r.ok | Should -BeFalse
+        $r.error.kind | Should -Be 'invalid-payload'
+        $r.error.message | Should -BeLike $Expect
+        @((Get-LabHostView 'dc1').scheduledTasks).Count | Should -Be 0
+        @((Get-LabHostView 'dc1').credhopFiles).Count | Should -Be 0
+    }
+
+    It 'registers nothing and leaves no files when Task Scheduler refuses (not elevated)' {
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $false } }
+        $r = Invoke-Prim 'ArmRestoreTask' @{ session = $script:Sid; expiresAt = '2030-01-01T00:00:00.000Z'; plan = (New-Plan) }
+        $r.ok | Should -BeFalse
+        $r.error.message | Should -Be 'Access is denied.'
+        @((Get-LabHostView 'dc1').credhopFiles).Count | Should -Be 0
+    }
+}
+
+Describe 'RunRestorePlan' {
+    BeforeEach { $null = New-TestLab }
+
+    It 'restores the steps it knows and reports a kind it does not know (one a newer CredHop added)' {
+        $null = Invoke-Prim 'SetWinRMFlag' @{ role = 'client'; enabled = $true }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'trusted-hosts'; value = 'adfs1' }, @{ kind = 'client-credssp'; enabled = $false; expect = $true }))
+        $r.ok | Should -BeTrue
+        @($r.data.restored) | Should -Be @("CredSSP in this computer's WinRM client set back to false")
+        @($r.data.notKnown)[0] | Should -BeLike 'trusted-hosts: this scheduled restore does not know how to put it back*'
+        $r.data.complete | Should -BeFalse
+        (Get-LabHostView 'dc1').clientCredSSP | Should -BeFalse
+    }
+
+    It 'starts a WinRM stopped by a restart to set the flag back, then stops it again' {
+        $null = Invoke-Prim 'SetWinRMFlag' @{ role = 'client'; enabled = $true }
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ winrm = $false; winrmStartType = 'Manual' } }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(
+                @{ kind = 'client-credssp'; enabled = $false; expect = $true },
+                @{ kind = 'winrm-service'; running = $false; startType = 'Manual'; expect = @{ status = 'Running'; startType = 'Manual' } }))
+        $r.ok | Should -BeTrue
+        (Get-LabHostView 'dc1').clientCredSSP | Should -BeFalse
+        (Get-LabHostView 'dc1').winrm | Should -BeFalse
+        @($r.data.failed).Count | Should -Be 0
+        $r.data.complete | Should -BeTrue
+    }
+
+    It 'leaves the WinRM service alone when someone changed its start type since' {
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ winrmStartType = 'Automatic' } }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'winrm-service'; running = $false; startType = 'Manual'; expect = @{ status = 'Running'; startType = 'Manual' } }))
+        @($r.data.leftAlone)[0] | Should -BeLike "The WinRM service's start type was changed since CredHop started it (now Automatic)*"
+        (Get-LabHostView 'dc1').winrm | Should -BeTrue
+    }
+
+    It 'never switches a list off under entries CredHop did not add (another session''s or someone else''s)' {
+        $null = Invoke-Prim 'AddDelegation' @{ list = 'fresh'; spn = 'wsman/other.company.pri' }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'set-delegation-flags'; list = 'fresh'; allow = $null; concatenate = $null; removeEmptyListKey = $true; removeEmptyKey = $true; store = 'both'; expect = @{ allow = 1; concatenate = 1 }; known = @('wsman/adfs1.company.pri') }))
+        @($r.data.leftAlone)[0] | Should -Be 'AllowFreshCredentials stays on: it still lists wsman/other.company.pri, which CredHop did not add'
+        (Get-RegValues dc1 $script:CDKey).AllowFreshCredentials | Should -Be 1
+    }
+}
