@@ -11,6 +11,7 @@ import { createProfileServices, type ProfileServices } from './profiles/handlers
 import type { HopEngine, RestoreReport } from './hop/engine';
 import { createHopHandlers } from './hop/handlers';
 import { ExpiryWatcher } from './hop/timebox';
+import { safetyNetArmed } from './hop/safety-net';
 import { PRACTICE_PASSWORD, SHIPPED_LABS } from './hop/practice';
 import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
@@ -201,10 +202,8 @@ export function createMainServices(options: MainOptions): MainServices {
 
   const closeGuard = new CloseGuard({
     openSessions: () => getHop()?.openSessions() ?? [],
-    // The scheduled restore on the machines (issue 12, item 1) is not registered by this build, so
-    // "Keep" says the changes wait for the time box at CredHop's next start. Wire this to the journal's
-    // task records once they exist.
-    scheduledRestore: () => false,
+    // "Keep" promises the scheduled restore only when the journal shows it armed on every changed machine.
+    scheduledRestore: (open) => safetyNetArmed(open),
     restore: (ctx) => handlers.hopRestore({}, ctx),
   });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/shared/domain/hop';
 import type { BeginRecord } from '../../src/main/hop/journal';
-import { clientTaskPlan, leftoverTasks, outcomeDone, outcomeFor, outcomeNotes, serverTaskPlan, type RestoreTasksView } from '../../src/main/hop/safety-net';
+import { clientTaskPlan, leftoverTasks, safetyNetArmed, outcomeDone, outcomeFor, outcomeNotes, serverTaskPlan, type RestoreTasksView } from '../../src/main/hop/safety-net';
 import { host, list, server, snap } from '../support/states';
 
 const SESSION = '0b0e7f4e-2f7c-4c1e-9a53-0d4f2e7c1b66';
@@ -70,5 +70,33 @@ describe('outcome records', () => {
 
   it('names the tasks no open session owns', () => {
     expect(leftoverTasks(view(JSON.stringify(ok)), [SESSION])).toEqual(['ffffffff-0000-4000-8000-000000000000']);
+  });
+});
+
+describe('whether the close guard may say the scheduled restore is armed', () => {
+  const intent = (changeId: string, change: Change) => ({ type: 'intent' as const, session: SESSION, changeId, at: '2026-11-30T04:00:00.000Z', change });
+  const session = (list: [string, Change, boolean | undefined][]) => ({
+    intents: list.map(([id, c]) => intent(id, c)),
+    outcomes: new Map(list.filter(([, , ok]) => ok !== undefined).map(([id, , ok]) => [id, ok as boolean])),
+  });
+  const clientChange: Change = { kind: 'client-credssp', host: 'client', enabled: true };
+  const serverChange: Change = { kind: 'server-credssp', host: 'server', enabled: true };
+
+  it('is armed when every machine a session changed has its task registered', () => {
+    expect(safetyNetArmed([session([['a', clientChange, true], ['t1', { kind: 'restore-task', host: 'client' }, true], ['b', serverChange, true], ['t2', { kind: 'restore-task', host: 'server' }, true]])])).toBe(true);
+  });
+
+  it('is not armed when the jump server changed but its task is missing or failed to register', () => {
+    expect(safetyNetArmed([session([['a', clientChange, true], ['t1', { kind: 'restore-task', host: 'client' }, true], ['b', serverChange, true]])])).toBe(false);
+    expect(safetyNetArmed([session([['b', serverChange, true], ['t2', { kind: 'restore-task', host: 'server' }, false]])])).toBe(false);
+    // registered but the outcome never written (a crash between): not promised
+    expect(safetyNetArmed([session([['b', serverChange, true], ['t2', { kind: 'restore-task', host: 'server' }, undefined]])])).toBe(false);
+  });
+
+  it('holds for every open session, not just one', () => {
+    const good = session([['a', clientChange, true], ['t1', { kind: 'restore-task', host: 'client' }, true]]);
+    const bad = session([['a', clientChange, true]]);
+    expect(safetyNetArmed([good, bad])).toBe(false);
+    expect(safetyNetArmed([good])).toBe(true);
   });
 });

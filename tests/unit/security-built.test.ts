@@ -74,7 +74,7 @@ describe('built preload (out/preload/index.js)', () => {
     const { exposed } = runPreload();
     expect([...exposed.keys()]).toEqual([API_KEY]);
     const api = exposed.get(API_KEY) as Record<string, unknown>;
-    expect(Object.keys(api).sort()).toEqual([...CHANNELS, 'onProgress'].sort());
+    expect(Object.keys(api).sort()).toEqual([...CHANNELS, 'onProgress', 'onQuitRequest'].sort());
     expect(Object.isFrozen(api)).toBe(true);
     for (const value of Object.values(api)) expect(typeof value).toBe('function');
   });

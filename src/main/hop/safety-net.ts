@@ -4,7 +4,7 @@
 // so the task leaves alone a value someone changed since; and how an outcome the task wrote is read.
 import { z } from 'zod';
 import type { Change, DelegationListName, HostState, ServerState } from '../../shared/domain/hop';
-import type { BeginRecord } from './journal';
+import type { BeginRecord, OpenSession } from './journal';
 import { clientRestoreOps, serverRestoreOp, trustedHostsIntents, type RestoreOp } from './restore';
 
 export const TASK_NAME_PREFIX = 'CredHop restore ';
@@ -128,4 +128,17 @@ export function outcomeNotes(o: TaskOutcome): string[] {
 export function leftoverTasks(view: RestoreTasksView, openSessions: readonly string[]): string[] {
   const ids = new Set([...view.tasks.map((t) => t.session), ...view.outcomes.map((o) => o.session)]);
   return [...ids].filter((id) => !openSessions.includes(id));
+}
+
+/**
+ * Whether every machine an open session changed has its scheduled restore armed (the journal holds a
+ * `restore-task` intent for it with a good outcome). The close guard only promises "the scheduled
+ * restore is armed" when this holds for every open session.
+ */
+export function safetyNetArmed(open: readonly Pick<OpenSession, 'intents' | 'outcomes'>[]): boolean {
+  return open.every((s) => {
+    const changed = new Set(s.intents.filter((i) => i.change.kind !== 'restore-task').map((i) => i.change.host));
+    const armed = new Set(s.intents.filter((i) => i.change.kind === 'restore-task' && s.outcomes.get(i.changeId) === true).map((i) => i.change.host));
+    return [...changed].every((h) => armed.has(h));
+  });
 }
