@@ -6,7 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { HopTarget } from '../../src/main/hop/engine';
 import { hopDataDir } from '../../src/main/hop/service';
+import { appLayout } from '../../src/main/paths';
+import { labStateDir } from '../../src/main/services';
 import { ARTICLE, CRED, type LabRun, labsForEachTest, machineState } from './lab-fixture';
 import { requirePwsh } from './pwsh-path';
 
@@ -38,9 +41,12 @@ function credhop(args: string[], dataDir: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The lab's state folder of this run (each lab file has its own). */
+const labStateOf = (run: LabRun) => labStateDir(hopDataDir(run.dir, true), run.labFile, appLayout(process.cwd(), false).defaultLabFile);
+
 /** Someone at the client changes things by hand (a separate PowerShell on the lab's Windows). */
 function byHand(run: LabRun, script: string): void {
-  const stateDir = join(hopDataDir(run.dir, true), 'lab-state');
+  const stateDir = labStateOf(run);
   const init = `Import-Module ./tests/lab/CredHopLab.psd1 -Global; $null = Initialize-CredHopLab -Payload ([Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes((@{ stateDir = '${stateDir}' } | ConvertTo-Json)))); $ErrorActionPreference = 'Stop'; `;
   const r = spawnSync(requirePwsh(), ['-NoProfile', '-NonInteractive', '-Command', init + script], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr + r.stdout).toBe(0);
@@ -68,7 +74,7 @@ describe('the scheduled restore', () => {
       const begin = run.hop.openSessions()[0]!.begin;
       expect(new Date(String(t.atUtc)).getTime()).toBe(new Date(begin.expiresAt).getTime());
       expect((view.hosts[host] as Host).credhopFiles).toEqual(expect.arrayContaining([`${session}/restore.json`, `${session}/Restore-CredHopSession.ps1`, `${session}/CredHop/CredHop.psm1`]));
-      const data = readFileSync(join(hopDataDir(run.dir, true), 'lab-state', 'hosts', host, 'ProgramData', 'CredHop', 'Restore', session, 'restore.json'), 'utf8');
+      const data = readFileSync(join(labStateOf(run), 'hosts', host, 'ProgramData', 'CredHop', 'Restore', session, 'restore.json'), 'utf8');
       expect(data).not.toContain(CRED.password);
       expect(JSON.parse(data)).toMatchObject({ session, machine: host === 'dc1' ? 'client' : 'server' });
     }
@@ -150,6 +156,31 @@ describe('the scheduled restore', () => {
     expect(notes).toMatch(/AllowFreshCredentials lists wsman\/other\.company\.pri \(value 7\), which CredHop did not add: left as it is/);
     expect(notes).toMatch(/AllowFreshCredentials's switches were changed since CredHop set them .*: left as they are/);
     expect(run.hop.openSessions()).toEqual([]);
+  });
+
+  it('on the managed workstation by address: the tasks put TrustedHosts and the WinRM service back exactly, the older session\'s task running first', async () => {
+    const run = lab('tests/lab/managed-workstation.json');
+    const before = machineState(await run.state());
+    const byAddress: HopTarget = { profileId: '00000000-0000-4000-8000-000000000011', profileName: 'adfs1 by address', jumpServer: '192.168.10.11', target: 'mem2.company.pri', account: 'COMPANY\\Administrator' };
+    // The check's TrustedHosts fix is its own session (WinRM started, the address added), then the hop's session.
+    const first = await run.hop.check(byAddress, CRED, { ntlmOnlyConfirmed: true });
+    expect(first.diagnosis?.id).toBe('trusted-hosts');
+    expect((await run.hop.trustJumpServer(byAddress, first.client!)).safetyNet?.host).toBe('ws1');
+    const checked = await run.hop.check(byAddress, CRED, { ntlmOnlyConfirmed: true });
+    const session = run.hop.beginSession(byAddress, checked.snapshot!, 60);
+    await run.hop.apply('client', byAddress, checked.plan!, session, CRED);
+    await run.hop.apply('server', byAddress, checked.plan!, session, CRED);
+    expect(tasksOn(await run.state(), 'ws1')).toHaveLength(2);
+    await run.dispose();
+    // CredHop is gone. The fix's task is due first: it puts TrustedHosts back to "" and WinRM to Stopped
+    // (Manual); the hop's task then needs WinRM for the client flag, starts it, and stops it again.
+    const after = track(run.restart());
+    const moved = await after.moveClock('ws1', 2 * HOUR);
+    expect(moved.ran.map((r) => r.result), JSON.stringify(moved.ran)).toEqual([0, 0]);
+    expect((await after.moveClock('adfs1', 2 * HOUR)).ran.map((r) => r.result)).toEqual([0]);
+    expect(machineState(await after.state())).toEqual(before);
+    const ws1 = (await after.state()).hosts['ws1'] as Record<string, unknown>;
+    expect({ trustedHosts: ws1['trustedHosts'], winrm: ws1['winrm'], startType: ws1['winrmStartType'] }).toEqual({ trustedHosts: '', winrm: false, startType: 'Manual' });
   });
 
   it('the check reports CredHop tasks an earlier session left on either machine, and the clean-up removes them', async () => {

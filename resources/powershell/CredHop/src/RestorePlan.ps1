@@ -91,9 +91,10 @@ $script:RestoreSteps = @{
         $want = 'Stopped'; if ($Step.running) { $want = 'Running' }
         if ($null -eq $Step.startType) {
             # started only so the flag can be set (not a final state)
-            if ($c['status'] -ne 'Running') { [void](Invoke-CredHopStepPrimitive 'SetWinRMService' (ConvertTo-CredHopStepPayload $Step @('running'))) }
+            if ($c['status'] -ne 'Running') { Start-CredHopWinRMForStep $Report }
             return
         }
+        $Report.ServiceSettled = $true
         if ($c['status'] -eq $want -and $c['startType'] -eq [string]$Step.startType) { $Report.Unchanged.Add("The WinRM service was already $want ($($Step.startType))"); return }
         # After a restart a Manual service is stopped again: only its start type tells whether someone changed it.
         $e = $Step.expect
@@ -118,11 +119,7 @@ $script:RestoreSteps = @{
             $Report.LeftAlone.Add('TrustedHosts was changed since CredHop set it: only the entry CredHop added is taken out, the rest is left as it is')
             if ($target -ceq $current) { return }
         }
-        if (-not $c['serviceRunning']) {
-            # WinRM stopped (e.g. after a restart): the WSMan: drive needs it; the winrm-service step puts it back.
-            $p = New-Object psobject; Add-Member -InputObject $p -NotePropertyName running -NotePropertyValue $true
-            [void](Invoke-CredHopStepPrimitive 'SetWinRMService' $p)
-        }
+        if (-not $c['serviceRunning']) { Start-CredHopWinRMForStep $Report }
         $p = New-Object psobject
         Add-Member -InputObject $p -NotePropertyName value -NotePropertyValue $target
         Add-Member -InputObject $p -NotePropertyName expect -NotePropertyValue $current
@@ -131,20 +128,25 @@ $script:RestoreSteps = @{
     }
 }
 
+function Start-CredHopWinRMForStep {
+    # WinRM stopped (e.g. after a restart): the WSMan: drive needs it for the next change. Remembered, so
+    # the task stops it again at the end unless a winrm-service step settles it: a task never leaves
+    # running a service it found stopped (another session's task may already have put it back).
+    param($Report)
+    $svc = Get-CredHopWinRMService
+    if ($null -eq $svc -or $svc['status'] -eq 'Running' -or $svc['startType'] -eq 'Disabled') { return }
+    $p = New-Object psobject; Add-Member -InputObject $p -NotePropertyName running -NotePropertyValue $true
+    [void](Invoke-CredHopStepPrimitive 'SetWinRMService' $p)
+    $Report.StartedWinRM = $true
+}
+
 function Invoke-CredHopFlagStep {
     param([string]$Role, $Step, $Report)
     $label = "CredSSP in this computer's WinRM client"; if ($Role -eq 'service') { $label = "CredSSP in this computer's WinRM service" }
     $r = 'Client'; if ($Role -eq 'service') { $r = 'Service' }
     $current = Read-CredHopWinRMFlag $r
     if ($null -ne $current -and $current -eq [bool]$Step.enabled) { $Report.Unchanged.Add("$label was already $(([string]$Step.enabled).ToLowerInvariant())"); return }
-    if ($null -eq (Get-CredHopWinRMFlag $r)) {
-        # WinRM stopped (e.g. after a restart): the WSMan: drive needs it; the winrm-service step puts it back.
-        $svc = Get-CredHopWinRMService
-        if ($null -ne $svc -and $svc['status'] -ne 'Running' -and $svc['startType'] -ne 'Disabled') {
-            $p = New-Object psobject; Add-Member -InputObject $p -NotePropertyName running -NotePropertyValue $true
-            [void](Invoke-CredHopStepPrimitive 'SetWinRMService' $p)
-        }
-    }
+    if ($null -eq (Get-CredHopWinRMFlag $r)) { Start-CredHopWinRMForStep $Report }
     $p = New-Object psobject
     Add-Member -InputObject $p -NotePropertyName role -NotePropertyValue $Role
     Add-Member -InputObject $p -NotePropertyName enabled -NotePropertyValue ([bool]$Step.enabled)
@@ -162,6 +164,8 @@ function Invoke-CredHopRunRestorePlan {
         LeftAlone = New-Object System.Collections.Generic.List[string]
         NotKnown  = New-Object System.Collections.Generic.List[string]
         Failed    = New-Object System.Collections.Generic.List[string]
+        StartedWinRM   = $false
+        ServiceSettled = $false
     }
     foreach ($step in @($P.steps)) {
         $kind = [string]$step.kind
@@ -172,6 +176,14 @@ function Invoke-CredHopRunRestorePlan {
         }
         try { & $script:RestoreSteps[$kind] $step $report }
         catch { $report.Failed.Add("${kind}: $($_.Exception.Message)") }
+    }
+    if ($report.StartedWinRM -and -not $report.ServiceSettled) {
+        try {
+            $p = New-Object psobject; Add-Member -InputObject $p -NotePropertyName running -NotePropertyValue $false
+            [void](Invoke-CredHopStepPrimitive 'SetWinRMService' $p)
+            $report.Restored.Add('The WinRM service stopped again (this restore started it only to make its change)')
+        }
+        catch { $report.Failed.Add("winrm-service: $($_.Exception.Message)") }
     }
     $d = New-Object System.Collections.Specialized.OrderedDictionary
     $d['session'] = $session
