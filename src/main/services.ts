@@ -29,7 +29,7 @@ export interface MainOptions {
    * Practice mode: run against the lab instead of real machines. `false` forces real machines; left
    * out, the saved setting (settings.json in the data folder) decides.
    */
-  practice?: { labFile?: string | undefined; reset?: boolean } | false;
+  practice?: { labFile?: string | undefined; reset?: boolean; /** Folder name of the lab state in the practice data folder (default lab-state). */ stateDirName?: string } | false;
   configuredPowerShell?: string | undefined;
   platform?: NodeJS.Platform;
   env?: Record<string, string | undefined>;
@@ -71,7 +71,8 @@ export function createMainServices(options: MainOptions): MainServices {
   const practiceLab = (labFile: string, reset: boolean) => ({
     modulePath: layout.labModulePath,
     labFile,
-    stateDir: join(hopDataDir(options.dataDir, true), 'lab-state'),
+    // The practice estate (scan) keeps its own state: it must never reset the practice lab's.
+    stateDir: join(hopDataDir(options.dataDir, true), options.practice && options.practice.stateDirName ? options.practice.stateDirName : 'lab-state'),
     reset,
   });
   const saved = settings.get();
