@@ -75,7 +75,7 @@ function Start-LabFanOutRunspace {
         $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
         $Item.Rs = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
         $Item.New = $true
-        $Item.Rs.OpenAsync()
+        $Item.Rs.Open()
     }
     $Item.Stage = 'opening'
 }
@@ -161,7 +161,19 @@ function Invoke-LabFanOut {
                 }
                 if ($null -eq $done -and $now -ge $a.Due -and ($a.Stage -eq 'waiting' -or $a.Stage -eq 'ready')) { $done = $a }
             }
-            if ($null -eq $done) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds 2; continue }
+            if ($null -eq $done) {
+                # Sleep until the next host is due or a runspace finishes preparing (no busy polling).
+                $handles = [System.Collections.Generic.List[System.Threading.WaitHandle]]::new()
+                $timeout = 1000
+                foreach ($a in $active) {
+                    if ($a.Stage -eq 'preparing' -and $handles.Count -lt 63) { $handles.Add($a.Async.AsyncWaitHandle) }
+                    elseif ($a.Stage -eq 'opening') { $timeout = 2 }
+                    elseif ($a.Due -ne [long]::MaxValue) { $timeout = [Math]::Min($timeout, [Math]::Max(1, $a.Due - $now)) }
+                }
+                if ($handles.Count -gt 0) { $null = [System.Threading.WaitHandle]::WaitAny($handles.ToArray(), [int]$timeout) }
+                else { [System.Threading.Thread]::Sleep([int]$timeout) }
+                continue
+            }
             $null = $active.Remove($done)
             if ($done.Stage -eq 'waiting') {
                 # unreachable, not found, access denied, ... or a time-out: the host's error record

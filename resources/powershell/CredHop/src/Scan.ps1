@@ -70,7 +70,8 @@ $script:ScanBlock = {
     catch { $o['localPolicy'] = 'unreadable' }
     # CredHop's own safety net: scheduled tasks named 'CredHop restore <session>', where Task Scheduler is there.
     $o['tasks'] = $null
-    if ($null -ne (Get-Command -Name 'Get-ScheduledTask' -ErrorAction SilentlyContinue)) {
+    # (Looking the command up by name would search every module on the machine when it is missing.)
+    if ((Test-Path -LiteralPath 'function:Get-ScheduledTask') -or $null -ne (Get-Module -ListAvailable -Name 'ScheduledTasks')) {
         try { $o['tasks'] = [object[]]@(Get-ScheduledTask -TaskName 'CredHop restore *' -ErrorAction Stop | ForEach-Object { [string]$_.TaskName }) }
         catch { $o['tasks'] = @() }
     }
