@@ -13,11 +13,12 @@ import { ExpiryWatcher } from './hop/timebox';
 import { PRACTICE_PASSWORD } from './hop/practice';
 import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
-import { appLayout, type AppLayout } from './paths';
+import { appLayout, practiceEstate, type AppLayout } from './paths';
 import { PowerShellEngine } from './powershell/engine';
 import { resolvePowerShell, type ResolvedPowerShell } from './powershell/resolve';
 import type { ShellEvent } from './powershell/shell';
 import { createSettingsHandlers } from './settings/handlers';
+import { createScanHandlers } from './scan/handlers';
 import { SettingsStore } from './settings/store';
 
 export interface MainOptions {
@@ -101,6 +102,21 @@ export function createMainServices(options: MainOptions): MainServices {
       },
     });
     return engine;
+  };
+
+  // Scans in practice mode read the practice estate, in a PowerShell of their own (its lab state apart
+  // from the practice lab's, reset when it starts); in real mode they use the app's engine.
+  let estateEngine: PowerShellEngine | null = null;
+  const scanEngine = (): PowerShellEngine | null => {
+    if (!powershell) return null;
+    if (practice === undefined) return getEngine();
+    estateEngine ??= new PowerShellEngine({
+      powershell,
+      cwd: layout.appRoot,
+      modulePath: layout.modulePath,
+      practice: { modulePath: layout.labModulePath, labFile: practiceEstate(layout).labFile, stateDir: join(hopDataDir(options.dataDir, true), 'estate-state'), reset: true },
+    });
+    return estateEngine;
   };
 
   const profiles = createProfileServices({ dataDir: options.dataDir });
@@ -189,6 +205,7 @@ export function createMainServices(options: MainOptions): MainServices {
   const handlers: Handlers = {
     ...profiles.handlers,
     ...hopHandlers(),
+    ...createScanHandlers({ engine: scanEngine, hop: getHop, practiceMode: () => practice !== undefined, practiceNamesFile: practiceEstate(layout).namesFile }),
     envCheck: async (request, ctx) => {
       const report = await createEnvHandlers(envDeps()).envCheck(request, ctx);
       lastEnv = report;
@@ -241,6 +258,7 @@ export function createMainServices(options: MainOptions): MainServices {
     async dispose() {
       watcher.stop();
       await engine?.dispose();
+      await estateEngine?.dispose();
     },
   };
 }

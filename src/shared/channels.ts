@@ -26,6 +26,9 @@ export const CHANNELS = [
   'auditExport',
   'settingsGet',
   'settingsSave',
+  'scanStart',
+  'scanCancel',
+  'scanPracticeList',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

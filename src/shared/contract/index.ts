@@ -5,6 +5,7 @@ import type { Channel } from '../channels';
 import { envContract } from './env';
 import { hopContract } from './hop';
 import { profilesContract } from './profiles';
+import { scanContract } from './scan';
 import { settingsContract } from './settings';
 
 export interface ChannelSpec {
@@ -17,6 +18,7 @@ export const contract = {
   ...hopContract,
   ...profilesContract,
   ...settingsContract,
+  ...scanContract,
 } satisfies Record<Channel, ChannelSpec>;
 
 // Compile-time proof that the contract and the channel list name exactly the same channels.
