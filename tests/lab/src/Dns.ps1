@@ -11,7 +11,7 @@ function Resolve-DnsName {
         [Parameter(Position = 1)][string]$Type = 'A_AAAA',
         [switch]$DnsOnly, [switch]$QuickTimeout, [switch]$NoHostsFile
     )
-    begin { Import-LabCallerPreference $PSCmdlet $PSBoundParameters; $state = Read-LabState }
+    begin { Import-LabCallerPreference $PSCmdlet $PSBoundParameters; $state = Read-LabState -ReadOnly }
     process {
         $r = $null
         if ($Name -notmatch '[*?]') { $r = Resolve-LabComputer $state $Name.TrimEnd('.') }

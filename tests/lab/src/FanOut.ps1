@@ -128,7 +128,7 @@ function Invoke-LabFanOut {
     }
     Save-LabState $state
     foreach ($it in $items) {
-        $it.Conn = Connect-LabHost $it.Name $Authentication $Credential 'PSSessionStateBroken' -State $state -Previous $it.Prev
+        $it.Conn = Connect-LabHost $it.Name $Authentication $Credential 'PSSessionStateBroken' -CountedState $state -Previous $it.Prev
         $it.Wait = Get-LabConnectWait $state $it.Name $it.Conn $SessionOption
     }
     $stateDir = $script:Ctx.StateDir

@@ -24,7 +24,14 @@ function New-LabTransportError {
 function Resolve-LabComputer {
     param($State, [string]$Name)
     if ($Name -ieq 'localhost' -or $Name -eq '.' -or $Name -eq '127.0.0.1') { return @{ Host = (Get-LabCtxHost $State); Kind = 'short' } }
-    foreach ($hn in @($State.hosts.Keys)) {
+    # Direct lookups first (short name, then the FQDN's first label); the scan below finds addresses.
+    $first = $Name.Split('.')[0]
+    if ($State.hosts.Contains($first)) {
+        $h = $State.hosts[$first]
+        if ($h.name -ieq $Name) { return @{ Host = $h; Kind = 'short' } }
+        if ($h.fqdn -ieq $Name) { return @{ Host = $h; Kind = 'fqdn' } }
+    }
+    foreach ($hn in $State.hosts.Keys) {
         $h = $State.hosts[$hn]
         if ($h.name -ieq $Name) { return @{ Host = $h; Kind = 'short' } }
         if ($h.fqdn -ieq $Name) { return @{ Host = $h; Kind = 'fqdn' } }
@@ -35,18 +42,19 @@ function Resolve-LabComputer {
 
 function Connect-LabHost {
     <# The second-hop rules. Returns @{ Ok; Error; Host; User; CanDelegate; Auth; Kind } and counts the connection.
-       With -State the caller counts (a fan-out counts all its connections in one save) and passes -Previous. #>
-    param([string]$ComputerName, [string]$Authentication, [pscredential]$Credential, [string]$Suffix, $State, [int]$Previous = -1)
+       With -CountedState the caller has counted (a fan-out counts all its connections in one save) and passes -Previous. #>
+    param([string]$ComputerName, [string]$Authentication, [pscredential]$Credential, [string]$Suffix, $CountedState, [int]$Previous = -1)
     $auth = if ($Authentication) { $Authentication } else { 'Default' }
     $fail = { param($kind, $an) @{ Ok = $false; Kind = $kind; Error = (New-LabTransportError $kind $ComputerName $Suffix $an) } }
     if ($auth -ieq 'Credssp' -and $null -eq $Credential) { return (& $fail 'CredSSPNoCred') }
-    $state = $State
+    # (PowerShell's variable names ignore case: $CountedState must not be spelled $state.)
+    $state = $CountedState
     if ($null -eq $state) { $state = Read-LabState }
     $r = Resolve-LabComputer $state $ComputerName
     if ($null -eq $r) { return (& $fail 'NotFound') }
     $target = $r.Host
     $prev = $Previous
-    if ($null -eq $State) {
+    if ($null -eq $CountedState) {
         # count the connection attempt (persisted)
         $cn = $state.counters.connections
         $prev = 0; if ($cn.Contains($target.name)) { $prev = [int]$cn[$target.name] }

@@ -31,14 +31,15 @@ function Get-LabStateStamp {
 }
 
 function Read-LabState {
-    param([string]$StateDir)
+    # -ReadOnly: the caller only reads (name resolution): it may share the parsed state as a fan-out does.
+    param([string]$StateDir, [switch]$ReadOnly)
     if (-not $StateDir) { $StateDir = Get-LabStateDir }
     $p = Join-LabPath $StateDir 'state.json'
     if (-not [System.IO.File]::Exists($p)) { throw "CredHop lab: no lab state in '$StateDir' (call Initialize-CredHopLab)." }
     # The runspaces of a fan-out (Invoke-Command -ComputerName <many>) share one parsed state per process,
     # re-read only when the file changes: parsing the state of a 500-host lab in every remote call would
     # make the lab, not the network, the bottleneck. Their scripts run one at a time (see Invoke-LabFanOut).
-    if ($null -ne $script:Ctx -and $script:Ctx.SharedState) {
+    if ($ReadOnly -or ($null -ne $script:Ctx -and $script:Ctx.SharedState)) {
         $key = 'CredHopLab.SharedState:' + $p
         $stamp = Get-LabStateStamp $p
         $c = [System.AppDomain]::CurrentDomain.GetData($key)
@@ -69,7 +70,9 @@ function Get-LabGptPath { param([string]$StateDir, [string]$HostName) Join-LabPa
 
 function Get-LabHost {
     param($State, [string]$Name)
-    foreach ($k in @($State.hosts.Keys)) { if ($k -ieq $Name) { return $State.hosts[$k] } }
+    # Direct lookup first: a 500-host lab is looked up many times per remote call.
+    if ($State.hosts.Contains($Name)) { return $State.hosts[$Name] }
+    foreach ($k in $State.hosts.Keys) { if ($k -ieq $Name) { return $State.hosts[$k] } }
     $null
 }
 
