@@ -8,6 +8,7 @@
 // A measurement, not a test: nothing here passes or fails on a number.
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { scanBench, scanBenchLines, type ScanBench } from './bench-scan';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -414,7 +415,26 @@ function historyStartupLines(start: Awaited<ReturnType<typeof historyStartup>>):
   ];
 }
 
+/** `--only scan`: run the scan section alone and update it in bench/latest.json and latest.md. */
+async function onlyScan(): Promise<void> {
+  const scan = await scanBench(ROOT);
+  const jsonFile = join(ROOT, 'bench', 'latest.json');
+  const mdFile = join(ROOT, 'bench', 'latest.md');
+  const json = existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as Record<string, unknown>) : {};
+  json.scan = { ...scan, date: new Date().toISOString(), loadAverage: loadavg().map((l) => Math.round(l * 10) / 10) };
+  const before = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
+  const cut = before.indexOf('## Estate scan');
+  const head = (cut >= 0 ? before.slice(0, cut) : before).trimEnd();
+  const section = scanBenchLines(scan).join('\n');
+  mkdirSync(join(ROOT, 'bench'), { recursive: true });
+  writeFileSync(jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+  writeFileSync(mdFile, `${head}${head ? '\n\n' : ''}${section}\n`);
+  console.log(section);
+}
+
 async function main(): Promise<void> {
+  const only = process.argv.indexOf('--only');
+  if (only >= 0 && process.argv[only + 1] === 'scan') return onlyScan();
   if (!process.argv.includes('--no-build')) {
     const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`build failed:\n${build.stderr.slice(-1500)}`);
@@ -463,6 +483,7 @@ async function main(): Promise<void> {
   const size = rendererSize();
   // After the soak: building a year of history in this process would inflate the RSS the soak reports.
   let start: Awaited<ReturnType<typeof historyStartup>> | null = null;
+  let scan: ScanBench | null = null;
   const cpus = (await import('node:os')).cpus().length;
   // Written after every group of the soak, so a long run that is stopped still leaves its figures.
   const write = (soaked: { groups: SoakGroup[]; allClean: boolean }): string => {
@@ -494,6 +515,7 @@ async function main(): Promise<void> {
         meanMsChangePct: change(firstGroup.meanMs, lastGroup.meanMs),
       },
       ...(start ? { historyStartup: start } : {}),
+      ...(scan ? { scan } : {}),
     };
     const md = [
       `# CredHop benchmark (${result.date})`,
@@ -546,6 +568,7 @@ async function main(): Promise<void> {
       `- Last group against the first: RSS ${result.soak.rssChangePct} %, median per flow ${result.soak.medianMsChangePct} %, mean per flow ${result.soak.meanMsChangePct} %`,
       `- Both machines equal their snapshot after every flow: ${soaked.allClean}`,
       ...(start ? historyStartupLines(start) : []),
+      ...(scan ? ['', ...scanBenchLines(scan)] : []),
     ].join('\n');
     mkdirSync(join(ROOT, 'bench'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'latest.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -554,6 +577,8 @@ async function main(): Promise<void> {
   };
   const soaked = await soak((groups, allClean) => void write({ groups, allClean }));
   start = await historyStartup(flows[0]!.material);
+  write(soaked);
+  scan = await scanBench(ROOT);
   const md = write(soaked);
   console.log(md);
 }

@@ -2,8 +2,9 @@
 // message that says what is wrong, and exit code 2.
 import { existsSync, statSync } from 'node:fs';
 import { checkAccount, checkHostName, checkTargetName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
+import { SCAN_LIMITS } from '../shared/domain/scan';
 
-export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'help'] as const;
+export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'scan', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -26,11 +27,15 @@ export interface CliArgs {
   confirmWildcard: boolean;
   confirmNtlm: boolean;
   pwsh: string | null;
+  /** scan: the file of machine names (one a line, or a CSV with a name column). */
+  computers: string | null;
+  /** scan: how many machines at once (default 32). */
+  throttle: number | null;
 }
 
 export type Parsed = { ok: true; args: CliArgs } | { ok: false; message: string };
 
-const VALUE_FLAGS = new Set(['--lab', '--profile', '--jump', '--target', '--account', '--target-account', '--probe', '--step', '--timebox', '--wildcard', '--pwsh']);
+const VALUE_FLAGS = new Set(['--lab', '--profile', '--jump', '--target', '--account', '--target-account', '--probe', '--step', '--timebox', '--wildcard', '--pwsh', '--computers', '--throttle']);
 const BOOL_FLAGS = new Set(['--json', '--password-stdin', '--explicit', '--confirm-wildcard', '--confirm-ntlm-only', '--practice']);
 const WILDCARD = /^wsman\/(\*|\*\.[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+)$/i;
 
@@ -100,6 +105,15 @@ export function parseArgs(argv: readonly string[]): Parsed {
   }
   const pwsh = values.get('--pwsh') ?? null;
   if (pwsh !== null && (/[\0\r\n]/.test(pwsh) || !existsSync(pwsh))) return { ok: false, message: `--pwsh: no PowerShell at "${printable(pwsh)}".` };
+  const computers = values.get('--computers') ?? null;
+  if (computers !== null && (/[\0\r\n]/.test(computers) || !existsSync(computers) || !statSync(computers).isFile())) return { ok: false, message: `--computers: no file at "${printable(computers)}".` };
+  let throttle: number | null = null;
+  if (values.has('--throttle')) {
+    const t = values.get('--throttle')!;
+    if (!/^\d{1,3}$/.test(t) || Number(t) < SCAN_LIMITS.throttleMin || Number(t) > SCAN_LIMITS.throttleMax) return { ok: false, message: `--throttle is a whole number from ${SCAN_LIMITS.throttleMin} to ${SCAN_LIMITS.throttleMax} (machines scanned at once).` };
+    throttle = Number(t);
+  }
+  if (command === 'scan' && computers === null && !(lab !== null || flags.has('--practice'))) return { ok: false, message: 'scan needs --computers <file> (one name a line, or a CSV with a "name" column), or --practice.' };
   const profile = values.get('--profile') ?? null;
   if (profile !== null && (profile.length === 0 || profile.length > 200 || /[\0-\x1f]/.test(profile))) return { ok: false, message: '--profile: not a profile name.' };
 
@@ -124,6 +138,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
       confirmWildcard: flags.has('--confirm-wildcard'),
       confirmNtlm: flags.has('--confirm-ntlm-only'),
       pwsh,
+      computers,
+      throttle,
     },
   };
 }
@@ -149,6 +165,8 @@ Commands:
   restore    put every machine CredHop changed back to its snapshot (the one-click clean-up)
   journal    show the changes CredHop has not restored yet
   audit      print the audit log (JSON lines: when, who, profile, host, what changed, outcome)
+  scan       read CredSSP on many machines (read-only): --computers <file> [--throttle N]; exit 1 when
+             anything is found (--practice scans the practice estate)
 
 Options:
   --profile <name>         use a saved hop profile
@@ -167,6 +185,8 @@ Options:
   --confirm-ntlm-only      use the NTLM-only list (the server's identity is not verified)
   --lab <file>             practice mode with this lab file; --practice with the default lab
   --pwsh <path>            the PowerShell executable to use
+  --computers <file>       scan: machine names, one a line (# comments), or a CSV with a name column
+  --throttle <n>           scan: machines read at once (default 32)
   --json                   machine-readable output
 
 Exit codes: 0 success, 1 a diagnosed failure (or differences after restore), 2 refused input,

@@ -9,6 +9,8 @@ import { PrimitiveError } from '../main/powershell/engine';
 import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../main/hop/practice';
 import { HELP, parseArgs, type CliArgs } from './args';
 import { passwordsFromStdin, sameAccount } from './passwords';
+import { scanCommand } from './scan';
+import { appLayout, practiceEstate } from '../main/paths';
 import { diagnosisLines, planLines, restoreLines, safetyNetLine, sessionLines, stateLines, testLines } from './report';
 
 export const EXIT = { ok: 0, diagnosed: 1, refused: 2, internal: 3 } as const;
@@ -45,7 +47,12 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
     dataDir: env.dataDir,
     root: env.root,
     packaged: env.packaged ?? false,
-    practice: args.practice ? { labFile: args.lab ?? undefined, reset: args.command === 'practice' } : false,
+    // A practice scan reads the practice estate, afresh each time.
+    practice: args.practice
+      ? args.command === 'scan' && args.lab === null
+        ? { labFile: practiceEstate(appLayout(env.root)).labFile, reset: true, stateDirName: 'estate-state' }
+        : { labFile: args.lab ?? undefined, reset: args.command === 'practice' }
+      : false,
     configuredPowerShell: args.pwsh ?? undefined,
   });
   const progress = (message: string) => {
@@ -79,6 +86,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
       return EXIT.diagnosed;
     }
     if (args.command === 'practice') return await practice(args, hop, services, io, out, progress);
+    if (args.command === 'scan') return await scanCommand(args, services, io);
     if (args.command === 'audit') {
       io.stdout(hop.audit.export());
       return EXIT.ok;

@@ -1,7 +1,7 @@
 // Where CredHop keeps its data and finds its own files. One data folder for the app and the CLI, so a
 // change made by one can be cleaned up by the other.
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const PRODUCT_NAME = 'CredHop';
 
@@ -46,4 +46,10 @@ export function appLayout(root: string, packaged = false): AppLayout {
         defaultLabFile: join(base, 'tests', 'lab', 'default-lab.json'),
         managedLabFile: join(base, 'tests', 'lab', 'managed-workstation.json'),
       };
+}
+
+/** The practice estate the scan reads in practice mode (next to the default lab), and its list of names. */
+export function practiceEstate(layout: AppLayout): { labFile: string; namesFile: string } {
+  const dir = dirname(layout.defaultLabFile);
+  return { labFile: join(dir, 'practice-estate.json'), namesFile: join(dir, 'practice-estate.names.txt') };
 }

@@ -15,11 +15,12 @@ import { safetyNetArmed } from './hop/safety-net';
 import { PRACTICE_PASSWORD, SHIPPED_LABS } from './hop/practice';
 import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
-import { appLayout, type AppLayout } from './paths';
+import { appLayout, practiceEstate, type AppLayout } from './paths';
 import { PowerShellEngine } from './powershell/engine';
 import { resolvePowerShell, type ResolvedPowerShell } from './powershell/resolve';
 import type { ShellEvent } from './powershell/shell';
 import { createSettingsHandlers } from './settings/handlers';
+import { createScanHandlers } from './scan/handlers';
 import { SettingsStore } from './settings/store';
 import { CloseGuard } from './window/close-guard';
 
@@ -32,7 +33,7 @@ export interface MainOptions {
    * Practice mode: run against the lab instead of real machines. `false` forces real machines; left
    * out, the saved setting (settings.json in the data folder) decides.
    */
-  practice?: { labFile?: string | undefined; reset?: boolean } | false;
+  practice?: { labFile?: string | undefined; reset?: boolean; /** Folder name of the lab state in the practice data folder (default lab-state). */ stateDirName?: string } | false;
   configuredPowerShell?: string | undefined;
   platform?: NodeJS.Platform;
   env?: Record<string, string | undefined>;
@@ -86,7 +87,8 @@ export function createMainServices(options: MainOptions): MainServices {
   const practiceLab = (labFile: string, reset: boolean) => ({
     modulePath: layout.labModulePath,
     labFile,
-    stateDir: labStateDir(hopDataDir(options.dataDir, true), labFile, layout.defaultLabFile),
+    // The practice estate (scan) keeps its own state: it must never reset the practice lab's.
+    stateDir: options.practice && options.practice.stateDirName ? join(hopDataDir(options.dataDir, true), options.practice.stateDirName) : labStateDir(hopDataDir(options.dataDir, true), labFile, layout.defaultLabFile),
     reset,
   });
   const saved = settings.get();
@@ -115,6 +117,21 @@ export function createMainServices(options: MainOptions): MainServices {
       },
     });
     return engine;
+  };
+
+  // Scans in practice mode read the practice estate, in a PowerShell of their own (its lab state apart
+  // from the practice lab's, reset when it starts); in real mode they use the app's engine.
+  let estateEngine: PowerShellEngine | null = null;
+  const scanEngine = (): PowerShellEngine | null => {
+    if (!powershell) return null;
+    if (practice === undefined) return getEngine();
+    estateEngine ??= new PowerShellEngine({
+      powershell,
+      cwd: layout.appRoot,
+      modulePath: layout.modulePath,
+      practice: { modulePath: layout.labModulePath, labFile: practiceEstate(layout).labFile, stateDir: join(hopDataDir(options.dataDir, true), 'estate-state'), reset: true },
+    });
+    return estateEngine;
   };
 
   const profiles = createProfileServices({ dataDir: options.dataDir });
@@ -211,6 +228,7 @@ export function createMainServices(options: MainOptions): MainServices {
     appQuitAnswer: (request, ctx) => closeGuard.answer(request.choice, ctx),
     ...profiles.handlers,
     ...hopHandlers(),
+    ...createScanHandlers({ engine: scanEngine, hop: getHop, practiceMode: () => practice !== undefined, practiceNamesFile: practiceEstate(layout).namesFile }),
     envCheck: async (request, ctx) => {
       const report = await createEnvHandlers(envDeps()).envCheck(request, ctx);
       lastEnv = report;
@@ -265,6 +283,7 @@ export function createMainServices(options: MainOptions): MainServices {
     async dispose() {
       watcher.stop();
       await engine?.dispose();
+      await estateEngine?.dispose();
     },
   };
 }

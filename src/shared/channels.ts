@@ -27,6 +27,9 @@ export const CHANNELS = [
   'settingsGet',
   'settingsSave',
   'appQuitAnswer',
+  'scanStart',
+  'scanCancel',
+  'scanPracticeList',
 ] as const;
 
 export type Channel = (typeof CHANNELS)[number];

@@ -22,19 +22,19 @@ $script:FromRemoting = [System.Management.Automation.ErrorRecord].GetMethod(
     'FromPSObjectForRemoting', [System.Reflection.BindingFlags]'NonPublic,Static')
 
 # The parts of Windows the lab stands in for, one file each, loaded in this order.
-$script:LabParts = @('Constants', 'Errors', 'Common', 'State', 'LabFile', 'Registry', 'LocalGpo', 'Rsop', 'Faults', 'Services', 'WSManDrive', 'CredSSPCmdlets', 'OsProbes', 'Remoting', 'ItemCmdlets', 'ScheduledTasks', 'EntryPoints')
+$script:LabParts = @('Constants', 'Errors', 'Common', 'State', 'LabFile', 'Registry', 'LocalGpo', 'Rsop', 'Faults', 'Services', 'WSManDrive', 'CredSSPCmdlets', 'OsProbes', 'Dns', 'Remoting', 'FanOut', 'ItemCmdlets', 'ScheduledTasks', 'EntryPoints')
 foreach ($part in $script:LabParts) { . ([System.IO.Path]::Combine($PSScriptRoot, 'src', $part + '.ps1')) }
 
 Export-ModuleMember -Function (@(
     'Enable-WSManCredSSP', 'Disable-WSManCredSSP', 'Get-WSManCredSSP',
-    'Invoke-Command', 'New-PSSession', 'Remove-PSSession', 'Get-PSSession', 'Test-WSMan',
-    'hostname', 'whoami', 'gpupdate',
+    'Invoke-Command', 'New-PSSession', 'New-PSSessionOption', 'Remove-PSSession', 'Get-PSSession', 'Test-WSMan',
+    'hostname', 'whoami', 'gpupdate', 'Resolve-DnsName',
     'Get-Service', 'Start-Service', 'Stop-Service', 'Set-Service',
     'Get-CimInstance',
     'Join-Path', 'mkdir', 'Set-Location', 'Push-Location', 'Pop-Location', 'Get-Location',
     'Invoke-CredHopLabFileIo',
     'Initialize-CredHopLab', 'Get-CredHopLabState', 'Set-CredHopLabHost', 'Add-CredHopLabFault', 'Add-CredHopLabFileFault', 'Invoke-CredHopLabGpUpdate',
-    'Enter-CredHopLabHost',
+    'Enter-CredHopLabHost', 'Reset-CredHopLabRunspace',
     'New-ScheduledTaskAction', 'New-ScheduledTaskTrigger', 'New-ScheduledTaskPrincipal', 'New-ScheduledTaskSettingsSet',
     'Register-ScheduledTask', 'Get-ScheduledTask', 'Unregister-ScheduledTask',
     'Get-Date', 'Move-CredHopLabClock', 'Stop-CredHopLabHost', 'Start-CredHopLabHost'

@@ -3,6 +3,8 @@
 // The module answers with one line `CREDHOP:{json}`; anything else on stdout is noise and ignored.
 
 export const MARKER = 'CREDHOP:';
+/** A streamed item of a long call (one machine of a scan), written while the call runs; never the answer. */
+export const ITEM_MARKER = 'CREDHOP-ITEM:';
 
 const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -53,6 +55,25 @@ export type ModuleAnswer =
         category?: string | null;
       };
     };
+
+/**
+ * Cuts stdout chunks into lines and hands every `CREDHOP-ITEM:` line's JSON text to `onItem` as soon as
+ * its line is complete. Multi-byte characters split across chunks are kept whole.
+ */
+export function itemLineReader(onItem: (json: string) => void): (chunk: Buffer | string) => void {
+  const decoder = new TextDecoder('utf-8');
+  let buffer = '';
+  return (chunk) => {
+    buffer += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let nl = buffer.indexOf('\n');
+    while (nl >= 0) {
+      const line = buffer.slice(0, nl).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').trim();
+      buffer = buffer.slice(nl + 1);
+      if (line.startsWith(ITEM_MARKER)) onItem(line.slice(ITEM_MARKER.length));
+      nl = buffer.indexOf('\n');
+    }
+  };
+}
 
 /** The last marked line of stdout, parsed; null when there is none (PowerShell died, or noise only). */
 export function parseAnswer(stdout: string): ModuleAnswer | null {

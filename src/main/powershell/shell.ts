@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { PowerShell } from 'node-powershell';
 import createDebug from 'debug';
 import { AppError } from '../errors';
-import { parseAnswer } from './protocol';
+import { itemLineReader, parseAnswer } from './protocol';
 import { createChannelHome, deliverSecrets, SECRET_CHANNEL_ENV, type ChannelHome } from './secret-channel';
 
 export type ShellEvent =
@@ -36,6 +36,8 @@ export interface RunOptions {
    * `channel` is the id the command names; see secret-channel.ts.
    */
   secrets?: { channel: string; values: readonly string[] } | undefined;
+  /** Streamed items (`CREDHOP-ITEM:` lines) of this call, delivered while it runs (see protocol.ts). */
+  onItem?: ((json: string) => void) | undefined;
 }
 
 interface Live {
@@ -223,6 +225,18 @@ export class PowerShellShell {
     });
     // The secrets go over the channel while the command runs; whatever happens, delivery stops with it.
     const delivery = options.secrets ? deliverSecrets(live.home.pathFor(options.secrets.channel), options.secrets.values) : null;
+    // Items stream beside node-powershell's own reading of stdout, which returns only at the end.
+    const onItem = options.onItem;
+    const reader = onItem
+      ? itemLineReader((json) => {
+          try {
+            onItem(json);
+          } catch {
+            // a consumer's failure must not break the call
+          }
+        })
+      : null;
+    if (reader) live.child.stdout?.on('data', reader);
     try {
       Reflect.set(live.ps, 'exitPromise', live.nextExit());
       const result = await Promise.race([live.ps.invoke(command), stop]);
@@ -234,6 +248,7 @@ export class PowerShellShell {
       if (error instanceof AppError) throw error;
       throw new AppError('powershell-failed', 'PowerShell stopped while running this step.', 'Try again: CredHop starts a new PowerShell. Clean up now puts back anything already changed.');
     } finally {
+      if (reader) live.child.stdout?.off('data', reader);
       delivery?.stop();
       clearTimeout(timer);
       if (onAbort) options.signal?.removeEventListener('abort', onAbort);

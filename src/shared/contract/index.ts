@@ -6,6 +6,7 @@ import { appContract } from './app';
 import { envContract } from './env';
 import { hopContract } from './hop';
 import { profilesContract } from './profiles';
+import { scanContract } from './scan';
 import { settingsContract } from './settings';
 
 export interface ChannelSpec {
@@ -19,6 +20,7 @@ export const contract = {
   ...hopContract,
   ...profilesContract,
   ...settingsContract,
+  ...scanContract,
 } satisfies Record<Channel, ChannelSpec>;
 
 // Compile-time proof that the contract and the channel list name exactly the same channels.

@@ -105,7 +105,7 @@ function Resolve-LabAccountName {
 function ConvertTo-LabState {
     param($Lab, [string]$Source)
     if (-not (Test-LabType $Lab 'object')) { Assert-LabField $Source '(root)' 'expected a JSON object' }
-    Assert-LabKeys $Source '(root)' $Lab @('description', 'domain', 'netbiosDomain', 'client', 'accounts', 'hosts')
+    Assert-LabKeys $Source '(root)' $Lab @('description', 'domain', 'netbiosDomain', 'client', 'accounts', 'hosts', 'latencyMs')
     $domain = Get-LabOpt $Source '(root)' $Lab 'domain' 'string' $null -Required
     if ($domain -notmatch '^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$') { Assert-LabField $Source 'domain' "expected a DNS domain name such as company.pri, got '$domain'" }
     $netbios = Get-LabOpt $Source '(root)' $Lab 'netbiosDomain' 'string' ($domain.Split('.')[0].ToUpperInvariant())
@@ -121,7 +121,11 @@ function ConvertTo-LabState {
         counters = [ordered]@{ processes = 0; connections = [ordered]@{} }
         faults   = @()
         fileFaults = @()
+        latencyMs = 0
     }
+    $lat = Get-LabOpt $Source '(root)' $Lab 'latencyMs' 'int' 0
+    if ($lat -lt 0 -or $lat -gt 600000) { Assert-LabField $Source 'latencyMs' "expected 0 to 600000 milliseconds, got $lat" }
+    $state.latencyMs = $lat
     $accs = Get-LabOpt $Source '(root)' $Lab 'accounts' 'array' @()
     $accOut = [System.Collections.Generic.List[object]]::new()
     $i = 0
@@ -157,7 +161,7 @@ function ConvertTo-LabState {
     foreach ($h in @($hosts)) {
         $f = "hosts[$i]"
         if (-not (Test-LabType $h 'object')) { Assert-LabField $Source $f 'expected object' }
-        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults', 'winrmStartType', 'trustedHosts', 'rsopLogging', 'registryValues')
+        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults', 'winrmStartType', 'trustedHosts', 'rsopLogging', 'registryValues', 'latencyMs', 'operationMs')
         $name = Get-LabOpt $Source $f $h 'name' 'string' $null -Required
         if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9-]{0,14}$') { Assert-LabField $Source "$f.name" "expected a NetBIOS host name (1-15 letters, digits, '-'), got '$name'" }
         if ($null -ne (Get-LabHost $state $name)) { Assert-LabField $Source "$f.name" "duplicate host '$name'" }
@@ -203,10 +207,13 @@ function ConvertTo-LabState {
             stopAnsweringAfter = Get-LabOpt $Source "$f.faults" $faults 'stopAnsweringAfter' 'int' $null -Nullable
             winrmStartType    = Get-LabOpt $Source $f $h 'winrmStartType' 'string' 'Automatic'
             rsopLogging       = Get-LabOpt $Source $f $h 'rsopLogging' 'bool' $true
+            latencyMs         = Get-LabOpt $Source $f $h 'latencyMs' 'int' $null -Nullable
+            operationMs       = Get-LabOpt $Source $f $h 'operationMs' 'int' 0
             registry          = [ordered]@{}
             gpApplied         = @()
             rsop              = $null
         }
+        foreach ($t in 'latencyMs', 'operationMs') { if ($null -ne $host1[$t] -and ($host1[$t] -lt 0 -or $host1[$t] -gt 600000)) { Assert-LabField $Source "$f.$t" "expected 0 to 600000 milliseconds, got $($host1[$t])" } }
         if ($host1.winrmStartType -notin 'Automatic', 'Manual', 'Disabled') { Assert-LabField $Source "$f.winrmStartType" "expected 'Automatic', 'Manual' or 'Disabled', got '$($host1.winrmStartType)'" }
         if ($host1.winrmStartType -eq 'Disabled' -and $host1.winrm) { Assert-LabField $Source "$f.winrmStartType" 'a Disabled service cannot be running (set winrm: false)' }
         $host1.scriptValues = @(ConvertTo-LabScriptValues $Source "$f.registryValues" (Get-LabOpt $Source $f $h 'registryValues' 'array' @()))

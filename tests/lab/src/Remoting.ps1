@@ -24,7 +24,14 @@ function New-LabTransportError {
 function Resolve-LabComputer {
     param($State, [string]$Name)
     if ($Name -ieq 'localhost' -or $Name -eq '.' -or $Name -eq '127.0.0.1') { return @{ Host = (Get-LabCtxHost $State); Kind = 'short' } }
-    foreach ($hn in @($State.hosts.Keys)) {
+    # Direct lookups first (short name, then the FQDN's first label); the scan below finds addresses.
+    $first = $Name.Split('.')[0]
+    if ($State.hosts.Contains($first)) {
+        $h = $State.hosts[$first]
+        if ($h.name -ieq $Name) { return @{ Host = $h; Kind = 'short' } }
+        if ($h.fqdn -ieq $Name) { return @{ Host = $h; Kind = 'fqdn' } }
+    }
+    foreach ($hn in $State.hosts.Keys) {
         $h = $State.hosts[$hn]
         if ($h.name -ieq $Name) { return @{ Host = $h; Kind = 'short' } }
         if ($h.fqdn -ieq $Name) { return @{ Host = $h; Kind = 'fqdn' } }
@@ -34,20 +41,26 @@ function Resolve-LabComputer {
 }
 
 function Connect-LabHost {
-    <# The second-hop rules. Returns @{ Ok; Error; Host; User; CanDelegate; Auth } and counts the connection. #>
-    param([string]$ComputerName, [string]$Authentication, [pscredential]$Credential, [string]$Suffix)
+    <# The second-hop rules. Returns @{ Ok; Error; Host; User; CanDelegate; Auth; Kind } and counts the connection.
+       With -CountedState the caller has counted (a fan-out counts all its connections in one save) and passes -Previous. #>
+    param([string]$ComputerName, [string]$Authentication, [pscredential]$Credential, [string]$Suffix, $CountedState, [int]$Previous = -1)
     $auth = if ($Authentication) { $Authentication } else { 'Default' }
-    $fail = { param($kind, $an) @{ Ok = $false; Error = (New-LabTransportError $kind $ComputerName $Suffix $an) } }
+    $fail = { param($kind, $an) @{ Ok = $false; Kind = $kind; Error = (New-LabTransportError $kind $ComputerName $Suffix $an) } }
     if ($auth -ieq 'Credssp' -and $null -eq $Credential) { return (& $fail 'CredSSPNoCred') }
-    $state = Read-LabState
+    # (PowerShell's variable names ignore case: $CountedState must not be spelled $state.)
+    $state = $CountedState
+    if ($null -eq $state) { $state = Read-LabState }
     $r = Resolve-LabComputer $state $ComputerName
     if ($null -eq $r) { return (& $fail 'NotFound') }
     $target = $r.Host
-    # count the connection attempt (persisted)
-    $cn = $state.counters.connections
-    $prev = 0; if ($cn.Contains($target.name)) { $prev = [int]$cn[$target.name] }
-    $cn[$target.name] = $prev + 1
-    Save-LabState $state
+    $prev = $Previous
+    if ($null -eq $CountedState) {
+        # count the connection attempt (persisted)
+        $cn = $state.counters.connections
+        $prev = 0; if ($cn.Contains($target.name)) { $prev = [int]$cn[$target.name] }
+        $cn[$target.name] = $prev + 1
+        Save-LabState $state
+    }
     if (-not $target.reachable -or $target.off) { return (& $fail 'Timeout') }   # off: switched off (ScheduledTasks.ps1)
     if ($null -ne $target.stopAnsweringAfter -and $prev -ge [int]$target.stopAnsweringAfter) { return (& $fail 'Timeout') }
     if (-not $target.winrm) { return (& $fail 'CannotConnect') }
@@ -99,7 +112,7 @@ function Connect-LabHost {
         $user = Get-LabCtxUser $state
     }
     if (@($target.admins) -notcontains $user) { return (& $fail 'E7') }
-    @{ Ok = $true; Host = $target.name; User = $user; CanDelegate = ($auth -ieq 'Credssp'); Auth = $auth }
+    @{ Ok = $true; Host = $target.name; User = $user; CanDelegate = ($auth -ieq 'Credssp'); Auth = $auth; Kind = 'Ok' }
 }
 
 function New-LabRunspace {
@@ -157,8 +170,9 @@ function Copy-LabBySerializer {
 }
 
 function Invoke-LabInRunspace {
-    param($Cmdlet, $Runspace, [hashtable]$Conn, [string]$ComputerName, [hashtable]$Script, [object[]]$Arguments, [switch]$HideComputerName)
-    $state = Read-LabState
+    param($Cmdlet, $Runspace, [hashtable]$Conn, [string]$ComputerName, [hashtable]$Script, [object[]]$Arguments, [switch]$HideComputerName, $State)
+    $state = $State
+    if ($null -eq $state) { $state = Read-LabState }
     $saved = @{ SystemRoot = $env:SystemRoot; windir = $env:windir; COMPUTERNAME = $env:COMPUTERNAME; USERNAME = $env:USERNAME; USERDOMAIN = $env:USERDOMAIN; ProgramData = $env:ProgramData }
     $ps = [powershell]::Create()
     try {
@@ -256,8 +270,15 @@ function Invoke-Command {
             }
             return
         }
+        if (@($ComputerName).Count -gt 1) {
+            Invoke-LabFanOut $PSCmdlet $ComputerName ([string]$Authentication) $Credential $script1 $ArgumentList $ThrottleLimit $SessionOption -HideComputerName:$HideComputerName
+            return
+        }
         foreach ($cn in $ComputerName) {
             $conn = Connect-LabHost $cn ([string]$Authentication) $Credential 'PSSessionStateBroken'
+            $wait = Get-LabConnectWait (Read-LabState) $cn $conn $SessionOption
+            if ($wait.Ms -gt 0) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $wait.Ms }
+            if ($wait.Error) { Write-LabError $PSCmdlet $wait.Error; continue }
             if (-not $conn.Ok) { Write-LabError $PSCmdlet $conn.Error; continue }
             $rs = New-LabRunspace $conn
             try { Invoke-LabInRunspace $PSCmdlet $rs $conn $cn $script1 $ArgumentList -HideComputerName:$HideComputerName }

@@ -24,11 +24,30 @@ function Write-LabBytesAtomic {
     [System.IO.File]::Move($tmp, $Path, $true)
 }
 
+function Get-LabStateStamp {
+    param([string]$Path)
+    $fi = [System.IO.FileInfo]::new($Path)
+    '{0}:{1}' -f $fi.LastWriteTimeUtc.Ticks, $fi.Length
+}
+
 function Read-LabState {
-    param([string]$StateDir)
+    # -ReadOnly: the caller only reads (name resolution): it may share the parsed state as a fan-out does.
+    param([string]$StateDir, [switch]$ReadOnly)
     if (-not $StateDir) { $StateDir = Get-LabStateDir }
     $p = Join-LabPath $StateDir 'state.json'
     if (-not [System.IO.File]::Exists($p)) { throw "CredHop lab: no lab state in '$StateDir' (call Initialize-CredHopLab)." }
+    # The runspaces of a fan-out (Invoke-Command -ComputerName <many>) share one parsed state per process,
+    # re-read only when the file changes: parsing the state of a 500-host lab in every remote call would
+    # make the lab, not the network, the bottleneck. Their scripts run one at a time (see Invoke-LabFanOut).
+    if ($ReadOnly -or ($null -ne $script:Ctx -and $script:Ctx.SharedState)) {
+        $key = 'CredHopLab.SharedState:' + $p
+        $stamp = Get-LabStateStamp $p
+        $c = [System.AppDomain]::CurrentDomain.GetData($key)
+        if ($null -ne $c -and $c.Stamp -eq $stamp) { return $c.State }
+        $st = Read-LabJson $p
+        [System.AppDomain]::CurrentDomain.SetData($key, @{ Stamp = $stamp; State = $st })
+        return $st
+    }
     Read-LabJson $p
 }
 
@@ -36,7 +55,13 @@ function Save-LabState {
     param($State, [string]$StateDir)
     if (-not $StateDir) { $StateDir = Get-LabStateDir }
     $json = Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $State -Depth 100
-    Write-LabBytesAtomic (Join-LabPath $StateDir 'state.json') ([System.Text.UTF8Encoding]::new($false).GetBytes($json))
+    $p = Join-LabPath $StateDir 'state.json'
+    Write-LabBytesAtomic $p ([System.Text.UTF8Encoding]::new($false).GetBytes($json))
+    $key = 'CredHopLab.SharedState:' + $p
+    if ($null -ne [System.AppDomain]::CurrentDomain.GetData($key)) {
+        if ($null -ne $script:Ctx -and $script:Ctx.SharedState) { [System.AppDomain]::CurrentDomain.SetData($key, @{ Stamp = (Get-LabStateStamp $p); State = $State }) }
+        else { [System.AppDomain]::CurrentDomain.SetData($key, $null) }
+    }
 }
 
 function Get-LabHostRoot { param([string]$StateDir, [string]$HostName) Join-LabPath $StateDir 'hosts' $HostName.ToLowerInvariant() 'Windows' }
@@ -45,7 +70,9 @@ function Get-LabGptPath { param([string]$StateDir, [string]$HostName) Join-LabPa
 
 function Get-LabHost {
     param($State, [string]$Name)
-    foreach ($k in @($State.hosts.Keys)) { if ($k -ieq $Name) { return $State.hosts[$k] } }
+    # Direct lookup first: a 500-host lab is looked up many times per remote call.
+    if ($State.hosts.Contains($Name)) { return $State.hosts[$Name] }
+    foreach ($k in $State.hosts.Keys) { if ($k -ieq $Name) { return $State.hosts[$k] } }
     $null
 }
 
@@ -62,7 +89,8 @@ function Enter-CredHopLabHost {
         [bool]$CanDelegate = $true,
         [string]$Authentication = 'Local',
         [bool]$Remote = $false,
-        [int]$Depth = 0
+        [int]$Depth = 0,
+        [bool]$SharedState = $false
     )
     $script:Ctx = [ordered]@{
         StateDir       = $StateDir
@@ -72,6 +100,7 @@ function Enter-CredHopLabHost {
         Authentication = $Authentication
         Remote         = $Remote
         Depth          = $Depth
+        SharedState    = $SharedState
     }
 }
 

@@ -105,7 +105,7 @@ export interface RestoreResult {
 
 export class Wizard {
   step = $state<StepId>('profile');
-  view = $state<'wizard' | 'settings'>('wizard');
+  view = $state<'wizard' | 'settings' | 'scan'>('wizard');
   op = new Operation();
 
   env = $state<EnvReport | null>(null);

@@ -1,0 +1,87 @@
+# The lab at estate scale: Invoke-Command -ComputerName <many> -ThrottleLimit N runs hosts concurrently,
+# streams results with PSComputerName, reports per-host errors with Windows' ids and codes, honours
+# New-PSSessionOption's OpenTimeout, and resolves names (Resolve-DnsName) for the lab's hosts only.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    function New-FanOutLab {
+        param([int]$Count, [int]$LatencyMs)
+        $hosts = @(@{ name = 'dc1' })
+        foreach ($i in 1..$Count) { $hosts += @{ name = "srv$i"; credssp = @{ client = $false; service = ($i % 2 -eq 0) } } }
+        $hosts += @{ name = 'down1'; reachable = $false }
+        $hosts += @{ name = 'deny1'; admins = @() }
+        $hosts += @{ name = 'slow1'; latencyMs = 4000 }
+        New-TestLab -Lab @{ domain = 'company.pri'; client = 'dc1'; latencyMs = $LatencyMs; hosts = $hosts }
+    }
+    $script:Probe = { [pscustomobject]@{ flag = [string](Get-Item WSMan:\localhost\Service\Auth\CredSSP).Value; me = (hostname) } }
+}
+
+Describe 'Invoke-Command over many computers' {
+    It 'answers every host once, each result carrying PSComputerName as typed, and errors per host with Windows'' ids' {
+        $null = New-FanOutLab -Count 6 -LatencyMs 0
+        $names = @('srv1', 'SRV2.company.pri', 'srv3', 'srv4', 'srv5', 'srv6', 'down1', 'deny1', 'nope1')
+        $out = @(Invoke-Command -ComputerName $names -ThrottleLimit 4 -ErrorAction Continue -ScriptBlock $script:Probe 2>&1)
+        $ok = @($out | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+        $errs = @($out | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $ok.Count | Should -Be 6
+        ($ok | Where-Object { $_.PSComputerName -eq 'SRV2.company.pri' }).me | Should -Be 'srv2'
+        ($ok | Where-Object { $_.PSComputerName -eq 'srv3' }).flag | Should -Be 'false'
+        ($ok | Where-Object { $_.PSComputerName -eq 'srv4' }).flag | Should -Be 'true'
+        $byHost = @{}; foreach ($e in $errs) { $byHost[[string]$e.TargetObject] = $e }
+        $byHost['down1'].FullyQualifiedErrorId | Should -Be 'WinRMOperationTimeout,PSSessionStateBroken'
+        $byHost['down1'].Exception.ErrorCode | Should -Be -2144108250
+        $byHost['deny1'].FullyQualifiedErrorId | Should -Be 'AccessDenied,PSSessionStateBroken'
+        $byHost['deny1'].Exception.ErrorCode | Should -Be 5
+        $byHost['nope1'].FullyQualifiedErrorId | Should -Be 'ComputerNotFound,PSSessionStateBroken'
+        $byHost['nope1'].Exception.Message | Should -BeLike 'Connecting to remote server nope1 failed with the following error message : WinRM cannot complete the operation.*'
+        # every attempt that resolved is counted, once
+        $c = (Get-LabView).counters.connections
+        $c.srv1 | Should -Be 1
+        $c.down1 | Should -Be 1
+    }
+
+    # No timed assertions (the machine is shared and slow): concurrency shows in the order results arrive.
+    It 'runs hosts concurrently and streams: behind a slow host, a fast one answers first at throttle 2, not at throttle 1' {
+        $null = New-FanOutLab -Count 1 -LatencyMs 0
+        $two = @(Invoke-Command -ComputerName 'slow1', 'srv1' -ThrottleLimit 2 -ScriptBlock $script:Probe | ForEach-Object { $_.PSComputerName })
+        $two | Should -Be @('srv1', 'slow1')
+        $one = @(Invoke-Command -ComputerName 'slow1', 'srv1' -ThrottleLimit 1 -ScriptBlock $script:Probe | ForEach-Object { $_.PSComputerName })
+        $one | Should -Be @('slow1', 'srv1')
+    }
+
+    It 'gives up on a host after New-PSSessionOption''s OpenTimeout, as WinRM does' {
+        $null = New-FanOutLab -Count 1 -LatencyMs 0
+        $so = New-PSSessionOption -OpenTimeout 500 -OperationTimeout 60000
+        $so.OpenTimeout.TotalMilliseconds | Should -Be 500
+        $out = @(Invoke-Command -ComputerName 'srv1', 'slow1', 'down1' -SessionOption $so -ErrorAction Continue -ScriptBlock $script:Probe 2>&1)
+        @($out | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] } | ForEach-Object PSComputerName) | Should -Be @('srv1')
+        $errs = @($out | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        @($errs | ForEach-Object { [string]$_.TargetObject } | Sort-Object) | Should -Be @('down1', 'slow1')
+        @($errs | ForEach-Object FullyQualifiedErrorId | Sort-Object -Unique) | Should -Be @('WinRMOperationTimeout,PSSessionStateBroken')
+    }
+
+    It 'gives each host a fresh runspace: a variable one host''s script set is not seen by the next' {
+        $null = New-FanOutLab -Count 4 -LatencyMs 0
+        $out = @(Invoke-Command -ComputerName 'srv1', 'srv2', 'srv3', 'srv4' -ThrottleLimit 1 -ScriptBlock { $seen = $leftOver; $leftOver = hostname; [pscustomobject]@{ seen = $seen } })
+        @($out | Where-Object { $null -ne $_.seen }).Count | Should -Be 0
+    }
+
+    It 'passes arguments and $using: values to every host' {
+        $null = New-FanOutLab -Count 3 -LatencyMs 0
+        $word = 'hello'
+        $out = @(Invoke-Command -ComputerName 'srv1', 'srv2', 'srv3' -ArgumentList 7 -ScriptBlock { param($n) "$using:word $n $(hostname)" })
+        @($out | Sort-Object) | Should -Be @('hello 7 srv1', 'hello 7 srv2', 'hello 7 srv3')
+    }
+}
+
+Describe 'Resolve-DnsName' {
+    It 'resolves a lab host by name, FQDN or address and refuses any other name as Windows does' {
+        $null = New-TestLab
+        (Resolve-DnsName 'adfs1').Name | Should -Be 'adfs1.company.pri'
+        (Resolve-DnsName 'MEM2.company.pri').Name | Should -Be 'mem2.company.pri'
+        $e = Resolve-DnsName 'gone.company.pri' -ErrorAction SilentlyContinue -ErrorVariable ev
+        $e | Should -BeNullOrEmpty
+        $ev[0].FullyQualifiedErrorId | Should -Be 'DNS_ERROR_RCODE_NAME_ERROR,Microsoft.DnsClient.Commands.ResolveDnsName'
+        $ev[0].Exception.NativeErrorCode | Should -Be 9003
+        $ev[0].Exception.Message | Should -Be 'gone.company.pri : DNS name does not exist'
+    }
+}
