@@ -14,6 +14,7 @@ describe('the list of machines', () => {
     const r = parseComputerList('# estate\nsrv1\n\nSRV1\nsrv2.company.pri\nbad name!\n10.0.0.1\n');
     expect(r.names).toEqual(['srv1', 'srv2.company.pri']);
     expect(r.problems.map((p) => p.line)).toEqual([6, 7]);
+    expect(r.problems[1]!.message).toMatch(/Scan by computer name/);
   });
   it('reads the name column of a CSV (ComputerName or name), quotes and all', () => {
     expect(parseComputerList('Owner,ComputerName\nops,"srv1"\n"a, b",srv2\n').names).toEqual(['srv1', 'srv2']);
@@ -34,6 +35,14 @@ describe('findings of one machine', () => {
     const r = machineFindings('srv1', item({ tasks: ['CredHop restore 1234', 'Other task'] }), []);
     expect(r.findings.map((f) => f.kind)).toEqual(['credhop-task']);
     expect(r.findings[0]!.fix).toBe("Invoke-Command -ComputerName 'srv1' -ScriptBlock { Unregister-ScheduledTask -TaskName 'CredHop restore 1234' -Confirm:$false }");
+  });
+  it("the armed scheduled restore of a session still open is that session's, not a leftover", () => {
+    const open = { session: '1234', profileName: 'Article lab', jumpServer: 'srv1', client: 'ws1' };
+    const r = machineFindings('srv1', item({ tasks: ['CredHop restore 1234', 'CredHop restore 9999'] }), [open]);
+    expect(r.findings.map((f) => [f.kind, f.kind === 'credhop-task' ? f.fix : f.session])).toEqual([
+      ['credhop-task', "Invoke-Command -ComputerName 'srv1' -ScriptBlock { Unregister-ScheduledTask -TaskName 'CredHop restore 9999' -Confirm:$false }"],
+      ['credhop-session', '1234'],
+    ]);
   });
   it('quotes a hostile value name safely in the fix', () => {
     const r = machineFindings('srv1', item({ delegation: { AllowFreshCredentials: 1 }, fresh: { "1'; Remove-Item C:\\ -Recurse; '": 'wsman/*' } }), []);

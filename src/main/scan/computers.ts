@@ -66,6 +66,11 @@ export function parseComputerList(text: string): ComputerList {
       problems.push({ line: i + 1, text: value.slice(0, 200), message: check.message });
       continue;
     }
+    if (check.kind === 'ipv4') {
+      // The scan connects with the operator's own sign-in (Kerberos), which cannot be used by address.
+      problems.push({ line: i + 1, text: value.slice(0, 200), message: 'Scan by computer name: WinRM cannot use your own sign-in (Kerberos) with an IP address.' });
+      continue;
+    }
     const key = check.value.toLowerCase();
     if (seen.has(key)) continue; // the same machine twice is scanned once
     seen.add(key);

@@ -249,6 +249,8 @@ export function machineFindings(computer: string, item: ScanItem, sessions: read
   }
   for (const task of raw.tasks ?? []) {
     if (!task.startsWith('CredHop restore ')) continue;
+    // The armed safety net of a session still open is part of that session (reported below), not left over.
+    if (sessions.some((s) => s.session === task.slice('CredHop restore '.length))) continue;
     findings.push({
       kind: 'credhop-task',
       explanation: `The scheduled task "${task}" is still registered on ${computer}: CredHop's safety net that restores this machine by itself. If its session was restored, it is left over.`,
