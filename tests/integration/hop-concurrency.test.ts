@@ -37,7 +37,8 @@ describe('concurrency', () => {
     expect(report.clean).toBe(true);
     expect(applied.verified).toBe(true);
     const open = run.hop.openSessions();
-    expect(open.map((s) => [s.begin.session, s.intents.map((i) => i.change.kind)])).toEqual([[session, ['server-credssp']]]);
+    // the re-opened session holds the server step and the jump server's scheduled restore armed after it
+    expect(open.map((s) => [s.begin.session, s.intents.map((i) => i.change.kind)])).toEqual([[session, ['server-credssp', 'restore-task']]]);
     const again = await run.hop.restoreAll(() => CRED, 'the clean-up after');
     expect(again.clean).toBe(true);
     expect(machineState(await run.state())).toEqual(before);
