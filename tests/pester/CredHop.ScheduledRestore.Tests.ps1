@@ -38,12 +38,30 @@ Describe 'RunRestorePlan' {
 
     It 'restores the steps it knows and reports a kind it does not know (one a newer CredHop added)' {
         $null = Invoke-Prim 'SetWinRMFlag' @{ role = 'client'; enabled = $true }
-        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'trusted-hosts'; value = 'adfs1' }, @{ kind = 'client-credssp'; enabled = $false; expect = $true }))
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'firewall-rule'; value = 'adfs1' }, @{ kind = 'client-credssp'; enabled = $false; expect = $true }))
         $r.ok | Should -BeTrue
         @($r.data.restored) | Should -Be @("CredSSP in this computer's WinRM client set back to false")
-        @($r.data.notKnown)[0] | Should -BeLike 'trusted-hosts: this scheduled restore does not know how to put it back*'
+        @($r.data.notKnown)[0] | Should -BeLike 'firewall-rule: this scheduled restore does not know how to put it back*'
         $r.data.complete | Should -BeFalse
         (Get-LabHostView 'dc1').clientCredSSP | Should -BeFalse
+    }
+
+    It 'puts TrustedHosts back exactly while it is what CredHop left, starting WinRM for it and stopping it again' {
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ trustedHosts = 'srv9,192.168.10.11'; winrm = $false; winrmStartType = 'Manual' } }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'trusted-hosts'; value = 'srv9'; expect = 'srv9,192.168.10.11'; known = @('192.168.10.11') }))
+        $r.ok | Should -BeTrue
+        @($r.data.failed).Count | Should -Be 0
+        $r.data.complete | Should -BeTrue
+        (Get-LabHostView 'dc1').trustedHosts | Should -BeExactly 'srv9'
+        (Get-LabHostView 'dc1').winrm | Should -BeFalse
+    }
+
+    It "takes out only CredHop's entry from a TrustedHosts list someone changed since, and says so" {
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ trustedHosts = '192.168.10.11,theirs.company.pri' } }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'trusted-hosts'; value = ''; expect = '192.168.10.11'; known = @('192.168.10.11') }))
+        $r.ok | Should -BeTrue
+        (Get-LabHostView 'dc1').trustedHosts | Should -BeExactly 'theirs.company.pri'
+        @($r.data.leftAlone)[0] | Should -BeLike 'TrustedHosts was changed since CredHop set it*'
     }
 
     It 'starts a WinRM stopped by a restart to set the flag back, then stops it again' {
