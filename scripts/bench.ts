@@ -45,22 +45,40 @@ const fileSize = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 /** Released garbage is not what we measure: collect first when run with --expose-gc (npm run bench is). */
 const collect = () => (globalThis as { gc?: () => void }).gc?.();
 
-/** The article's commands, by hand, in one fresh pwsh over a fresh lab. */
-function plainSequence(): { ms: number; processes: number; connections: Record<string, number> } {
+/** The phases both columns report, in the order they run (the plain sequence has no check). */
+export const PHASES = ['start', 'check', 'client', 'server', 'test', 'restore'] as const;
+export type Phase = (typeof PHASES)[number];
+type Phases = Record<Phase, number>;
+/** PowerShell calls (primitives) per phase of CredHop's flow, and how many of them crossed to the jump server. */
+type Calls = Record<Phase, { calls: number; remote: number }>;
+
+/**
+ * The article's commands, by hand, in one fresh pwsh over a fresh lab. Each phase ends with a line
+ * `PHASE:<name>:<unix ms>`, so its time is read against the moment pwsh was spawned.
+ */
+function plainSequence(): { ms: number; processes: number; connections: Record<string, number>; phases: Phases } {
   const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-plain-'));
   const payload = Buffer.from(JSON.stringify({ labFile: join(ROOT, 'tests/lab/default-lab.json'), stateDir: join(dir, 'lab'), reset: true })).toString('base64');
+  const mark = (phase: Phase) => `[Console]::Out.WriteLine('PHASE:${phase}:' + [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds())`;
   const script = [
     `Import-Module '${join(ROOT, 'tests/lab/CredHopLab.psd1')}' -Global -DisableNameChecking | Out-Null`,
     `Initialize-CredHopLab -Payload '${payload}' | Out-Null`,
     "$ErrorActionPreference = 'Stop'",
+    mark('start'),
+    mark('check'),
     'Enable-WSManCredSSP -Role Client -DelegateComputer adfs1.company.pri -Force | Out-Null',
+    mark('client'),
     'Invoke-Command -ComputerName adfs1.company.pri -ScriptBlock { Enable-WSManCredSSP -Role Server -Force } | Out-Null',
+    mark('server'),
     `$cred = [pscredential]::new('COMPANY\\Administrator', (ConvertTo-SecureString '${PRACTICE_PASSWORD}' -AsPlainText -Force))`,
     'Invoke-Command -ComputerName adfs1.company.pri -Authentication CredSSP -Credential $cred -ScriptBlock { Invoke-Command -ComputerName mem2.company.pri -ScriptBlock { hostname } } | Out-Null',
+    mark('test'),
     'Disable-WSManCredSSP -Role Client | Out-Null',
     'Invoke-Command -ComputerName adfs1.company.pri -ScriptBlock { Disable-WSManCredSSP -Role Server } | Out-Null',
+    mark('restore'),
     `[Console]::Out.WriteLine((Get-CredHopLabState -Payload '${Buffer.from('{}').toString('base64')}'))`,
   ].join('\n');
+  const spawnedAt = Date.now();
   const t0 = performance.now();
   const r = spawnSync(PWSH, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '-'], { input: script, encoding: 'utf8' });
   const ms = performance.now() - t0;
@@ -68,7 +86,20 @@ function plainSequence(): { ms: number; processes: number; connections: Record<s
   if (!line) throw new Error(`plain sequence failed: ${r.stderr.slice(0, 500)}`);
   const state = labView.parse((JSON.parse(line.slice(line.indexOf('CREDHOP:') + 8)) as { data: unknown }).data);
   rmSync(dir, { recursive: true, force: true });
-  return { ms, processes: state.counters.processes, connections: state.counters.connections };
+  const marks = new Map<string, number>();
+  for (const l of r.stdout.split('\n')) {
+    const m = /PHASE:(\w+):(\d+)/.exec(l);
+    if (m) marks.set(m[1]!, Number(m[2]));
+  }
+  const phases = {} as Phases;
+  let previous = spawnedAt;
+  for (const p of PHASES) {
+    const at = marks.get(p);
+    if (at === undefined) throw new Error(`plain sequence: no mark for phase ${p}`);
+    phases[p] = Math.max(0, at - previous);
+    previous = at;
+  }
+  return { ms, processes: state.counters.processes, connections: state.counters.connections, phases };
 }
 
 /** CredHop's flow: check, plan, client, server, test, restore (with snapshot and verification), in-process. */
@@ -107,32 +138,63 @@ async function secretChannelCost(calls: number): Promise<{ calls: number; withSe
   return { calls, withSecretMs: Math.round(a * 10) / 10, withoutMs: Math.round(b * 10) / 10, costPerCallMs: Math.round((a - b) * 10) / 10 };
 }
 
-async function credhopFlow(): Promise<{ ms: number; processes: number; connections: Record<string, number>; peakRssMb: number; clean: boolean; material: Material }> {
+async function credhopFlow(): Promise<{ ms: number; processes: number; connections: Record<string, number>; peakRssMb: number; clean: boolean; material: Material; phases: Phases; calls: Calls }> {
   const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-flow-'));
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 20);
+  const phases = {} as Phases;
+  const calls = Object.fromEntries(PHASES.map((p) => [p, { calls: 0, remote: 0 }])) as Calls;
+  let phase: Phase = 'start';
   const t0 = performance.now();
+  let lap = t0;
+  const done = (p: Phase) => {
+    const now = performance.now();
+    phases[p] = Math.round(now - lap);
+    lap = now;
+  };
   const services = createMainServices({ dataDir: dir, root: ROOT, practice: { reset: true } });
+  const engine = services.engine()!;
+  // Counts every primitive call per phase (a measurement hook; the call itself is unchanged).
+  const call = engine.call.bind(engine);
+  engine.call = ((primitive: string, ...rest: Parameters<typeof call> extends [string, ...infer R] ? R : never) => {
+    calls[phase].calls += 1;
+    if (primitive === 'InvokeRemote') calls[phase].remote += 1;
+    return call(primitive, ...rest);
+  }) as typeof engine.call;
   const hop = services.hop()!;
   const target = { profileId: 'bench', profileName: 'bench', ...PRACTICE_TARGET };
   const cred = { userName: PRACTICE_TARGET.account, password: PRACTICE_PASSWORD };
+  // PowerShell started, the lab and the module loaded: what the plain column's "start" is.
+  await engine.info();
+  done('start');
+  phase = 'check';
   const checked = await hop.check(target, cred);
+  done('check');
+  phase = 'client';
   const session = hop.beginSession(target, checked.snapshot!, 60);
   await hop.apply('client', target, checked.plan!, session, cred);
+  done('client');
+  phase = 'server';
   await hop.apply('server', target, checked.plan!, session, cred);
+  done('server');
+  phase = 'test';
   const test = await hop.test(target, cred, 'credssp');
+  done('test');
+  phase = 'restore';
   const report = await hop.restoreAll(() => cred, 'bench');
+  done('restore');
   const ms = performance.now() - t0;
   clearInterval(sampler);
-  const state = await services.engine()!.lab('Get-CredHopLabState', {}, labView);
-  const processes = services.engine()!.shell.processesStarted;
+  engine.call = call;
+  const state = await engine.lab('Get-CredHopLabState', {}, labView);
+  const processes = engine.shell.processesStarted;
   const flowAudit = hop.audit.export().trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
   await services.dispose();
   rmSync(dir, { recursive: true, force: true });
   if (!test.ok) throw new Error('the hop test failed during the benchmark');
-  return { ms, processes, connections: state.counters.connections, peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10, clean: report.clean, material: { snapshot: checked.snapshot!, plan: checked.plan!, flowAudit } };
+  return { ms, processes, connections: state.counters.connections, peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10, clean: report.clean, material: { snapshot: checked.snapshot!, plan: checked.plan!, flowAudit }, phases, calls };
 }
 
 interface SoakGroup {
@@ -432,9 +494,25 @@ async function onlyScan(): Promise<void> {
   console.log(section);
 }
 
+/** `npm run bench -- --only flow`: the two columns and their phases, printed (no files written). */
+async function onlyFlow(): Promise<void> {
+  const plain: ReturnType<typeof plainSequence>[] = [];
+  const flows: Awaited<ReturnType<typeof credhopFlow>>[] = [];
+  for (let i = 0; i < RUNS; i += 1) {
+    plain.push(plainSequence());
+    flows.push(await credhopFlow());
+  }
+  const row = (name: string, a: number[], b: number[], calls = '') => `| ${name} | ${Math.round(median(a))} ms | ${Math.round(median(b))} ms | ${calls} |`;
+  console.log(['| phase | plain | CredHop | calls (remote) |', '|---|---|---|---|',
+    ...PHASES.map((p) => row(p, plain.map((x) => x.phases[p]), flows.map((x) => x.phases[p]), `${flows[0]!.calls[p].calls} (${flows[0]!.calls[p].remote})`)),
+    row('total', plain.map((x) => x.ms), flows.map((x) => x.ms)),
+    `ratio ${(median(flows.map((x) => x.ms)) / median(plain.map((x) => x.ms))).toFixed(2)} (${RUNS} runs, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')})`].join('\n'));
+}
+
 async function main(): Promise<void> {
   const only = process.argv.indexOf('--only');
   if (only >= 0 && process.argv[only + 1] === 'scan') return onlyScan();
+  if (only >= 0 && process.argv[only + 1] === 'flow') return onlyFlow();
   if (!process.argv.includes('--no-build')) {
     const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`build failed:\n${build.stderr.slice(-1500)}`);
@@ -500,6 +578,8 @@ async function main(): Promise<void> {
       plainSequence: { medianMs: Math.round(plainMs), processes: plain[0]!.processes, connections: plain[0]!.connections },
       credhopFlow: { medianMs: Math.round(flowMs), processes: flows[0]!.processes, connections: flows[0]!.connections, peakRssMb: Math.max(...flows.map((f) => f.peakRssMb)), restoredClean: flows.every((f) => f.clean) },
       ratio: Math.round((flowMs / plainMs) * 100) / 100,
+      // Where the time goes: the median of each phase over the runs, for both columns, and CredHop's calls.
+      phases: Object.fromEntries(PHASES.map((p) => [p, { plainMs: Math.round(median(plain.map((x) => x.phases[p]))), credhopMs: Math.round(median(flows.map((x) => x.phases[p]))), credhopCalls: flows[0]!.calls[p].calls, credhopRemoteCalls: flows[0]!.calls[p].remote }])) as Record<Phase, { plainMs: number; credhopMs: number; credhopCalls: number; credhopRemoteCalls: number }>,
       secretChannel,
       startup,
       rendererGzipBytes: size,
@@ -528,6 +608,17 @@ async function main(): Promise<void> {
       `| PowerShell processes | ${result.plainSequence.processes} | ${result.credhopFlow.processes} |`,
       `| connections to adfs1 | ${result.plainSequence.connections.adfs1 ?? 0} | ${result.credhopFlow.connections.adfs1 ?? 0} |`,
       `| connections to mem2 | ${result.plainSequence.connections.mem2 ?? 0} | ${result.credhopFlow.connections.mem2 ?? 0} |`,
+      '',
+      `### Where the time goes (median of each phase over ${RUNS} runs; target: CredHop within 1.10× the plain sequence)`,
+      '',
+      'start: PowerShell started, the lab loaded (and CredHop\'s module, its start check beside it); check: CredHop reads both',
+      'machines and plans (the plain sequence reads nothing); client/server: the change on each machine (CredHop: journaled,',
+      'read back, its scheduled restore armed); test: the second hop; restore: both machines back (CredHop: exact, verified,',
+      'scheduled restores removed; the plain sequence: Disable-WSManCredSSP on both).',
+      '',
+      '| phase | plain | CredHop | CredHop − plain | CredHop\'s PowerShell calls (to the jump server) |',
+      '|---|---|---|---|---|',
+      ...PHASES.map((p) => { const x = result.phases[p]; return `| ${p} | ${x.plainMs} ms | ${x.credhopMs} ms | ${x.credhopMs - x.plainMs} ms | ${p === 'start' ? '1 (version)' : `${x.credhopCalls} (${x.credhopRemoteCalls})`} |`; }),
       '',
       `## The secret channel (median of ${secretChannel.calls} alternating calls in one warm PowerShell)`,
       '',

@@ -203,15 +203,14 @@ export function createMainServices(options: MainOptions): MainServices {
     if (!ps) return Promise.resolve();
     if (warming && warmedEngine === ps) return warming;
     warmedEngine = ps;
-    // Then the check's two local reads, once, read-only and with constant (empty) payloads: PowerShell
+    // Then the check's local read, once, read-only and with constant (empty) payloads: PowerShell
     // compiles the module's code on first use, which would otherwise slow the first check. Nothing
     // remote: no connection is made before the operator asks for one.
     // A failed start is reported again, in plain words, by the first call that needs PowerShell.
     warming = environment()
       .then(async (report) => {
         if (!report.powershell.found) return;
-        await getHop()?.readClient();
-        await ps.call('GetCredSSPView', {}, z.unknown());
+        await ps.call('GetCheckState', {}, z.unknown());
       })
       .then(() => undefined, () => undefined);
     return warming;

@@ -99,6 +99,77 @@ Describe 'GetHostState and GetCredSSPView' {
     }
 }
 
+Describe 'GetCheckState: what the check reads of this computer, in one call' {
+    BeforeAll { $null = New-TestLab }
+
+    It 'answers the state, the Get-WSManCredSSP view and the scheduled restores together' {
+        $r = Invoke-Prim GetCheckState
+        $r.ok | Should -BeTrue
+        $r.data.state.computerName | Should -Be 'dc1'
+        ($r.data.state | ConvertTo-Json -Depth 10 -Compress) | Should -Be ((Invoke-Prim GetHostState).data | ConvertTo-Json -Depth 10 -Compress)
+        @($r.data.credSSPView) | Should -Be @((Invoke-Prim GetCredSSPView).data.lines)
+        $r.data.restoreTasks.computerName | Should -Be 'dc1'
+        @($r.data.restoreTasks.tasks).Count | Should -Be 0
+    }
+
+    It 'still answers the state when the view cannot be read (not elevated): the view is null' {
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $false } }
+        try {
+            $r = Invoke-Prim GetCheckState
+            $r.ok | Should -BeTrue
+            $r.data.state.isElevated | Should -BeFalse
+            $r.data.credSSPView | Should -BeNullOrEmpty
+        }
+        finally { $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $true } } }
+    }
+}
+
+Describe 'Batch: several of this computer''s effects in one call' {
+    BeforeEach { $null = New-TestLab }
+
+    It 'runs the steps in order and answers the state read back after them' {
+        $r = Invoke-Prim Batch @{ readBack = $true; steps = @(
+                @{ primitive = 'AddDelegation'; payload = @{ list = 'fresh'; spn = 'wsman/adfs1.company.pri' } }
+                @{ primitive = 'SetWinRMFlag'; payload = @{ role = 'client'; enabled = $true } }
+            ) }
+        $r.ok | Should -BeTrue
+        $r.data.done | Should -Be 2
+        $r.data.error | Should -BeNullOrEmpty
+        $r.data.results[0].added | Should -BeTrue
+        $r.data.after.winrm.clientCredSSP | Should -BeTrue
+        @($r.data.after.delegation.fresh.local.entries | ForEach-Object value) | Should -Be @('wsman/adfs1.company.pri')
+        # the machine, read on its own, agrees
+        (Invoke-Prim GetHostState).data.winrm.clientCredSSP | Should -BeTrue
+    }
+
+    It 'stops at the first step that fails: what ran stays, what follows never runs, the error is the step''s own' {
+        $r = Invoke-Prim Batch @{ readBack = $true; steps = @(
+                @{ primitive = 'SetWinRMFlag'; payload = @{ role = 'client'; enabled = $true } }
+                @{ primitive = 'SetTrustedHosts'; payload = @{ value = 'x'; expect = 'not what is there' } }
+                @{ primitive = 'AddDelegation'; payload = @{ list = 'fresh'; spn = 'wsman/adfs1.company.pri' } }
+            ) }
+        $r.ok | Should -BeTrue
+        $r.data.done | Should -Be 1
+        $r.data.error.message | Should -Not -BeNullOrEmpty
+        $r.data.error.kind | Should -Not -Be 'invalid-payload'
+        $r.data.after.winrm.clientCredSSP | Should -BeTrue
+        @($r.data.after.delegation.fresh.local.entries).Count | Should -Be 0
+    }
+
+    It 'refuses, before running anything, a step that is not one of this computer''s effects (<Prim>)' -TestCases @(
+        @{ Prim = 'InvokeRemote' }, @{ Prim = 'Batch' }, @{ Prim = 'ArmRestoreTask' }, @{ Prim = 'Scan' }
+    ) {
+        $r = Invoke-Prim Batch @{ steps = @(
+                @{ primitive = 'SetWinRMFlag'; payload = @{ role = 'client'; enabled = $true } }
+                @{ primitive = $Prim; payload = @{} }
+            ) }
+        $r.ok | Should -BeFalse
+        $r.error.kind | Should -Be 'invalid-payload'
+        $r.error.message | Should -BeLike '*payload.steps`[1`]*'
+        (Invoke-Prim GetHostState).data.winrm.clientCredSSP | Should -BeFalse
+    }
+}
+
 Describe 'AddDelegation / RemoveDelegation / SetDelegationFlags' {
     Context 'a policy with a gap and a duplicate' {
         BeforeAll {

@@ -16,8 +16,8 @@ Set-StrictMode -Off
 # Management sessions kept open to jump servers (never CredSSP), by host|authentication|user, so a flow
 # reads, configures and restores a jump server over one connection. They live as long as this process.
 $script:RemoteSessions = @{}
-$script:Primitives = @('GetHostState', 'GetCredSSPView', 'AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'SetTrustedHosts', 'InvokeRemote', 'RefreshPolicy', 'GetPolicyEditor', 'Scan')
-$script:ScriptNames = @('ReadServerState', 'SetServiceFlag', 'Probe', 'ProbeExplicit', 'Whoami')
+$script:Primitives = @('GetHostState', 'GetCheckState', 'GetCredSSPView', 'AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'SetTrustedHosts', 'InvokeRemote', 'RefreshPolicy', 'GetPolicyEditor', 'Scan')
+$script:ScriptNames = @('ReadServerState', 'ReadServerCheck', 'SetServiceFlag', 'Probe', 'ProbeExplicit', 'Whoami')
 $script:AuthNames = @('Default', 'Kerberos', 'Negotiate', 'CredSSP')
 $script:MaxPayloadChars = 65536
 
@@ -34,7 +34,7 @@ $script:DefaultProbe = '[pscustomobject]@{ computerName = ([string](hostname)).T
 
 # The module is edited in small files by area (src/), loaded here in a fixed order. Dot-sourcing keeps
 # them in this module's scope, so $script: variables and private functions are shared as in one file.
-foreach ($part in @('Errors', 'Payload', 'Secrets', 'PolicyFileIo', 'PolicyFile', 'Registry', 'Probes', 'HostState', 'Delegation', 'WinRM', 'Remoting', 'Scan', 'GroupPolicy', 'ScheduledRestore', 'RestorePlan', 'Entry')) {
+foreach ($part in @('Errors', 'Payload', 'Secrets', 'PolicyFileIo', 'PolicyFile', 'Registry', 'Probes', 'HostState', 'Delegation', 'WinRM', 'Remoting', 'Scan', 'GroupPolicy', 'ScheduledRestore', 'RestorePlan', 'Batch', 'Entry')) {
     . ([System.IO.Path]::Combine($PSScriptRoot, 'src', $part + '.ps1'))
 }
 

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Change, Diagnosis, ErrorRecordData, HostState, Plan, PlannedChange, ServerState, Snapshot } from '../../shared/domain/hop';
 import { errorRecord, hostState, serverState, winrmServiceState } from '../../shared/domain/hop';
 import { AppError } from '../errors';
-import { PrimitiveError, type PowerShellEngine } from '../powershell/engine';
+import { PrimitiveError, type ModuleError, type PowerShellEngine } from '../powershell/engine';
 import type { AuditLog } from './audit';
 import { isIPv4 } from '../../shared/domain/profile-rules';
 import { diagnose, trustedHostsDiagnosis } from './diagnose';
@@ -46,10 +46,9 @@ export const DEFAULT_TIMEBOX_MINUTES = 60;
 export const MAX_TIMEBOX_MINUTES = 480;
 
 /** Scripts that manage the jump server (as opposed to the hop test), run over the kept session. */
-const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'SetServiceFlag', 'ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks']);
+const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'ReadServerCheck', 'SetServiceFlag', 'ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks']);
 
 const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(errorRecord) });
-const credSSPView = z.object({ lines: z.array(z.string()) });
 const addResult = z.object({ added: z.boolean(), valueName: z.string().nullable().optional() });
 const flagResult = z.object({ before: z.boolean().nullable(), after: z.boolean().nullable() });
 const trustedHostsResult = z.object({ changed: z.boolean(), before: z.string(), after: z.string() });
@@ -132,6 +131,57 @@ function describeChange(c: Change): { action: string; from: string; to: string }
   }
 }
 
+/** The primitive and payload that carry out one of this computer's restore operations. */
+function restoreOpCall(op: RestoreOp): { primitive: string; payload: Record<string, unknown> } {
+  switch (op.kind) {
+    case 'remove-delegation':
+      return { primitive: 'RemoveDelegation', payload: { list: op.list, entries: op.entries } };
+    case 'set-delegation-flags':
+      return { primitive: 'SetDelegationFlags', payload: { list: op.list, allow: op.allow, concatenate: op.concatenate, removeEmptyListKey: op.removeEmptyListKey, removeEmptyKey: op.removeEmptyKey, store: op.store } };
+    case 'client-credssp':
+      return { primitive: 'SetWinRMFlag', payload: { role: 'client', enabled: op.enabled } };
+    case 'winrm-service':
+      return { primitive: 'SetWinRMService', payload: { running: op.running, startType: op.startType } };
+    case 'trusted-hosts':
+      return { primitive: 'SetTrustedHosts', payload: { value: op.value, expect: op.expect } };
+    case 'server-credssp':
+      // Never among this computer's operations (restore.ts keeps the jump server's flag apart).
+      throw new AppError('refused', 'The jump server\'s flag is not restored on this computer.', 'Run Clean up again.');
+  }
+}
+
+/** What a restore operation did, in the words the report shows. */
+function describeRestoreOp(op: RestoreOp, jumpServer: string): string {
+  switch (op.kind) {
+    case 'remove-delegation':
+      return `Removed ${op.entries.map((e) => `${e.value} (value ${e.name})`).join(', ')} from ${op.list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'}`;
+    case 'set-delegation-flags':
+      return `Delegation policy values set back${op.store === 'both' ? '' : op.store === 'local' ? ' in the local policy' : ' in the registry'} (allow=${op.allow ?? 'absent'}, concatenate=${op.concatenate ?? 'absent'})`;
+    case 'client-credssp':
+      return `WinRM client CredSSP set back to ${op.enabled}`;
+    case 'winrm-service':
+      return op.startType === null ? 'WinRM service started for the restore' : `WinRM service set back to ${op.running ? 'Running' : 'Stopped'} (${op.startType})`;
+    case 'server-credssp':
+      return `WinRM service CredSSP on ${jumpServer} set back to ${op.enabled}`;
+    case 'trusted-hosts':
+      return op.note ?? `TrustedHosts set back to "${op.value}"`;
+  }
+}
+
+const moduleError = z.object({
+  kind: z.string(),
+  message: z.string(),
+  fullyQualifiedErrorId: z.string().nullish(),
+  errorCode: z.number().nullish(),
+  exceptionType: z.string().nullish(),
+  category: z.string().nullish(),
+});
+/** The Batch primitive's answer (see the module's Batch.ps1). */
+const batchResult = z.object({ done: z.number().int().min(0), results: z.array(z.unknown()), error: moduleError.nullable(), after: hostState.nullable() });
+
+/** The GetCheckState primitive's answer: the view and the tasks are extras that may be unreadable (null). */
+const checkState = z.object({ state: hostState, credSSPView: z.array(z.string()).nullable(), restoreTasks: z.unknown() });
+
 const disarmResult = z.object({ taskRemoved: z.boolean() }).passthrough();
 const serviceResult = z.object({ before: winrmServiceState.nullable(), after: winrmServiceState.nullable() });
 
@@ -143,6 +193,8 @@ export class HopEngine {
    * later ones never start) without threading the signal through each helper by hand.
    */
   private readonly cancelScope = new AsyncLocalStorage<AbortSignal | undefined>();
+  /** This computer as read back after a session's client step (the server step reports it unchanged). */
+  private readonly clientAfterStep = new Map<string, HostState>();
 
   constructor(private readonly deps: HopEngineDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -200,8 +252,11 @@ export class HopEngine {
 
   private async checkNow(t: HopTarget, credential: Credential | null, options: Pick<PlanInput, 'wildcard' | 'ntlmOnlyConfirmed'>, progress: Progress): Promise<CheckResult> {
     progress('Reading this computer\'s CredSSP settings', 0.1);
-    const client = await this.readClient();
-    const view = await this.call('GetCredSSPView', {}, credSSPView).catch(() => ({ lines: [] as string[] }));
+    // One call: the state, the Get-WSManCredSSP view and the scheduled restores here.
+    const local = await this.call('GetCheckState', {}, checkState);
+    const client = local.state;
+    const view = { lines: local.credSSPView ?? [] };
+    const localTasks = restoreTasksView.safeParse(local.restoreTasks);
     const trustedHostsPolicyOwned = client.trustedHosts?.policyOwned === true;
     // The chicken-and-egg of a jump server given by address: CredHop's own management connection needs
     // the address in TrustedHosts before the check can read the server. Seen here from the client's
@@ -213,7 +268,11 @@ export class HopEngine {
       return { snapshot: null, plan: null, credSSPView: view.lines, client, diagnosis: trustedHostsDiagnosis({ jumpServer: t.jumpServer, target: t.target, stage: 'jump', trustedHostsPolicyOwned }) };
     }
     progress(`Reading the CredSSP setting of ${t.jumpServer}`, 0.5);
-    const server = await this.readServer(t.jumpServer, credential);
+    // One call to the jump server: its state and the scheduled restores there.
+    const read = await this.remote(t.jumpServer, 'ReadServerCheck', {}, credential);
+    const parsedServer = serverState.safeParse(read.output[0]);
+    const server = { state: parsedServer.success && read.errors.length === 0 ? parsedServer.data : null, errors: read.errors };
+    const serverTasks = read.errors.length === 0 ? restoreTasksView.safeParse(read.output[1]) : null;
     if (!server.state) {
       const record = server.errors[0] ?? { message: `${t.jumpServer} returned no state.` };
       return {
@@ -226,12 +285,13 @@ export class HopEngine {
     }
     const snapshot: Snapshot = { takenAt: this.now().toISOString(), jumpServer: t.jumpServer, client, server: server.state };
     const plan = buildPlan({ snapshot, jumpServer: t.jumpServer, target: t.target, account: t.account, targetAccount: t.targetAccount, wildcard: options.wildcard, ntlmOnlyConfirmed: options.ntlmOnlyConfirmed });
-    const leftoverTasks = await this.findLeftoverTasks(t.jumpServer, credential);
-    for (const [h, ids] of [[client.computerName, leftoverTasks.client], [t.jumpServer, leftoverTasks.server]] as const) {
+    const open = this.openSessions().map((s) => s.begin.session);
+    const leftover = { client: localTasks.success ? leftoverTasks(localTasks.data, open) : [], server: serverTasks?.success ? leftoverTasks(serverTasks.data, open) : [] };
+    for (const [h, ids] of [[client.computerName, leftover.client], [t.jumpServer, leftover.server]] as const) {
       for (const id of ids) plan.risks.push(`A scheduled restore CredHop left on ${h} from an earlier session (${id}) is still there. Clean up removes it.`);
     }
     progress('Check complete', 1);
-    return { snapshot, plan, credSSPView: view.lines, leftoverTasks };
+    return { snapshot, plan, credSSPView: view.lines, leftoverTasks: leftover };
   }
 
   /** Starts a journal session for a flow (once, before its first effect). */
@@ -292,7 +352,11 @@ export class HopEngine {
         applied.push({ change: planned.change, ok: outcome.ok });
       }
       progress('Reading the state back to verify', 0.9);
-      const client = await this.readClient();
+      // The server step changes nothing here: this computer as read after its own step is still the
+      // answer (read again only when this process has not read it, e.g. after a restart between steps).
+      const known = step === 'server' ? this.clientAfterStep.get(session) : undefined;
+      const client = known ?? (await this.readClient());
+      this.clientAfterStep.set(session, client);
       // The server's flag was read back inside the same remote call that set it (one connection, not two).
       const server = step === 'server' ? { ...begin.snapshot.server, ...(serverFlag !== undefined ? { serviceCredSSP: serverFlag } : {}) } : null;
       const verified = changes.every((c) => this.isInPlace(c.change, client, server));
@@ -465,6 +529,7 @@ export class HopEngine {
 
   private async restoreSession(s: OpenSession, credential: Credential | null, reason: string): Promise<RestoreReport['sessions'][number]> {
     const { begin } = s;
+    this.clientAfterStep.delete(begin.session);
     const intents = s.intents.map((i) => i.change);
     const operations: string[] = [];
     const now = () => this.now().toISOString();
@@ -474,10 +539,14 @@ export class HopEngine {
     const disarmDifferences = await this.disarmSafetyNet(begin, intents, credential, operations);
     const client = await this.readClient();
     const ops = clientRestoreOps(begin.snapshot, intents, client);
-    for (const op of ops) {
-      operations.push(await this.runRestoreOp(op, begin, credential));
+    // This computer's operations and the read that verifies them go in one call (the jump server's
+    // flag cannot change this computer, so reading it before that step reads what the end state is).
+    const batch = await this.restoreClient(ops);
+    for (const op of ops.slice(0, batch.done)) {
+      operations.push(describeRestoreOp(op, begin.jumpServer));
       this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.snapshot.client.computerName, action: `restore: ${op.kind}`, from: 'changed', to: 'snapshot', outcome: 'ok', session: begin.session });
     }
+    if (batch.error) throw new PrimitiveError(batch.failed!, batch.error);
     let server: ServerState | null = null;
     if (intents.some((c) => c.kind === 'server-credssp')) {
       // Setting the flag to its snapshot value is idempotent and reads it back in the same call, so
@@ -495,7 +564,7 @@ export class HopEngine {
     } else {
       server = begin.snapshot.server; // never touched, nothing to verify remotely
     }
-    const after = await this.readClient();
+    const after = batch.after ?? (await this.readClient());
     const note = ops.some((o) => o.kind === 'trusted-hosts' && o.note) ? null : trustedHostsNote(begin.snapshot, intents, after);
     if (note) operations.push(note);
     const differences = [...diffStates(begin.snapshot, after, server, intents), ...disarmDifferences];
@@ -504,27 +573,14 @@ export class HopEngine {
     return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
   }
 
-  private async runRestoreOp(op: RestoreOp, begin: BeginRecord, credential: Credential | null): Promise<string> {
-    switch (op.kind) {
-      case 'remove-delegation':
-        await this.call('RemoveDelegation', { list: op.list, entries: op.entries }, z.unknown());
-        return `Removed ${op.entries.map((e) => `${e.value} (value ${e.name})`).join(', ')} from ${op.list === 'fresh' ? 'AllowFreshCredentials' : 'AllowFreshCredentialsWhenNTLMOnly'}`;
-      case 'set-delegation-flags':
-        await this.call('SetDelegationFlags', { list: op.list, allow: op.allow, concatenate: op.concatenate, removeEmptyListKey: op.removeEmptyListKey, removeEmptyKey: op.removeEmptyKey, store: op.store }, z.unknown());
-        return `Delegation policy values set back${op.store === 'both' ? '' : op.store === 'local' ? ' in the local policy' : ' in the registry'} (allow=${op.allow ?? 'absent'}, concatenate=${op.concatenate ?? 'absent'})`;
-      case 'client-credssp':
-        await this.call('SetWinRMFlag', { role: 'client', enabled: op.enabled }, flagResult);
-        return `WinRM client CredSSP set back to ${op.enabled}`;
-      case 'winrm-service':
-        await this.call('SetWinRMService', { running: op.running, startType: op.startType }, serviceResult);
-        return op.startType === null ? 'WinRM service started for the restore' : `WinRM service set back to ${op.running ? 'Running' : 'Stopped'} (${op.startType})`;
-      case 'server-credssp':
-        await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
-        return `WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`;
-      case 'trusted-hosts':
-        await this.call('SetTrustedHosts', { value: op.value, expect: op.expect }, trustedHostsResult);
-        return op.note ?? `TrustedHosts set back to "${op.value}"`;
-    }
+  /**
+   * Runs this computer's restore operations in order in one PowerShell call (stopping at the first that
+   * fails) and reads the state back in the same call. `done` counts the operations that took effect.
+   */
+  private async restoreClient(ops: readonly RestoreOp[]): Promise<{ done: number; error: ModuleError | null; failed: string | null; after: HostState | null }> {
+    const steps = ops.map(restoreOpCall);
+    const r = await this.call('Batch', { steps, readBack: true }, batchResult);
+    return { done: r.done, error: r.error, failed: r.error ? (steps[r.done]?.primitive ?? 'Batch') : null, after: r.after };
   }
 
   /** Registers (or replaces) the scheduled restore on the step's machine: a journaled effect like any other. */
@@ -589,18 +645,6 @@ export class HopEngine {
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host: name, action: 'restore: scheduled restore removed', from: 'armed', to: 'none', outcome: ok ? 'ok' : 'failed', session: begin.session });
     }
     return out;
-  }
-
-  /**
-   * CredHop tasks (or unread outcome records) on this computer and on the jump server that no open
-   * session of the journal owns: left by an earlier session whose journal was lost. Unreadable: none.
-   */
-  private async findLeftoverTasks(jumpServer: string, credential: Credential | null): Promise<{ client: string[]; server: string[] }> {
-    const open = this.openSessions().map((s) => s.begin.session);
-    const local = await this.call('ReadRestoreTasks', {}, restoreTasksView).catch(() => null);
-    const r = await this.remote(jumpServer, 'ReadRestoreTasks', {}, credential).catch(() => null);
-    const remote = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
-    return { client: local ? leftoverTasks(local, open) : [], server: remote?.success ? leftoverTasks(remote.data, open) : [] };
   }
 
   /** Removes the leftover tasks on this computer and on the given jump servers (after a restore). */

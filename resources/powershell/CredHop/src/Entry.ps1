@@ -41,22 +41,7 @@ function Invoke-CredHop {
         }
     }
     catch {
-        $er = $_
-        $info = ConvertTo-CredHopErrorInfo $er
-        $kind = 'failed'
-        $ex = $er.Exception
-        while ($null -ne $ex) {
-            if ($ex.Data -and $ex.Data.Contains('CredHopKind')) { $kind = [string]$ex.Data['CredHopKind']; break }
-            $ex = $ex.InnerException
-        }
-        $e = New-Object System.Collections.Specialized.OrderedDictionary
-        $e['kind'] = $kind
-        $e['message'] = $info['message']
-        $e['fullyQualifiedErrorId'] = $info['fullyQualifiedErrorId']
-        $e['errorCode'] = $info['errorCode']
-        $e['exceptionType'] = $info['exceptionType']
-        $e['category'] = $info['category']
-        if ($kind -eq 'invalid-payload') { $e['fullyQualifiedErrorId'] = 'CredHop.InvalidPayload'; $e['category'] = 'InvalidArgument' }
+        $e = ConvertTo-CredHopFailure $_
         try { $line = Write-CredHopLine ([ordered]@{ ok = $false; error = $e }) }
         catch { $line = 'CREDHOP:{"ok":false,"error":{"kind":"failed","message":"CredHop could not serialize its result.","fullyQualifiedErrorId":"CredHop.SerializationFailed","errorCode":null,"exceptionType":"System.InvalidOperationException","category":"NotSpecified"}}' }
     }
@@ -65,4 +50,26 @@ function Invoke-CredHop {
         Clear-CredHopSecrets
     }
     $line
+}
+
+function ConvertTo-CredHopFailure {
+    # A primitive's failure as the answer's error: its kind (a payload refusal, a secret channel, ...) and
+    # the error record's plain facts.
+    param($ErrorRecord)
+    $info = ConvertTo-CredHopErrorInfo $ErrorRecord
+    $kind = 'failed'
+    $ex = $ErrorRecord.Exception
+    while ($null -ne $ex) {
+        if ($ex.Data -and $ex.Data.Contains('CredHopKind')) { $kind = [string]$ex.Data['CredHopKind']; break }
+        $ex = $ex.InnerException
+    }
+    $e = New-Object System.Collections.Specialized.OrderedDictionary
+    $e['kind'] = $kind
+    $e['message'] = $info['message']
+    $e['fullyQualifiedErrorId'] = $info['fullyQualifiedErrorId']
+    $e['errorCode'] = $info['errorCode']
+    $e['exceptionType'] = $info['exceptionType']
+    $e['category'] = $info['category']
+    if ($kind -eq 'invalid-payload') { $e['fullyQualifiedErrorId'] = 'CredHop.InvalidPayload'; $e['category'] = 'InvalidArgument' }
+    $e
 }

@@ -42,6 +42,25 @@ function Invoke-CredHopGetHostState {
     $script:Result = $d
 }
 
+function Invoke-CredHopGetCheckState {
+    <# What the check reads of this computer, in one call: its whole state, the familiar Get-WSManCredSSP
+       view and CredHop's scheduled restores here ({state, credSSPView, restoreTasks}). The view and the
+       tasks are extras: either may be unreadable ($null) without failing the read of the state. #>
+    param($P)
+    Assert-CredHopFields $P @() 'payload'
+    Invoke-CredHopGetHostState $P
+    $state = $script:Result
+    $view = $null
+    try { Invoke-CredHopGetCredSSPView $P; $view = $script:Result['lines'] } catch { $view = $null }
+    $tasks = $null
+    try { Invoke-CredHopReadRestoreTasks $P; $tasks = $script:Result } catch { $tasks = $null }
+    $d = New-Object System.Collections.Specialized.OrderedDictionary
+    $d['state'] = $state
+    $d['credSSPView'] = $view
+    $d['restoreTasks'] = $tasks
+    $script:Result = $d
+}
+
 function Invoke-CredHopGetCredSSPView {
     param($P)
     Assert-CredHopFields $P @() 'payload'

@@ -94,6 +94,7 @@ function Invoke-CredHopInvokeRemote {
     $args1 = @{}
     switch ($scriptName) {
         'ReadServerState' { Assert-CredHopFields $a @() 'payload.arguments' }
+        'ReadServerCheck' { Assert-CredHopFields $a @() 'payload.arguments' }
         'Whoami' { Assert-CredHopFields $a @() 'payload.arguments' }
         'SetServiceFlag' {
             Assert-CredHopFields $a @('enabled') 'payload.arguments'

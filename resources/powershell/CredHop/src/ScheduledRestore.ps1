@@ -98,6 +98,13 @@ $script:Catalog['ReadRestoreTasks'] = {
     [pscustomobject]@{ computerName = ([string](hostname)).Trim(); tasks = [object[]]$tasks; outcomes = [object[]]$outcomes }
 }
 
+# What the check reads of a jump server, over one call: its state (the first output) and CredHop's
+# scheduled restores there (the second; none when Task Scheduler cannot be read). Two outputs, not one
+# nested object: remoting serializes each output one level deep.
+$script:Catalog['ReadServerCheck'] = [scriptblock]::Create(
+    "param(`$a)`n& {" + $script:Catalog['ReadServerState'].ToString() + "} `$a`ntry { & {" + $script:Catalog['ReadRestoreTasks'].ToString() + "} `$a } catch { `$null = `$_ }"
+)
+
 function Get-CredHopSessionId {
     param($Object, [string]$Path)
     $s = Get-CredHopString $Object 'session' $Path -MaxLength 36
