@@ -150,6 +150,41 @@ function restoreOpCall(op: RestoreOp): { primitive: string; payload: Record<stri
   }
 }
 
+/** The primitive and payload of one of this computer's changes (the jump server's goes over InvokeRemote). */
+function effectCall(change: Change): { primitive: string; payload: Record<string, unknown> } {
+  switch (change.kind) {
+    case 'add-delegation':
+      return { primitive: 'AddDelegation', payload: { list: change.list, spn: change.spn } };
+    case 'client-credssp':
+      return { primitive: 'SetWinRMFlag', payload: { role: 'client', enabled: change.enabled } };
+    case 'winrm-service':
+      return { primitive: 'SetWinRMService', payload: { running: true } };
+    case 'trusted-hosts':
+      return { primitive: 'SetTrustedHosts', payload: { add: change.entry } };
+    case 'server-credssp':
+      throw new AppError('refused', 'The jump server\'s flag is not set on this computer.', 'Apply the server step.');
+    case 'restore-task':
+      throw new AppError('refused', 'A scheduled restore is not a planned change.', 'Apply the client or server step; CredHop schedules the restore itself.');
+  }
+}
+
+/** What the journal and the audit log say an effect found (its primitive's answer). */
+function effectDetail(change: Change, result: unknown): string | undefined {
+  if (change.kind === 'add-delegation') {
+    const r = addResult.safeParse(result);
+    return r.success ? (r.data.added ? `value ${r.data.valueName ?? '?'}` : 'already present') : undefined;
+  }
+  if (change.kind === 'winrm-service') {
+    const r = serviceResult.safeParse(result);
+    return r.success ? `was ${r.data.before?.status ?? '?'} (${r.data.before?.startType ?? '?'})` : undefined;
+  }
+  if (change.kind === 'trusted-hosts') {
+    const r = trustedHostsResult.safeParse(result);
+    return r.success ? (r.data.changed ? `was "${r.data.before}"` : 'already present') : undefined;
+  }
+  return undefined;
+}
+
 /** What a restore operation did, in the words the report shows. */
 function describeRestoreOp(op: RestoreOp, jumpServer: string): string {
   switch (op.kind) {
@@ -345,16 +380,24 @@ export class HopEngine {
       if (changes.length > 0) this.deps.journal.ensureBegun(begin);
       const applied: ApplyResult['applied'] = [];
       let serverFlag: boolean | null | undefined;
-      for (const [index, planned] of changes.entries()) {
-        progress(planned.title, index / Math.max(changes.length, 1));
-        const outcome = await this.effect(planned, begin, credential);
-        if (outcome.serverAfter !== undefined) serverFlag = outcome.serverAfter;
-        applied.push({ change: planned.change, ok: outcome.ok });
+      let readBack: HostState | null = null;
+      if (step === 'client' && changes.length > 0) {
+        // This computer's changes and the read that verifies them: one PowerShell call.
+        progress(changes.length === 1 ? changes[0]!.title : `Applying ${changes.length} changes to this computer`, 0.1);
+        readBack = await this.effects(changes, begin);
+        for (const planned of changes) applied.push({ change: planned.change, ok: true });
+      } else {
+        for (const [index, planned] of changes.entries()) {
+          progress(planned.title, index / Math.max(changes.length, 1));
+          const outcome = await this.effect(planned, begin, credential);
+          if (outcome.serverAfter !== undefined) serverFlag = outcome.serverAfter;
+          applied.push({ change: planned.change, ok: outcome.ok });
+        }
       }
       progress('Reading the state back to verify', 0.9);
       // The server step changes nothing here: this computer as read after its own step is still the
       // answer (read again only when this process has not read it, e.g. after a restart between steps).
-      const known = step === 'server' ? this.clientAfterStep.get(session) : undefined;
+      const known = step === 'server' ? this.clientAfterStep.get(session) : (readBack ?? undefined);
       const client = known ?? (await this.readClient());
       this.clientAfterStep.set(session, client);
       // The server's flag was read back inside the same remote call that set it (one connection, not two).
@@ -398,18 +441,7 @@ export class HopEngine {
     try {
       let detail: string | undefined;
       let serverAfter: boolean | null | undefined;
-      if (change.kind === 'add-delegation') {
-        const r = await this.call('AddDelegation', { list: change.list, spn: change.spn }, addResult);
-        detail = r.added ? `value ${r.valueName ?? '?'}` : 'already present';
-      } else if (change.kind === 'client-credssp') {
-        await this.call('SetWinRMFlag', { role: 'client', enabled: change.enabled }, flagResult);
-      } else if (change.kind === 'winrm-service') {
-        const r = await this.call('SetWinRMService', { running: true }, serviceResult);
-        detail = `was ${r.before?.status ?? '?'} (${r.before?.startType ?? '?'})`;
-      } else if (change.kind === 'trusted-hosts') {
-        const r = await this.call('SetTrustedHosts', { add: change.entry }, trustedHostsResult);
-        detail = r.changed ? `was "${r.before}"` : 'already present';
-      } else if (change.kind === 'server-credssp') {
+      if (change.kind === 'server-credssp') {
         const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: change.enabled }, credential);
         if (r.errors.length > 0) {
           const d = diagnose(r.errors[0]!, { jumpServer: begin.jumpServer, target: begin.target, stage: 'jump' });
@@ -418,7 +450,8 @@ export class HopEngine {
         const flags = flagResult.safeParse(r.output[0]);
         serverAfter = flags.success ? flags.data.after : null;
       } else {
-        throw new AppError('refused', 'A scheduled restore is not a planned change.', 'Apply the client or server step; CredHop schedules the restore itself.');
+        const { primitive, payload } = effectCall(change);
+        detail = effectDetail(change, await this.call(primitive, payload, z.unknown()));
       }
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: true, ...(detail ? { detail } : {}) });
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'ok', session: begin.session, ...(detail ? { detail } : {}) });
@@ -426,16 +459,64 @@ export class HopEngine {
     } catch (caught) {
       // A failure on this computer is put in plain words (e.g. the misleading "cannot connect to the
       // destination" of a stopped local WinRM service); the original stays in the journal's detail.
-      let error = caught;
-      if (caught instanceof PrimitiveError && change.host === 'client' && caught.record.kind !== 'invalid-payload' && caught.record.kind !== 'secret-channel') {
-        const d = diagnose(caught.record, { jumpServer: begin.jumpServer, target: begin.target, stage: 'local' });
-        if (d.id !== 'unknown') error = new AppError('powershell-failed', `${d.cause}. ${d.explanation}`, d.fix);
-      }
+      const error = change.host === 'client' ? this.localFailure(caught, begin) : caught;
       const message = error instanceof AppError ? error.message : 'PowerShell failed';
       this.deps.journal.append({ type: 'outcome', session: begin.session, changeId, at: this.now().toISOString(), ok: false, detail: message.slice(0, 300) });
       this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host, ...described, outcome: 'failed', session: begin.session, detail: message });
       throw error;
     }
+  }
+
+  /**
+   * This computer's changes of a step in one call: every intent on disk first (one flush), then the
+   * effects in order with the state read back after them, then every outcome (one flush). The first
+   * effect that fails stops the rest: its outcome says why, those after it say they were not tried.
+   * Returns the state read back (null if even that read failed).
+   */
+  private async effects(changes: readonly PlannedChange[], begin: BeginRecord): Promise<HostState | null> {
+    const who = begin.snapshot.client.userName;
+    const host = begin.snapshot.client.computerName;
+    const ids = changes.map((planned) => `${planned.id}-${randomUUID().slice(0, 8)}`);
+    const at = () => this.now().toISOString();
+    this.deps.journal.appendAll(changes.map((planned, i) => ({ type: 'intent' as const, session: begin.session, changeId: ids[i]!, at: at(), change: planned.change })));
+    const record = (i: number, ok: boolean, detail: string | undefined) => {
+      this.deps.audit.write({ at: at(), who, profile: begin.profileName, host, ...describeChange(changes[i]!.change), outcome: ok ? 'ok' : 'failed', session: begin.session, ...(detail ? { detail } : {}) });
+      return { type: 'outcome' as const, session: begin.session, changeId: ids[i]!, at: at(), ok, ...(detail ? { detail: ok ? detail : detail.slice(0, 300) } : {}) };
+    };
+    let answer: z.output<typeof batchResult>;
+    try {
+      answer = await this.call('Batch', { steps: changes.map((c) => effectCall(c.change)), readBack: true }, batchResult);
+    } catch (caught) {
+      // PowerShell died, timed out or was cancelled mid-call: what took effect is unknown here, and the
+      // restore (which compares the machine with the snapshot) does not need to know.
+      const message = caught instanceof AppError ? caught.message : 'PowerShell failed';
+      this.deps.journal.appendAll(changes.map((_, i) => record(i, false, message)));
+      throw caught;
+    }
+    const outcomes = changes.slice(0, answer.done).map((planned, i) => record(i, true, effectDetail(planned.change, answer.results[i])));
+    if (answer.error) {
+      const failed = changes[answer.done]!;
+      const error = this.localFailure(new PrimitiveError(effectCall(failed.change).primitive, answer.error), begin);
+      const message = error instanceof AppError ? error.message : 'PowerShell failed';
+      outcomes.push(record(answer.done, false, message));
+      for (let i = answer.done + 1; i < changes.length; i += 1) outcomes.push(record(i, false, 'not tried: an earlier change failed'));
+      this.deps.journal.appendAll(outcomes);
+      throw error;
+    }
+    this.deps.journal.appendAll(outcomes);
+    return answer.after;
+  }
+
+  /**
+   * A failure on this computer in plain words (e.g. the misleading "cannot connect to the destination"
+   * of a stopped local WinRM service); the original stays in the journal's detail.
+   */
+  private localFailure(caught: unknown, begin: BeginRecord): unknown {
+    if (caught instanceof PrimitiveError && caught.record.kind !== 'invalid-payload' && caught.record.kind !== 'secret-channel') {
+      const d = diagnose(caught.record, { jumpServer: begin.jumpServer, target: begin.target, stage: 'local' });
+      if (d.id !== 'unknown') return new AppError('powershell-failed', `${d.cause}. ${d.explanation}`, d.fix);
+    }
+    return caught;
   }
 
   /** Runs the probe on the target through the jump server. */

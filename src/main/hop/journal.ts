@@ -118,6 +118,15 @@ export class Journal {
     appendDurably(this.file, `${JSON.stringify(journalRecord.parse(record))}\n`);
   }
 
+  /**
+   * Appends several records with one flush: the intents of effects that go to PowerShell in one call
+   * (all of them are on disk before any of them runs), or their outcomes after it.
+   */
+  appendAll(records: readonly JournalRecord[]): void {
+    if (records.length === 0) return;
+    appendDurably(this.file, records.map((r) => `${JSON.stringify(journalRecord.parse(r))}\n`).join(''));
+  }
+
   read(): JournalRead {
     if (!existsSync(this.file)) return { records: [], skipped: 0 };
     const records: JournalRecord[] = [];
