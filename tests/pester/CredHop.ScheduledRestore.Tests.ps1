@@ -91,3 +91,44 @@ Describe 'RunRestorePlan' {
         (Get-RegValues dc1 $script:CDKey).AllowFreshCredentials | Should -Be 1
     }
 }
+
+Describe 'RestoreServer: a jump server put back over one call' {
+    BeforeEach { $null = New-TestLab }
+
+    It 'removes the session''s scheduled restore there, sets the flag back and answers the tasks left, each part on its own' {
+        $remote = { param($A) Invoke-Prim 'InvokeRemote' @{ computerName = 'adfs1.company.pri'; authentication = 'Default'; credential = $null; script = $args[0]; arguments = $A } }
+        $null = & $remote @{ enabled = $true } 'SetServiceFlag'
+        $plan = @{ version = 1; session = $script:Sid; machine = 'server'; computerName = 'adfs1.company.pri'; expiresAt = '2030-01-01T00:00:00.000Z'; steps = @(@{ kind = 'server-credssp'; enabled = $false; expect = $true }) }
+        (& $remote @{ session = $script:Sid; expiresAt = '2030-01-01T00:00:00.000Z'; plan = $plan } 'ArmRestoreTask').ok | Should -BeTrue
+        @((Get-LabHostView 'adfs1').scheduledTasks).Count | Should -Be 1
+
+        $r = & $remote @{ session = $script:Sid; enabled = $false } 'RestoreServer'
+        $r.ok | Should -BeTrue
+        @($r.data.errors).Count | Should -Be 0
+        $parts = @{}; foreach ($o in $r.data.output) { $parts[$o.part] = $o }
+        $parts['disarm'].done | Should -BeTrue
+        $parts['disarm'].taskRemoved | Should -BeTrue
+        $parts['flag'].before | Should -BeTrue
+        $parts['flag'].after | Should -BeFalse
+        $parts['flag'].error | Should -BeNullOrEmpty
+        @($parts['tasks'].tasks).Count | Should -Be 0
+        (Get-LabHostView 'adfs1').serviceCredSSP | Should -BeFalse
+        @((Get-LabHostView 'adfs1').scheduledTasks).Count | Should -Be 0
+        @((Get-LabHostView 'adfs1').credhopFiles).Count | Should -Be 0
+    }
+
+    It 'with no session and no flag to set, only reads the flag (and removes nothing)' {
+        $r = Invoke-Prim 'InvokeRemote' @{ computerName = 'adfs1.company.pri'; authentication = 'Default'; credential = $null; script = 'RestoreServer'; arguments = @{ session = $null; enabled = $null } }
+        $r.ok | Should -BeTrue
+        $parts = @{}; foreach ($o in $r.data.output) { $parts[$o.part] = $o }
+        $parts['disarm'].done | Should -BeFalse
+        $parts['flag'].after | Should -BeFalse
+    }
+
+    It 'refuses a session id that is not a GUID before connecting' {
+        $r = Invoke-Prim 'InvokeRemote' @{ computerName = 'adfs1.company.pri'; authentication = 'Default'; credential = $null; script = 'RestoreServer'; arguments = @{ session = "x'; Remove-Item C:\"; enabled = $false } }
+        $r.ok | Should -BeFalse
+        $r.error.kind | Should -Be 'invalid-payload'
+        $r.error.message | Should -BeLike 'payload.arguments.session: expected a session id*'
+    }
+}

@@ -16,7 +16,7 @@ import { controlledElsewhere, listAllows } from './match';
 import { buildPlan, buildTrustPlan, trustedHostsNeed, type PlanInput } from './plan';
 import { clientRestoreOps, diffStates, serverRestoreOp, trustedHostsNote, type RestoreOp } from './restore';
 import { trustedHostsHas } from './trusted-hosts';
-import { armResult, clientTaskPlan, leftoverTasks, outcomeDone, outcomeFor, outcomeNotes, restoreTasksView, serverTaskPlan, type TaskOutcome } from './safety-net';
+import { armResult, clientTaskPlan, leftoverTasks, outcomeDone, outcomeFor, outcomeNotes, restoreTasksView, serverTaskPlan, type RestoreTasksView, type TaskOutcome } from './safety-net';
 
 export interface Credential {
   userName: string;
@@ -46,7 +46,7 @@ export const DEFAULT_TIMEBOX_MINUTES = 60;
 export const MAX_TIMEBOX_MINUTES = 480;
 
 /** Scripts that manage the jump server (as opposed to the hop test), run over the kept session. */
-const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'ReadServerCheck', 'SetServiceFlag', 'ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks']);
+const MANAGEMENT_SCRIPTS = new Set(['ReadServerState', 'ReadServerCheck', 'RestoreServer', 'SetServiceFlag', 'ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks']);
 
 const remoteResult = z.object({ output: z.array(z.unknown()), errors: z.array(errorRecord) });
 const addResult = z.object({ added: z.boolean(), valueName: z.string().nullable().optional() });
@@ -218,6 +218,14 @@ const batchResult = z.object({ done: z.number().int().min(0), results: z.array(z
 const checkState = z.object({ state: hostState, credSSPView: z.array(z.string()).nullable(), restoreTasks: z.unknown() });
 
 const disarmResult = z.object({ taskRemoved: z.boolean() }).passthrough();
+/** The RestoreServer script's parts (see the module's ScheduledRestore.ps1). */
+const restoreServerDisarm = z.object({ done: z.boolean(), taskRemoved: z.boolean(), error: z.string().nullable() });
+const restoreServerFlag = z.object({ before: z.boolean().nullable(), after: z.boolean().nullable(), error: z.string().nullable() });
+/** The scheduled restores a clean-up last saw on each machine (so it does not read them again). */
+interface TaskViews {
+  local: RestoreTasksView | null;
+  remote: Map<string, RestoreTasksView>;
+}
 const serviceResult = z.object({ before: winrmServiceState.nullable(), after: winrmServiceState.nullable() });
 
 export class HopEngine {
@@ -574,16 +582,17 @@ export class HopEngine {
       const open = this.openSessions().reverse();
       const report: RestoreReport = { sessions: [], clean: true };
       const jumpServers = new Map<string, Credential | null>();
+      const views: TaskViews = { local: null, remote: new Map() };
       for (const [index, s] of open.entries()) {
         progress(`Restoring ${s.begin.profileName} (${s.begin.jumpServer})`, index / Math.max(open.length, 1));
-        const entry = await this.restoreSession(s, credentialFor(s.begin), reason);
+        const entry = await this.restoreSession(s, credentialFor(s.begin), reason, views);
         report.sessions.push(entry);
         if (!entry.complete) report.clean = false;
         if (!jumpServers.has(s.begin.jumpServer)) jumpServers.set(s.begin.jumpServer, credentialFor(s.begin));
       }
       // Tasks an earlier session left behind (the check reports them): gone with this clean-up.
       const cleaned: string[] = [];
-      await this.removeLeftoverTasks(jumpServers, cleaned);
+      await this.removeLeftoverTasks(jumpServers, cleaned, views);
       if (cleaned.length > 0) report.sessions.at(-1)?.operations.push(...cleaned);
       if (report.sessions.some((s) => s.complete)) this.compactJournal();
       progress(report.clean ? 'Everything is back as it was' : 'Restore finished with differences', 1);
@@ -608,40 +617,55 @@ export class HopEngine {
     await this.deps.journal.withLock(async () => this.compactJournal());
   }
 
-  private async restoreSession(s: OpenSession, credential: Credential | null, reason: string): Promise<RestoreReport['sessions'][number]> {
+  private async restoreSession(s: OpenSession, credential: Credential | null, reason: string, views: TaskViews): Promise<RestoreReport['sessions'][number]> {
     const { begin } = s;
     this.clientAfterStep.delete(begin.session);
     const intents = s.intents.map((i) => i.change);
     const operations: string[] = [];
+    const disarmDifferences: string[] = [];
     const now = () => this.now().toISOString();
     const who = begin.snapshot.client.userName;
+    const armed = new Set(intents.filter((c) => c.kind === 'restore-task').map((c) => c.host));
 
-    // The scheduled tasks go first, so none fires in the middle of this restore.
-    const disarmDifferences = await this.disarmSafetyNet(begin, intents, credential, operations);
-    const client = await this.readClient();
+    // This computer: its scheduled restore goes first, so it cannot fire in the middle of this restore,
+    // and the state the operations are decided on is read in the same call.
+    const first = await this.call('Batch', { steps: armed.has('client') ? [{ primitive: 'DisarmRestoreTask', payload: { session: begin.session } }] : [], readBack: true }, batchResult);
+    if (first.error) throw new PrimitiveError('DisarmRestoreTask', first.error);
+    if (armed.has('client')) this.noteDisarm(begin, begin.snapshot.client.computerName, true, disarmResult.safeParse(first.results[0]).data?.taskRemoved ?? false, operations, disarmDifferences);
+    const client = first.after ?? (await this.readClient());
     const ops = clientRestoreOps(begin.snapshot, intents, client);
-    // This computer's operations and the read that verifies them go in one call (the jump server's
-    // flag cannot change this computer, so reading it before that step reads what the end state is).
+    // The operations, the read that verifies them and the scheduled restores left here: one call (the
+    // jump server's flag cannot change this computer, so reading it before that step reads the end state).
     const batch = await this.restoreClient(ops);
     for (const op of ops.slice(0, batch.done)) {
       operations.push(describeRestoreOp(op, begin.jumpServer));
       this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.snapshot.client.computerName, action: `restore: ${op.kind}`, from: 'changed', to: 'snapshot', outcome: 'ok', session: begin.session });
     }
     if (batch.error) throw new PrimitiveError(batch.failed!, batch.error);
+    if (batch.tasks) views.local = batch.tasks;
     let server: ServerState | null = null;
-    if (intents.some((c) => c.kind === 'server-credssp')) {
-      // Setting the flag to its snapshot value is idempotent and reads it back in the same call, so
-      // restore costs one connection to the jump server, whatever state a crash left it in.
+    if (intents.some((c) => c.kind === 'server-credssp') || armed.has('server')) {
+      // The jump server in one call, whatever state a crash left it in: its scheduled restore removed,
+      // the flag set back to the snapshot (idempotent) and read, the scheduled restores left there.
       const op = serverRestoreOp(begin.snapshot, intents, null);
-      if (op) {
-        const r = await this.remote(begin.jumpServer, 'SetServiceFlag', { enabled: op.enabled }, credential);
-        const after = flagResult.safeParse(r.output[0]);
-        server = r.errors.length === 0 && after.success ? { ...begin.snapshot.server, serviceCredSSP: after.data.after } : null;
-        operations.push(`WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`);
-        this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.jumpServer, action: 'restore: WinRM service CredSSP', from: after.success ? String(after.data.before) : 'unknown', to: String(op.enabled), outcome: server ? 'ok' : 'failed', session: begin.session });
-      } else {
-        server = (await this.readServer(begin.jumpServer, credential)).state;
+      const r = await this.remote(begin.jumpServer, 'RestoreServer', { session: armed.has('server') ? begin.session : null, enabled: op ? op.enabled : null }, credential);
+      const part = <S extends z.ZodType>(name: string, schema: S): z.output<S> | null => {
+        if (r.errors.length > 0) return null;
+        const found = schema.safeParse(r.output.find((o) => typeof o === 'object' && o !== null && (o as { part?: unknown }).part === name));
+        return found.success ? found.data : null;
+      };
+      if (armed.has('server')) {
+        const d = part('disarm', restoreServerDisarm);
+        this.noteDisarm(begin, begin.jumpServer, d !== null && d.done, d?.taskRemoved ?? false, operations, disarmDifferences);
       }
+      const flag = part('flag', restoreServerFlag);
+      server = flag && flag.error === null && flag.after !== null ? { ...begin.snapshot.server, serviceCredSSP: flag.after } : null;
+      if (op) {
+        operations.push(`WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`);
+        this.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.jumpServer, action: 'restore: WinRM service CredSSP', from: flag?.before != null ? String(flag.before) : 'unknown', to: String(op.enabled), outcome: server ? 'ok' : 'failed', session: begin.session });
+      }
+      const tasks = part('tasks', restoreTasksView);
+      if (tasks) views.remote.set(begin.jumpServer, tasks);
     } else {
       server = begin.snapshot.server; // never touched, nothing to verify remotely
     }
@@ -654,14 +678,23 @@ export class HopEngine {
     return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
   }
 
+  /** Reports (and audits) the removal of a session's scheduled restore on one machine. */
+  private noteDisarm(begin: BeginRecord, machine: string, ok: boolean, removed: boolean, operations: string[], differences: string[]): void {
+    if (!ok) differences.push(`The scheduled restore on ${machine} could not be removed (it would only put back what is already back).`);
+    else if (removed) operations.push(`Removed the scheduled restore on ${machine}`);
+    this.deps.audit.write({ at: this.now().toISOString(), who: begin.snapshot.client.userName, profile: begin.profileName, host: machine, action: 'restore: scheduled restore removed', from: 'armed', to: 'none', outcome: ok ? 'ok' : 'failed', session: begin.session });
+  }
+
   /**
    * Runs this computer's restore operations in order in one PowerShell call (stopping at the first that
    * fails) and reads the state back in the same call. `done` counts the operations that took effect.
    */
-  private async restoreClient(ops: readonly RestoreOp[]): Promise<{ done: number; error: ModuleError | null; failed: string | null; after: HostState | null }> {
+  private async restoreClient(ops: readonly RestoreOp[]): Promise<{ done: number; error: ModuleError | null; failed: string | null; after: HostState | null; tasks: RestoreTasksView | null }> {
     const steps = ops.map(restoreOpCall);
-    const r = await this.call('Batch', { steps, readBack: true }, batchResult);
-    return { done: r.done, error: r.error, failed: r.error ? (steps[r.done]?.primitive ?? 'Batch') : null, after: r.after };
+    const r = await this.call('Batch', { steps: [...steps, { primitive: 'ReadRestoreTasks', payload: {} }], readBack: true }, batchResult);
+    const done = Math.min(r.done, steps.length);
+    const tasks = r.done > steps.length ? restoreTasksView.safeParse(r.results[steps.length]) : null;
+    return { done, error: r.error, failed: r.error ? (steps[done]?.primitive ?? 'ReadRestoreTasks') : null, after: r.after, tasks: tasks?.success ? tasks.data : null };
   }
 
   /** Registers (or replaces) the scheduled restore on the step's machine: a journaled effect like any other. */
@@ -729,16 +762,21 @@ export class HopEngine {
   }
 
   /** Removes the leftover tasks on this computer and on the given jump servers (after a restore). */
-  private async removeLeftoverTasks(jumpServers: Map<string, Credential | null>, operations: string[]): Promise<void> {
+  private async removeLeftoverTasks(jumpServers: Map<string, Credential | null>, operations: string[], views: TaskViews): Promise<void> {
     const open = this.openSessions().map((s) => s.begin.session);
-    const local = await this.call('ReadRestoreTasks', {}, restoreTasksView).catch(() => null);
+    // What the restore just read (its last calls to each machine answered the tasks there), else a read.
+    const local = views.local ?? (await this.call('ReadRestoreTasks', {}, restoreTasksView).catch(() => null));
     for (const id of local ? leftoverTasks(local, open) : []) {
       await this.call('DisarmRestoreTask', { session: id }, disarmResult).then(() => operations.push(`Removed a scheduled restore left on ${local!.computerName} by an earlier session (${id})`), () => undefined);
     }
     for (const [jump, credential] of jumpServers) {
-      const r = await this.remote(jump, 'ReadRestoreTasks', {}, credential).catch(() => null);
-      const view = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
-      for (const id of view?.success ? leftoverTasks(view.data, open) : []) {
+      let view = views.remote.get(jump) ?? null;
+      if (!view) {
+        const r = await this.remote(jump, 'ReadRestoreTasks', {}, credential).catch(() => null);
+        const parsed = r && r.errors.length === 0 ? restoreTasksView.safeParse(r.output[0]) : null;
+        view = parsed?.success ? parsed.data : null;
+      }
+      for (const id of view ? leftoverTasks(view, open) : []) {
         const d = await this.remote(jump, 'DisarmRestoreTask', { session: id }, credential).catch(() => null);
         if (d && d.errors.length === 0) operations.push(`Removed a scheduled restore left on ${jump} by an earlier session (${id})`);
       }

@@ -2,8 +2,9 @@
 # round trip where a restore would make one per effect and one more to verify.
 # Part of the CredHop module (loaded by CredHop.psm1); see README.md.
 
-# Only this computer's effects: nothing remote, nothing that takes a password.
-$script:BatchPrimitives = @('AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'SetTrustedHosts')
+# Only this computer's effects (and the read of its scheduled restores): nothing remote, nothing that
+# takes a password.
+$script:BatchPrimitives = @('AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'SetTrustedHosts', 'DisarmRestoreTask', 'ReadRestoreTasks')
 $script:Primitives += 'Batch'
 
 function Invoke-CredHopBatch {

@@ -9,7 +9,7 @@
 # outcome goes to <ProgramData>\CredHop\Outcomes\<session>.json, where CredHop reads it. No secret and no
 # user value reaches a task's name, arguments or files; the only variable part is the session id (a GUID).
 
-$script:TaskScripts = @('ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks')
+$script:TaskScripts = @('ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks', 'RestoreServer')
 $script:ScriptNames += $script:TaskScripts
 $script:Primitives += @('ArmRestoreTask', 'DisarmRestoreTask', 'ReadRestoreTasks', 'RunRestorePlan')
 $script:ModuleRoot = [System.IO.Path]::GetDirectoryName($PSScriptRoot)
@@ -105,6 +105,21 @@ $script:Catalog['ReadServerCheck'] = [scriptblock]::Create(
     "param(`$a)`n& {" + $script:Catalog['ReadServerState'].ToString() + "} `$a`ntry { & {" + $script:Catalog['ReadRestoreTasks'].ToString() + "} `$a } catch { `$null = `$_ }"
 )
 
+# A restore of a jump server over one call, each part answered on its own (one output each, tagged
+# 'part': remoting serializes each output one level deep): the session's scheduled restore removed
+# first (when it has one), then the service flag set back (when CredHop changed it) and read, then the
+# scheduled restores left there. A part that fails says so in its answer and the next still runs.
+$script:Catalog['RestoreServer'] = [scriptblock]::Create(
+    "param(`$a)`n" +
+    "`$d = [ordered]@{ part = 'disarm'; done = `$false; taskRemoved = `$false; error = `$null }`n" +
+    "if (`$a.session) { try { `$r = & {" + $script:Catalog['DisarmRestoreTask'].ToString() + "} `$a; `$d['done'] = `$true; `$d['taskRemoved'] = [bool]`$r.taskRemoved } catch { `$d['error'] = [string]`$_.Exception.Message } }`n" +
+    "[pscustomobject]`$d`n" +
+    "`$f = [ordered]@{ part = 'flag'; before = `$null; after = `$null; error = `$null }`n" +
+    "try { if (`$null -ne `$a.enabled) { `$r = & {" + $script:Catalog['SetServiceFlag'].ToString() + "} `$a; `$f['before'] = `$r.before; `$f['after'] = `$r.after } else { `$f['after'] = ([string](Get-Item -Path 'WSMan:\localhost\Service\Auth\CredSSP' -ErrorAction Stop).Value -eq 'true'); `$f['before'] = `$f['after'] } } catch { `$f['error'] = [string]`$_.Exception.Message }`n" +
+    "[pscustomobject]`$f`n" +
+    "try { `$t = & {" + $script:Catalog['ReadRestoreTasks'].ToString() + "} `$a; [pscustomobject]@{ part = 'tasks'; computerName = `$t.computerName; tasks = `$t.tasks; outcomes = `$t.outcomes } } catch { `$null = `$_ }"
+)
+
 function Get-CredHopSessionId {
     param($Object, [string]$Path)
     $s = Get-CredHopString $Object 'session' $Path -MaxLength 36
@@ -153,6 +168,13 @@ function Get-CredHopRestoreTaskArgs {
         }
         $h['plan'] = ConvertTo-Json -InputObject $plan -Depth 10 -Compress
         $h['bundle'] = Get-CredHopModuleBundle
+    }
+    elseif ($ScriptName -eq 'RestoreServer') {
+        Assert-CredHopFields $A @('session', 'enabled') $Path
+        $h['session'] = $null
+        if ((Test-CredHopHas $A 'session') -and $null -ne $A.session) { $h['session'] = Get-CredHopSessionId $A $Path }
+        $h['enabled'] = $null
+        if ((Test-CredHopHas $A 'enabled') -and $null -ne $A.enabled) { $h['enabled'] = Get-CredHopBool $A 'enabled' $Path }
     }
     else {
         if ($ScriptName -eq 'ReadRestoreTasks') { Assert-CredHopFields $A @() $Path }
