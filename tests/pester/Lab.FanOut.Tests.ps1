@@ -37,6 +37,12 @@ Describe 'Invoke-Command over many computers' {
         $c = (Get-LabView).counters.connections
         $c.srv1 | Should -Be 1
         $c.down1 | Should -Be 1
+        # the lab's own account of the call (what the bench reports as the lab's work per host)
+        $f = (Invoke-Lab Get-CredHopLabState @{ fanOut = $true }).fanOut
+        $f.hosts | Should -Be 9
+        $f.ran | Should -Be 6
+        $f.runMs | Should -BeGreaterThan 0
+        $f.wallMs | Should -BeGreaterOrEqual $f.runMs
     }
 
     # No timed assertions (the machine is shared and slow): concurrency shows in the order results arrive.

@@ -53,11 +53,14 @@ function Reset-CredHopLabRunspace {
        runspace holds. #>
     [CmdletBinding()]
     param()
+    # (Functions are listed through the command table: the function: drive costs more than a host's script.)
+    $cmds = $ExecutionContext.InvokeCommand
+    $path = $ExecutionContext.SessionState.Path
     if ($null -eq $script:FreshBaseline) {
         $script:FreshBaseline = @{
             Vars     = [System.Collections.Generic.HashSet[string]]::new([string[]]@(Microsoft.PowerShell.Utility\Get-Variable -Scope Global | ForEach-Object { $_.Name }), [System.StringComparer]::OrdinalIgnoreCase)
-            Fns      = [System.Collections.Generic.HashSet[string]]::new([string[]]@(Microsoft.PowerShell.Management\Get-ChildItem -LiteralPath 'function:' | ForEach-Object { $_.Name }), [System.StringComparer]::OrdinalIgnoreCase)
-            Location = (Microsoft.PowerShell.Management\Get-Location).Path
+            Fns      = [System.Collections.Generic.HashSet[string]]::new([string[]]@($cmds.GetCommands('*', 'Function', $true) | ForEach-Object { $_.Name }), [System.StringComparer]::OrdinalIgnoreCase)
+            Location = $path.CurrentLocation.Path
         }
         return
     }
@@ -65,13 +68,13 @@ function Reset-CredHopLabRunspace {
     foreach ($v in @(Microsoft.PowerShell.Utility\Get-Variable -Scope Global)) {
         if (-not $base.Vars.Contains($v.Name)) { Microsoft.PowerShell.Utility\Remove-Variable -Name $v.Name -Scope Global -Force -ErrorAction SilentlyContinue }
     }
-    foreach ($f in @(Microsoft.PowerShell.Management\Get-ChildItem -LiteralPath 'function:')) {
+    foreach ($f in @($cmds.GetCommands('*', 'Function', $true))) {
         if (-not $base.Fns.Contains($f.Name)) { Microsoft.PowerShell.Management\Remove-Item -LiteralPath ('function:' + $f.Name) -Force -ErrorAction SilentlyContinue }
     }
     foreach ($k in @($script:Sessions.Keys)) { $script:Sessions[$k].Runspace.Dispose(); $script:Sessions.Remove($k) }
     $script:LabLocation = $null
     $script:LabLocationStack.Clear()
-    if ((Microsoft.PowerShell.Management\Get-Location).Path -ne $base.Location) { Microsoft.PowerShell.Management\Set-Location -LiteralPath $base.Location }
+    if ($path.CurrentLocation.Path -ne $base.Location) { Microsoft.PowerShell.Management\Set-Location -LiteralPath $base.Location }
     $global:Error.Clear()
 }
 
@@ -80,11 +83,14 @@ function Start-LabFanOutRunspace {
     # the first connections wait their latency. @{ Rs; Ps; Async } until Wait-LabFanOutRunspace.
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
     $rs = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
+    # One thread for all its invocations (the default starts a new thread for each: two per host).
+    $rs.ThreadOptions = [System.Management.Automation.Runspaces.PSThreadOptions]::ReuseThread
     $rs.Open()
     $ps = [powershell]::Create()
     $ps.Runspace = $rs
+    # One statement only: with ReuseThread, PowerShell 7.6 never completes a BeginInvoke of several.
+    # (The first Reset-CredHopLabRunspace, before the first host, records what fresh means.)
     $null = $ps.AddCommand('Microsoft.PowerShell.Core\Import-Module').AddParameter('Name', $script:ManifestPath).AddParameter('Global').AddParameter('Force')
-    $null = $ps.AddStatement().AddCommand('Reset-CredHopLabRunspace')
     @{ Rs = $rs; Ps = $ps; Async = $ps.BeginInvoke() }
 }
 
@@ -115,10 +121,20 @@ function Enter-LabFanOutHost {
     finally { $ps.Dispose() }
 }
 
+function Write-LabFanOutAccount {
+    # The lab's own account of its last fan-out (fanout.json in the state dir, read by Get-CredHopLabState
+    # {fanOut:true}): how long the host scripts ran one after another on the caller's thread (runMs, with
+    # entering each host and copying its results) against the whole call (wallMs) -- where the time went.
+    param([string]$StateDir, [hashtable]$Account)
+    $json = Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $Account -Compress
+    Write-LabBytesAtomic (Join-LabPath $StateDir 'fanout.json') ([System.Text.UTF8Encoding]::new($false).GetBytes($json))
+}
+
 function Invoke-LabFanOut {
     param($Cmdlet, [string[]]$ComputerName, [string]$Authentication, [pscredential]$Credential, [hashtable]$Script, [object[]]$Arguments, [int]$ThrottleLimit, $SessionOption, [switch]$HideComputerName)
     $throttle = 32
     if ($ThrottleLimit -gt 0) { $throttle = $ThrottleLimit }
+    $clock0 = [System.Diagnostics.Stopwatch]::StartNew()
     $state = Read-LabState
     # Every connection attempt is counted, in one save (not one per host).
     $cnt = $state.counters.connections
@@ -141,6 +157,7 @@ function Invoke-LabFanOut {
         $it.Runs = ($it.Conn.Ok -and $null -eq $it.Wait.Error)
         if ($it.Runs) { $anyOpen = $true }
     }
+    $prepMs = $clock0.Elapsed.TotalMilliseconds
     $stateDir = $script:Ctx.StateDir
     $depth = [int]$script:Ctx.Depth
     # Connections in flight (at most $throttle): each is only the time its answer is due.
@@ -149,6 +166,7 @@ function Invoke-LabFanOut {
     $next = 0
     $pool = $null
     $clean = $false
+    $runMs = 0.0; $ran = 0
     try {
         if ($anyOpen) { $pool = Start-LabFanOutRunspace }
         while ($next -lt $items.Count -or $active.Count -gt 0) {
@@ -175,10 +193,14 @@ function Invoke-LabFanOut {
                 continue
             }
             $rs = Wait-LabFanOutRunspace $pool
+            $t0 = $clock.Elapsed.TotalMilliseconds
             Enter-LabFanOutHost $rs $done.Conn $stateDir $depth
             Invoke-LabInRunspace $Cmdlet $rs $done.Conn $done.Name $Script $Arguments -HideComputerName:$HideComputerName -State $state
+            $runMs += $clock.Elapsed.TotalMilliseconds - $t0
+            $ran++
         }
         $clean = $true
+        Write-LabFanOutAccount $stateDir @{ hosts = $items.Count; ran = $ran; runMs = [long]$runMs; prepMs = [long]$prepMs; wallMs = [long]$clock0.Elapsed.TotalMilliseconds; throttle = $throttle }
     }
     finally {
         # Done, or stopped (the caller cancelled): close the runspace; a host's script still running in it is stopped.
