@@ -37,6 +37,12 @@ Describe 'Invoke-Command over many computers' {
         $c = (Get-LabView).counters.connections
         $c.srv1 | Should -Be 1
         $c.down1 | Should -Be 1
+        # the lab's own account of the call (what the bench reports as the lab's work per host)
+        $f = (Invoke-Lab Get-CredHopLabState @{ fanOut = $true }).fanOut
+        $f.hosts | Should -Be 9
+        $f.ran | Should -Be 6
+        $f.runMs | Should -BeGreaterThan 0
+        $f.wallMs | Should -BeGreaterOrEqual $f.runMs
     }
 
     # No timed assertions (the machine is shared and slow): concurrency shows in the order results arrive.
@@ -63,6 +69,54 @@ Describe 'Invoke-Command over many computers' {
         $null = New-FanOutLab -Count 4 -LatencyMs 0
         $out = @(Invoke-Command -ComputerName 'srv1', 'srv2', 'srv3', 'srv4' -ThrottleLimit 1 -ScriptBlock { $seen = $leftOver; $leftOver = hostname; [pscustomobject]@{ seen = $seen } })
         @($out | Where-Object { $null -ne $_.seen }).Count | Should -Be 0
+    }
+
+    It 'keeps the session state of one host from the next: functions, the HKLM: location and the real one' {
+        $null = New-FanOutLab -Count 2 -LatencyMs 0
+        $here = (Get-Location).Path
+        $out = @(Invoke-Command -ComputerName 'srv1', 'srv2' -ThrottleLimit 1 -ScriptBlock {
+                $o = [pscustomobject]@{ me = (hostname); fn = [bool](Test-Path function:Left-Over); at = [string](Get-Location) }
+                function global:Left-Over { 1 }
+                Set-Location HKLM:\SOFTWARE
+                $o
+            })
+        $out.Count | Should -Be 2
+        @($out | Where-Object { $_.fn }).Count | Should -Be 0
+        ($out | Where-Object { $_.me -eq 'srv2' }).at | Should -Be $here
+    }
+
+    It 'keeps no more than ThrottleLimit connections open: at throttle 2 a third host waits for a slot' {
+        $hosts = @(@{ name = 'dc1' }, @{ name = 'slow1'; latencyMs = 1500 }, @{ name = 'slow2'; latencyMs = 1500 }, @{ name = 'fast1' })
+        $null = New-TestLab -Lab @{ domain = 'company.pri'; client = 'dc1'; hosts = $hosts }
+        $two = @(Invoke-Command -ComputerName 'slow1', 'slow2', 'fast1' -ThrottleLimit 2 -ScriptBlock $script:Probe | ForEach-Object { $_.PSComputerName })
+        # (the two slow hosts answer at the same moment, in either order, as two machines would)
+        $two.Count | Should -Be 3
+        $two[2] | Should -Be 'fast1'
+        $three = @(Invoke-Command -ComputerName 'slow1', 'slow2', 'fast1' -ThrottleLimit 3 -ScriptBlock $script:Probe | ForEach-Object { $_.PSComputerName })
+        $three.Count | Should -Be 3
+        $three[0] | Should -Be 'fast1'
+    }
+
+    It 'stops when the caller stops: what arrived is kept and nothing it opened is left open' {
+        $dir = New-FanOutLab -Count 2 -LatencyMs 0
+        $before = @(Get-Runspace).Count
+        $rs = [runspacefactory]::CreateRunspace(); $rs.Open()
+        $ps = [powershell]::Create(); $ps.Runspace = $rs
+        $null = $ps.AddCommand('Import-Module').AddParameter('Name', $script:LabManifest).AddParameter('Global').AddParameter('Force').Invoke()
+        $ps.Commands.Clear()
+        $null = $ps.AddCommand('Initialize-CredHopLab').AddParameter('Payload', (ConvertTo-B64 @{ stateDir = $dir })).Invoke()
+        $ps.Commands.Clear()
+        $null = $ps.AddScript('Invoke-Command -ComputerName srv1, slow1, srv2 -ThrottleLimit 3 -ScriptBlock { [pscustomobject]@{ me = (hostname) } }')
+        $out = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $out)
+        # slow1 answers 4 s after the other two: stop once they are in
+        $tries = 0
+        while ($out.Count -lt 2 -and -not $async.IsCompleted -and $tries -lt 1200) { Start-Sleep -Milliseconds 50; $tries++ }
+        $ps.Stop()
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        @($out | ForEach-Object { $_.PSComputerName } | Sort-Object) | Should -Be @('srv1', 'srv2')
+        $ps.Dispose(); $rs.Dispose()
+        @(Get-Runspace).Count | Should -Be $before
     }
 
     It 'passes arguments and $using: values to every host' {

@@ -96,12 +96,17 @@ function Get-LabHostView {
 }
 
 function Get-CredHopLabState {
-    <# payload {} or {stateDir} -> the whole state with a decoded view of each host's Registry.pol #>
+    <# payload {} or {stateDir} -> the whole state with a decoded view of each host's Registry.pol;
+       {fanOut: true} -> only the lab's account of its last Invoke-Command fan-out (FanOut.ps1), or null #>
     [CmdletBinding()]
     param([Parameter(Mandatory)][string]$Payload)
     Invoke-LabEntry $Payload {
         param($p)
         $dir = if ($p['stateDir']) { [System.IO.Path]::GetFullPath([string]$p['stateDir']) } else { Get-LabStateDir }
+        if ($p['fanOut']) {
+            $f = Join-LabPath $dir 'fanout.json'
+            return [ordered]@{ fanOut = $(if ([System.IO.File]::Exists($f)) { Read-LabJson $f } else { $null }) }
+        }
         $state = Read-LabState $dir
         $hosts = [ordered]@{}
         foreach ($hn in @($state.hosts.Keys)) { $hosts[$hn] = Get-LabHostView $state $state.hosts[$hn] $dir }

@@ -50,10 +50,20 @@ function Get-LabBoundPaths {
     $p
 }
 
-function Test-LabItemCall {
+function Get-LabItemPaths {
+    # The bound paths with what each means (Get-LabPathInfo, $null: not a lab path), or $null when none is a
+    # lab path (the real cmdlet then runs). Worked out once per call: the item cmdlets are the lab's hot path.
     param($Bound)
-    foreach ($p in (Get-LabBoundPaths $Bound)) { if ($null -ne (Get-LabPathInfo ([string]$p))) { return $true } }
-    $false
+    $out = $null
+    $any = $false
+    foreach ($p in (Get-LabBoundPaths $Bound)) {
+        $pi = Get-LabPathInfo ([string]$p)
+        if ($null -ne $pi) { $any = $true }
+        if ($null -eq $out) { $out = [System.Collections.Generic.List[object]]::new() }
+        $out.Add(@{ Raw = $p; Info = $pi })
+    }
+    if (-not $any) { return $null }
+    , $out
 }
 
 function New-LabPathNotFound {
@@ -63,12 +73,12 @@ function New-LabPathNotFound {
 }
 
 function Invoke-LabItem {
-    param([string]$Verb, $Cmdlet, $Bound)
+    param([string]$Verb, $Cmdlet, $Bound, [System.Collections.Generic.List[object]]$Paths)
     $state = Read-LabState
     $h = Get-LabCtxHost $state
     $faultChecks = [System.Collections.Generic.List[string]]::new()
-    foreach ($raw in (Get-LabBoundPaths $Bound)) {
-        $pi = Get-LabPathInfo ([string]$raw)
+    foreach ($one in $Paths) {
+        $raw = $one.Raw; $pi = $one.Info
         if ($null -eq $pi) { Write-LabError $Cmdlet (New-LabErrorRecord ([System.NotSupportedException]::new("CredHop lab: cannot mix HKLM:/WSMan: paths with other paths in one call ('$raw').")) 'CredHopLabMixedPaths' 'NotImplemented' $raw); continue }
         if ($pi.Kind -eq 'WSMan') { Invoke-LabWsmanItem $Verb $Cmdlet $Bound $state $h $pi $faultChecks }
         else { Invoke-LabRegistryItem $Verb $Cmdlet $Bound $state $h $pi $faultChecks }
@@ -95,8 +105,11 @@ function $verb {
 $binding
 param($params$extra)
 process {
-    Import-LabCallerPreference `$PSCmdlet `$PSBoundParameters
-    if (Test-LabItemCall `$PSBoundParameters) { Invoke-LabItem '$verb' `$PSCmdlet `$PSBoundParameters; return }
+    # Import-LabCallerPreference, inlined (these run many times per host script)
+    if (-not `$PSBoundParameters.ContainsKey('ErrorAction')) { `$v = `$PSCmdlet.SessionState.PSVariable.GetValue('ErrorActionPreference'); if (`$null -ne `$v) { `$ErrorActionPreference = `$v } }
+    if (-not `$PSBoundParameters.ContainsKey('WarningAction')) { `$v = `$PSCmdlet.SessionState.PSVariable.GetValue('WarningPreference'); if (`$null -ne `$v) { `$WarningPreference = `$v } }
+    `$labPaths = Get-LabItemPaths `$PSBoundParameters
+    if (`$null -ne `$labPaths) { Invoke-LabItem '$verb' `$PSCmdlet `$PSBoundParameters `$labPaths; return }
     `$fwd = @{} + `$PSBoundParameters
     [void]`$fwd.Remove('Type'); [void]`$fwd.Remove('Concatenate')
     Microsoft.PowerShell.Management\$verb @fwd

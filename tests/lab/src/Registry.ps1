@@ -126,10 +126,12 @@ function New-LabRegKeyObject {
     foreach ($k in $vals.Keys) { $conv[$k] = ConvertFrom-LabRegData $vals[$k]; $kinds[$k] = [string]$vals[$k].type }
     $getValue = { param($n, $default) foreach ($k in $conv.Keys) { if ($k -ieq $n) { return $conv[$k] } }; $default }.GetNewClosure()
     $getKind = { param($n) foreach ($k in $kinds.Keys) { if ($k -ieq $n) { return $kinds[$k] } }; 'Unknown' }.GetNewClosure()
-    $o | Microsoft.PowerShell.Utility\Add-Member -MemberType ScriptMethod -Name GetValue -Value $getValue
-    $o | Microsoft.PowerShell.Utility\Add-Member -MemberType ScriptMethod -Name GetValueKind -Value $getKind
-    $o | Microsoft.PowerShell.Utility\Add-Member -MemberType ScriptMethod -Name GetValueNames -Value ({ , [string[]]$names }.GetNewClosure())
-    $o | Microsoft.PowerShell.Utility\Add-Member -MemberType ScriptMethod -Name GetSubKeyNames -Value ({ , [string[]]$subs }.GetNewClosure())
+    # (members added directly: Add-Member costs more than the rest of a Get-Item)
+    $m = $o.PSObject.Methods
+    $m.Add([System.Management.Automation.PSScriptMethod]::new('GetValue', $getValue))
+    $m.Add([System.Management.Automation.PSScriptMethod]::new('GetValueKind', $getKind))
+    $m.Add([System.Management.Automation.PSScriptMethod]::new('GetValueNames', { , [string[]]$names }.GetNewClosure()))
+    $m.Add([System.Management.Automation.PSScriptMethod]::new('GetSubKeyNames', { , [string[]]$subs }.GetNewClosure()))
     $o
 }
 

@@ -192,16 +192,19 @@ function Invoke-LabInRunspace {
         }
     }
     finally {
-        foreach ($k in $saved.Keys) { Microsoft.PowerShell.Management\Set-Item -LiteralPath "env:$k" -Value $saved[$k] -ErrorAction SilentlyContinue }
+        foreach ($k in $saved.Keys) { [System.Environment]::SetEnvironmentVariable($k, $saved[$k]) }
     }
     $originGuid = $Runspace.InstanceId
     foreach ($o in @($out)) {
         if ($null -eq $o) { continue }
         $d = Copy-LabBySerializer $o
         $pso = [System.Management.Automation.PSObject]::AsPSObject($d)
-        $pso | Microsoft.PowerShell.Utility\Add-Member -NotePropertyName PSComputerName -NotePropertyValue $ComputerName -Force
-        $pso | Microsoft.PowerShell.Utility\Add-Member -NotePropertyName RunspaceId -NotePropertyValue $originGuid -Force
-        $pso | Microsoft.PowerShell.Utility\Add-Member -NotePropertyName PSShowComputerName -NotePropertyValue (-not $HideComputerName) -Force
+        # (as Add-Member -Force, without its cost per object)
+        $props = $pso.PSObject.Properties
+        foreach ($np in @(@('PSComputerName', $ComputerName), @('RunspaceId', $originGuid), @('PSShowComputerName', (-not $HideComputerName)))) {
+            if ($null -ne $props[$np[0]]) { $props.Remove($np[0]) }
+            $props.Add([System.Management.Automation.PSNoteProperty]::new($np[0], $np[1]))
+        }
         $Cmdlet.WriteObject($pso)
     }
     foreach ($w in @($ps.Streams.Warning)) { $Cmdlet.WriteWarning($w.Message) }
