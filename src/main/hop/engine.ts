@@ -391,7 +391,8 @@ export class HopEngine {
       let readBack: HostState | null = null;
       if (step === 'client' && changes.length > 0) {
         // This computer's changes and the read that verifies them: one PowerShell call.
-        progress(changes.length === 1 ? changes[0]!.title : `Applying ${changes.length} changes to this computer`, 0.1);
+        // One line that names every change being made (the operator, and the command line's log, see what runs).
+        progress(changes.length === 1 ? changes[0]!.title : `Applying ${changes.length} changes to this computer: ${changes.map((c) => c.title).join('; ')}`, 0.1);
         readBack = await this.effects(changes, begin);
         for (const planned of changes) applied.push({ change: planned.change, ok: true });
       } else {
