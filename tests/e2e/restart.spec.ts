@@ -27,7 +27,7 @@ test.describe('restart with an unrestored journal', () => {
     await screenshots(page, '0-start-banner');
 
     await banner.getByRole('button', { name: 'Restore them now' }).click();
-    await expect(page.getByTestId('cleanup-notice')).toContainText('Cleaned up: everything is back as it was.');
+    await expect(page.getByTestId('cleanup-notice')).toContainText('Cleaned up: everything is back as it was.', { timeout: 60_000 });
     await expect(banner).toHaveCount(0);
     expect(await app.labState()).toEqual(before);
   });
