@@ -283,10 +283,11 @@ export class HopEngine {
     return this.call('InvokeRemote', payload, remoteResult, this.deps.remoteTimeoutMs ?? 120_000, secrets);
   }
 
-  async readServer(jumpServer: string, credential: Credential | null): Promise<{ state: ServerState | null; errors: ErrorRecordData[] }> {
-    const result = await this.remote(jumpServer, 'ReadServerState', {}, credential);
+  /** The jump server's state (the first output of ReadServerState, or of ReadServerCheck with its tasks second). */
+  async readServer(jumpServer: string, credential: Credential | null, script: 'ReadServerState' | 'ReadServerCheck' = 'ReadServerState'): Promise<{ state: ServerState | null; errors: ErrorRecordData[]; output: unknown[] }> {
+    const result = await this.remote(jumpServer, script, {}, credential);
     const parsed = serverState.safeParse(result.output[0]);
-    return { state: parsed.success && result.errors.length === 0 ? parsed.data : null, errors: result.errors };
+    return { state: parsed.success && result.errors.length === 0 ? parsed.data : null, errors: result.errors, output: result.output };
   }
 
   async check(t: HopTarget, credential: Credential | null, options: Pick<PlanInput, 'wildcard' | 'ntlmOnlyConfirmed'> & RunControl = {}): Promise<CheckResult> {
@@ -312,10 +313,8 @@ export class HopEngine {
     }
     progress(`Reading the CredSSP setting of ${t.jumpServer}`, 0.5);
     // One call to the jump server: its state and the scheduled restores there.
-    const read = await this.remote(t.jumpServer, 'ReadServerCheck', {}, credential);
-    const parsedServer = serverState.safeParse(read.output[0]);
-    const server = { state: parsedServer.success && read.errors.length === 0 ? parsedServer.data : null, errors: read.errors };
-    const serverTasks = read.errors.length === 0 ? restoreTasksView.safeParse(read.output[1]) : null;
+    const server = await this.readServer(t.jumpServer, credential, 'ReadServerCheck');
+    const serverTasks = server.errors.length === 0 ? restoreTasksView.safeParse(server.output[1]) : null;
     if (!server.state) {
       const record = server.errors[0] ?? { message: `${t.jumpServer} returned no state.` };
       return {
@@ -736,7 +735,6 @@ export class HopEngine {
   private async disarmSafetyNet(begin: BeginRecord, intents: readonly Change[], credential: Credential | null, operations: string[]): Promise<string[]> {
     const hosts = new Set(intents.filter((c) => c.kind === 'restore-task').map((c) => c.host));
     const out: string[] = [];
-    const who = begin.snapshot.client.userName;
     for (const h of ['client', 'server'] as const) {
       if (!hosts.has(h)) continue;
       const name = h === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
@@ -755,9 +753,7 @@ export class HopEngine {
         if (h === 'client') throw error;
         ok = false;
       }
-      if (!ok) out.push(`The scheduled restore on ${name} could not be removed (it would only put back what is already back).`);
-      else if (removed) operations.push(`Removed the scheduled restore on ${name}`);
-      this.deps.audit.write({ at: this.now().toISOString(), who, profile: begin.profileName, host: name, action: 'restore: scheduled restore removed', from: 'armed', to: 'none', outcome: ok ? 'ok' : 'failed', session: begin.session });
+      this.noteDisarm(begin, name, ok, removed, operations, out);
     }
     return out;
   }
