@@ -29,6 +29,12 @@ fi
 .tools/pwsh/pwsh -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()' >/dev/null \
   || { echo "setup: .tools/pwsh/pwsh does not start"; exit 1; }
 
+# PowerShell's own assemblies precompiled to native code (ReadyToRun), as Microsoft's release packages
+# and Windows ship them: the NuGet tool package carries IL only, so every fresh pwsh JIT-compiles its
+# engine first, which made each lab PowerShell start about a second slower than a real installation.
+# An optimisation only: on any failure the IL assemblies stay and setup goes on, saying so.
+bash scripts/precompile-pwsh.sh || echo "setup: WARNING: PowerShell was not precompiled (it works, more slowly); see above"
+
 # Pester (the PowerShell test framework) from NuGet, restored into .tools/nuget.
 PESTER_VERSION=5.7.1
 if ! [ -f ".tools/nuget/pester/$PESTER_VERSION/tools/Pester.psd1" ]; then
