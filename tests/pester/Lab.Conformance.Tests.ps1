@@ -134,6 +134,39 @@ Describe 'WSMan: drive and HKLM: registry' {
     }
 }
 
+Describe 'The lab state that reads share' {
+    # The reading cmdlets share one parsed lab state while the state file is unchanged. What must hold:
+    # whatever changed the file is seen by the next read, and a read never sees a change nobody saved.
+    BeforeEach { $script:dir = New-TestLab; $script:file = [IO.Path]::Combine($script:dir, 'state.json') }
+
+    It 'sees a write by another process at once, even one of the same length within the same clock tick' {
+        (Get-Item WSMan:\localhost\Client\Auth\CredSSP).Value | Should -BeExactly 'false'
+        $text = [IO.File]::ReadAllText($script:file)
+        $stamp = [IO.File]::GetLastWriteTimeUtc($script:file)
+        # The client's flag set by someone else: same length ('0' -> '1'), and the same time stamp.
+        $state = ConvertFrom-Json $text -AsHashtable
+        $state.hosts.dc1.registry['SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\Client'].auth_credssp.data = 1
+        $changed = ConvertTo-Json -InputObject $state -Depth 100
+        $changed.Length | Should -Be $text.Length
+        [IO.File]::WriteAllText($script:file, $changed)
+        [IO.File]::SetLastWriteTimeUtc($script:file, $stamp)
+        (Get-Item WSMan:\localhost\Client\Auth\CredSSP).Value | Should -BeExactly 'true'
+    }
+
+    It 'never shows a change that was not saved' {
+        (Get-Item WSMan:\localhost\Client\Auth\CredSSP).Value | Should -BeExactly 'false'
+        $lab = Get-Module CredHopLab
+        # A writer takes the state, changes it and fails before saving (as a fault mid-write does).
+        & $lab {
+            $st = Read-LabState
+            $st.hosts.dc1.registry['SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\Client'].auth_credssp.data = 1
+        }
+        (Get-Item WSMan:\localhost\Client\Auth\CredSSP).Value | Should -BeExactly 'false'
+        Set-Item -Path WSMan:\localhost\Client\Auth\CredSSP -Value $true
+        (Get-Item WSMan:\localhost\Client\Auth\CredSSP).Value | Should -BeExactly 'true'
+    }
+}
+
 Describe 'Elevation (E10) and consent' {
     BeforeAll {
         $null = New-TestLab

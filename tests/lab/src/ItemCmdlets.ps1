@@ -74,7 +74,8 @@ function New-LabPathNotFound {
 
 function Invoke-LabItem {
     param([string]$Verb, $Cmdlet, $Bound, [System.Collections.Generic.List[object]]$Paths)
-    $state = Read-LabState
+    # The reading verbs share one parsed state (Read-LabState -ReadOnly): they never change it.
+    $state = Read-LabState -ReadOnly:($Verb -in $script:ReadingItemVerbs)
     $h = Get-LabCtxHost $state
     $faultChecks = [System.Collections.Generic.List[string]]::new()
     foreach ($one in $Paths) {
@@ -91,6 +92,7 @@ function Invoke-LabItem {
 
 # Generate the shadow item cmdlets from the real cmdlets' metadata (same parameters and sets), plus the
 # providers' dynamic parameters scripts use: Set-ItemProperty -Type (registry), Set-Item -Concatenate (WSMan).
+$script:ReadingItemVerbs = @('Test-Path', 'Get-Item', 'Get-ChildItem', 'Get-ItemProperty', 'Get-ItemPropertyValue')
 $script:ItemVerbs = @('Test-Path', 'Get-Item', 'Get-ChildItem', 'Get-ItemProperty', 'Get-ItemPropertyValue', 'New-Item', 'New-ItemProperty', 'Set-Item', 'Set-ItemProperty', 'Clear-Item', 'Remove-Item', 'Remove-ItemProperty')
 foreach ($verb in $script:ItemVerbs) {
     $real = Microsoft.PowerShell.Core\Get-Command "Microsoft.PowerShell.Management\$verb" -CommandType Cmdlet

@@ -5,13 +5,13 @@
 # OS probes as external programs
 # ---------------------------------------------------------------------------------------------
 function hostname {
-    $state = Read-LabState
+    $state = Read-LabState -ReadOnly
     $global:LASTEXITCODE = 0
     (Get-LabCtxHost $state).name
 }
 
 function whoami {
-    $state = Read-LabState
+    $state = Read-LabState -ReadOnly
     $user = (Get-LabCtxUser $state).ToLowerInvariant()
     $global:LASTEXITCODE = 0
     $a = @($args | ForEach-Object { ([string]$_).ToLowerInvariant() })

@@ -117,7 +117,7 @@ function Get-CimInstance {
         if ($Query -notmatch '^\s*(?i:select)\s+\*\s+(?i:from)\s+(?<c>\w+)(?:\s+(?i:where)\s+(?<w>.+))?$') { throw "CredHop lab: query '$Query' is not modelled (use SELECT * FROM <class> [WHERE ...])." }
         $ClassName = $Matches.c; $Filter = $Matches.w
     }
-    $state = Read-LabState
+    $state = Read-LabState -ReadOnly
     $h = Get-LabCtxHost $state
     if ($null -eq $h.rsop) {
         # lab model of "RSoP logging is off": the computer's RSoP namespace holds nothing to query

@@ -156,7 +156,7 @@ function Get-ScheduledTask {
     [CmdletBinding()]
     param([Parameter(Position = 0)][string[]]$TaskName, [Parameter(Position = 1)][string[]]$TaskPath)
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
-    $state = Read-LabState
+    $state = Read-LabState -ReadOnly
     $tasks = Get-LabHostTasks (Get-LabCtxHost $state)
     $names = if ($TaskName) { $TaskName } else { @('*') }
     foreach ($n in $names) {

@@ -59,7 +59,7 @@ function Invoke-LabService {
     param([string]$Verb, $Cmdlet, $Bound)
     Import-LabCallerPreference $Cmdlet $Bound
     $cmdType = ($Verb -replace '-', '') + 'Command'
-    $state = Read-LabState
+    $state = Read-LabState -ReadOnly:($Verb -eq 'Get-Service')
     $h = Get-LabCtxHost $state
     $names = @(Get-LabServiceNames $Bound)
     if ($Verb -eq 'Get-Service' -and $names.Count -eq 0) { $names = @('*') }

@@ -31,7 +31,7 @@ function Get-LabStateStamp {
 }
 
 function Read-LabState {
-    # -ReadOnly: the caller only reads (name resolution): it may share the parsed state as a fan-out does.
+    # -ReadOnly: the caller only reads (never changes the state it gets), so it may share one parsed state.
     param([string]$StateDir, [switch]$ReadOnly)
     if (-not $StateDir) { $StateDir = Get-LabStateDir }
     $p = Join-LabPath $StateDir 'state.json'
@@ -39,7 +39,7 @@ function Read-LabState {
     # The runspaces of a fan-out (Invoke-Command -ComputerName <many>) share one parsed state per process,
     # re-read only when the file changes: parsing the state of a 500-host lab in every remote call would
     # make the lab, not the network, the bottleneck. Their scripts run one at a time (see Invoke-LabFanOut).
-    if ($ReadOnly -or ($null -ne $script:Ctx -and $script:Ctx.SharedState)) {
+    if ($null -ne $script:Ctx -and $script:Ctx.SharedState) {
         $key = 'CredHopLab.SharedState:' + $p
         $stamp = Get-LabStateStamp $p
         $c = [System.AppDomain]::CurrentDomain.GetData($key)
@@ -48,7 +48,21 @@ function Read-LabState {
         [System.AppDomain]::CurrentDomain.SetData($key, @{ Stamp = $stamp; State = $st })
         return $st
     }
-    Read-LabJson $p
+    # A reader elsewhere (the item cmdlets, whoami, Get-Service: dozens per CredHop call) shares the parse
+    # while the file's text is unchanged. The text, not its time stamp, decides: another process (a
+    # scheduled task, a second CredHop) may write a state of the same length within one clock tick.
+    # Reading 5 KB and comparing it costs a tenth of parsing it; on Windows these reads are native calls.
+    $text = [System.IO.File]::ReadAllText($p)
+    if ($ReadOnly) {
+        $key = 'CredHopLab.ReadCache:' + $p
+        $c = [System.AppDomain]::CurrentDomain.GetData($key)
+        if ($null -ne $c -and [string]::Equals($c.Text, $text, [System.StringComparison]::Ordinal)) { return $c.State }
+        $st = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -AsHashtable -Depth 100
+        [System.AppDomain]::CurrentDomain.SetData($key, @{ Text = $text; State = $st })
+        return $st
+    }
+    # A writer gets its own copy: it changes it before Save-LabState, and may fail before saving.
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -AsHashtable -Depth 100
 }
 
 function Save-LabState {
@@ -57,6 +71,7 @@ function Save-LabState {
     $json = Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $State -Depth 100
     $p = Join-LabPath $StateDir 'state.json'
     Write-LabBytesAtomic $p ([System.Text.UTF8Encoding]::new($false).GetBytes($json))
+    [System.AppDomain]::CurrentDomain.SetData('CredHopLab.ReadCache:' + $p, $null)
     $key = 'CredHopLab.SharedState:' + $p
     if ($null -ne [System.AppDomain]::CurrentDomain.GetData($key)) {
         if ($null -ne $script:Ctx -and $script:Ctx.SharedState) { [System.AppDomain]::CurrentDomain.SetData($key, @{ Stamp = (Get-LabStateStamp $p); State = $State }) }
