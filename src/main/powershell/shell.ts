@@ -2,8 +2,9 @@
 // restarted on the next call when it died, killed on timeout or cancellation (the only way to stop a
 // running pipeline from outside), and never left holding a secret in node-powershell's history.
 import type { ChildProcess } from 'node:child_process';
-import { PowerShell } from 'node-powershell';
-import createDebug from 'debug';
+// Types only here: node-powershell (and its `debug`) load when the first PowerShell starts, not with the
+// main bundle, so channels that need no PowerShell answer sooner at launch (#13, start-up).
+import type { PowerShell } from 'node-powershell';
 import { AppError } from '../errors';
 import { itemLineReader, parseAnswer } from './protocol';
 import { createChannelHome, deliverSecrets, SECRET_CHANNEL_ENV, type ChannelHome } from './secret-channel';
@@ -135,6 +136,7 @@ export class PowerShellShell {
   private async start(): Promise<Live> {
     // node-powershell would otherwise run whatever NODE_POWERSHELL names, ignoring our resolved path.
     delete process.env.NODE_POWERSHELL;
+    const [{ PowerShell: PowerShellProcess }, { default: createDebug }] = await Promise.all([import('node-powershell'), import('debug')]);
     // node-powershell logs every command through `debug` when DEBUG matches; commands carry payloads.
     createDebug.disable();
     const env: Record<string, string> = {};
@@ -148,7 +150,7 @@ export class PowerShellShell {
     env.TERM = 'dumb';
     env.NO_COLOR = '1';
 
-    const ps = new PowerShell({
+    const ps = new PowerShellProcess({
       executable: this.config.executable,
       executableOptions: {
         '-NoLogo': true,
