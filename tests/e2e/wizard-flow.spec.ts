@@ -71,6 +71,9 @@ test.describe('the wizard, article scenario', () => {
     await expect(clientAfter).toContainText('Done and verified');
     await expect(clientAfter.getByRole('row', { name: /WinRM client accepts CredSSP/ })).toContainText('Changed');
     await expect(page.getByTestId('credssp-on')).toContainText('Restores in');
+    // The safety net the step armed is shown with it: which machine, and that it works without CredHop.
+    await expect(page.getByTestId('safety-net-client')).toContainText('Scheduled restore armed on dc1');
+    await expect(page.getByTestId('safety-net-client')).toContainText('even if CredHop is closed');
     await expectAccessible(page, 'client (after)');
     await screenshots(page, '3-client-after');
 
@@ -81,6 +84,7 @@ test.describe('the wizard, article scenario', () => {
     await screenshots(page, '4-server-plan');
     await page.getByRole('button', { name: 'Apply to adfs1.company.pri' }).click();
     await expect(page.getByTestId('after-state-server')).toContainText('Done and verified');
+    await expect(page.getByTestId('safety-net-server')).toContainText('Scheduled restore armed on adfs1.company.pri');
     await expectAccessible(page, 'server (after)');
     await screenshots(page, '4-server-after');
 

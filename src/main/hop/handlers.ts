@@ -142,7 +142,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
     if (result.server) flow.serverCredSSP = result.server.serviceCredSSP;
     deps.changed?.();
     const begin = hop.openSessions().find((s) => s.begin.session === flow.session)?.begin;
-    return { session: result.session, expiresAt: begin?.expiresAt ?? flow.expiresAt, applied: result.applied, verified: result.verified, client: result.client, server: result.server };
+    return { session: result.session, expiresAt: begin?.expiresAt ?? flow.expiresAt, applied: result.applied, verified: result.verified, client: result.client, server: result.server, safetyNet: result.safetyNet };
   };
 
   return {
@@ -211,7 +211,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
         pending.delete(request.checkId);
         deps.changed?.();
         const begin = hop.openSessions().find((s) => s.begin.session === result.session)?.begin;
-        return { session: result.session, expiresAt: begin?.expiresAt ?? new Date(now().getTime() + trust.profile.timeBoxMinutes * 60_000).toISOString(), applied: result.applied, verified: result.verified, client: result.client, server: null };
+        return { session: result.session, expiresAt: begin?.expiresAt ?? new Date(now().getTime() + trust.profile.timeBoxMinutes * 60_000).toISOString(), applied: result.applied, verified: result.verified, client: result.client, server: null, safetyNet: result.safetyNet };
       }
       const flow = flowOf(request.checkId);
       const d = flow.lastDiagnosis;

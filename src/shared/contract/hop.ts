@@ -41,6 +41,8 @@ export const applyResponse = z.object({
   verified: z.boolean(),
   client: hostState,
   server: serverState.nullable(),
+  /** The scheduled restore this step armed on its machine (Task Scheduler), or null when it armed none. */
+  safetyNet: z.object({ host: z.string(), at: z.string() }).nullable(),
 });
 export type ApplyResponse = z.infer<typeof applyResponse>;
 
