@@ -3,18 +3,10 @@
 // (Payload.ps1: Test-CredHopHostName, -AllowAddress for the jump server only). The two must agree, or a
 // name the wizard takes fails later in PowerShell. This runs both over a few hundred names — addresses
 // well- and ill-formed, DNS and NetBIOS names of every shape, and the hostile strings — on real pwsh.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkHostName, checkTargetName } from '../../src/shared/domain/profile-rules';
 import { hostileStrings } from '../support/hostile';
-import { removeDir } from './lab-fixture';
-import { requirePwsh } from './pwsh-path';
-
-const dir = mkdtempSync(join(tmpdir(), 'credhop-hosts-'));
-afterAll(() => removeDir(dir));
+import { moduleVerdicts } from './module-verdicts';
 
 function candidates(): string[] {
   const out = new Set<string>([
@@ -36,26 +28,9 @@ function candidates(): string[] {
 
 describe('host names: the wizard and the PowerShell module agree', () => {
   it('accepts and refuses exactly the same jump servers and targets', () => {
-    const pwsh = requirePwsh();
     const names = candidates();
-    const input = join(dir, 'names.json');
-    writeFileSync(input, JSON.stringify(names), 'utf8');
-    // The names reach PowerShell as data in a file; the script is constant text.
-    const script = join(dir, 'check.ps1');
-    writeFileSync(script, [
-      '$ErrorActionPreference = "Stop"',
-      'Import-Module $env:CREDHOP_TEST_MODULE -Force',
-      '$names = [System.IO.File]::ReadAllText($env:CREDHOP_TEST_NAMES, [System.Text.Encoding]::UTF8) | ConvertFrom-Json',
-      '$verdicts = & (Get-Module CredHop) { param($list) foreach ($n in $list) { @([bool](Test-CredHopHostName $n -AllowAddress), [bool](Test-CredHopHostName $n)) } } $names',
-      '[Console]::Out.WriteLine((ConvertTo-Json -Compress -InputObject @($verdicts)))',
-    ].join('\n'));
-    const r = spawnSync(pwsh, ['-NoProfile', '-NonInteractive', '-File', script], {
-      env: { ...process.env, CREDHOP_TEST_MODULE: resolve('resources/powershell/CredHop/CredHop.psd1'), CREDHOP_TEST_NAMES: input },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(r.stderr).toBe('');
-    const module = JSON.parse(r.stdout.trim().split('\n').pop()!) as boolean[];
+    // Each name as a jump server (an address allowed) and as a target.
+    const module = moduleVerdicts(names, '@([bool](Test-CredHopHostName $n -AllowAddress), [bool](Test-CredHopHostName $n))');
     expect(module).toHaveLength(names.length * 2);
     const disagreements = names
       .map((n, i) => ({ name: JSON.stringify(n), jump: [checkHostName(n).ok, module[2 * i]], target: [checkTargetName(n).ok, module[2 * i + 1]] }))
