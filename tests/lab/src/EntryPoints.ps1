@@ -126,8 +126,7 @@ function Set-CredHopLabHost {
     Invoke-LabEntry $Payload {
         param($p)
         $state = Read-LabState
-        $h = Get-LabHost $state ([string]$p['host'])
-        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $h = Get-LabPayloadHost $state $p
         $set = $p['set']
         if ($set -isnot [System.Collections.IDictionary]) { throw 'set must be an object' }
         foreach ($k in @($set.Keys)) {
@@ -156,8 +155,7 @@ function Add-CredHopLabFault {
     Invoke-LabEntry $Payload {
         param($p)
         $state = Read-LabState
-        $h = Get-LabHost $state ([string]$p['host'])
-        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $h = Get-LabPayloadHost $state $p
         $w = [ordered]@{}; foreach ($k in @($p.Keys)) { if ($k -ne 'host') { $w[$k] = $p[$k] } }
         $f = ConvertTo-LabWriteFault '(Add-CredHopLabFault)' 'fault' $w $h.name
         $state.faults = @($state.faults) + , $f
@@ -173,8 +171,7 @@ function Invoke-CredHopLabGpUpdate {
     Invoke-LabEntry $Payload {
         param($p)
         $state = Read-LabState
-        $h = Get-LabHost $state ([string]$p['host'])
-        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $h = Get-LabPayloadHost $state $p
         Invoke-LabGpUpdateCore $state $h $script:Ctx.StateDir
         Save-LabState $state
         [ordered]@{ host = $h.name }
@@ -188,8 +185,7 @@ function Add-CredHopLabFileFault {
     Invoke-LabEntry $Payload {
         param($p)
         $state = Read-LabState
-        $h = Get-LabHost $state ([string]$p['host'])
-        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $h = Get-LabPayloadHost $state $p
         $w = [ordered]@{}; foreach ($k in @($p.Keys)) { if ($k -ne 'host') { $w[$k] = $p[$k] } }
         $f = ConvertTo-LabFileFault '(Add-CredHopLabFileFault)' 'fault' $w $h.name
         $state.fileFaults = @($state.fileFaults | Where-Object { $null -ne $_ }) + , $f

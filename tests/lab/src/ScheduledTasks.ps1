@@ -291,8 +291,7 @@ function Move-CredHopLabClock {
     Invoke-LabEntry $Payload {
         param($p)
         $state = Read-LabState
-        $h = Get-LabHost $state ([string]$p['host'])
-        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $h = Get-LabPayloadHost $state $p
         $now = Get-LabHostNow $h
         if ($p.Contains('to')) {
             try { $to = [datetime]::Parse([string]$p['to'], [cultureinfo]::InvariantCulture, 'AdjustToUniversal,AssumeUniversal') } catch { throw "to: expected an ISO time, got '$($p['to'])'" }
@@ -317,8 +316,7 @@ function Stop-CredHopLabHost {
     Invoke-LabEntry $Payload {
         param($p)
         $state = Read-LabState
-        $h = Get-LabHost $state ([string]$p['host'])
-        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $h = Get-LabPayloadHost $state $p
         $h.off = $true
         Save-LabState $state
         [ordered]@{ host = $h.name; off = $true }
@@ -332,8 +330,7 @@ function Start-CredHopLabHost {
     Invoke-LabEntry $Payload {
         param($p)
         $state = Read-LabState
-        $h = Get-LabHost $state ([string]$p['host'])
-        if ($null -eq $h) { throw "unknown host '$($p['host'])'" }
+        $h = Get-LabPayloadHost $state $p
         $h.off = $false
         Save-LabState $state
         $ran = Invoke-LabDueTasks $h.name -AtStart

@@ -91,6 +91,14 @@ function Get-LabHost {
     $null
 }
 
+function Get-LabPayloadHost {
+    # the host an entry point's payload names ({host: ...}), or the entry point's plain error
+    param($State, $Payload)
+    $h = Get-LabHost $State ([string]$Payload['host'])
+    if ($null -eq $h) { throw "unknown host '$($Payload['host'])'" }
+    $h
+}
+
 # ---------------------------------------------------------------------------------------------
 # Runspace context ("which machine am I")
 # ---------------------------------------------------------------------------------------------
