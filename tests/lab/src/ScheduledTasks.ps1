@@ -157,7 +157,9 @@ function Get-ScheduledTask {
     param([Parameter(Position = 0)][string[]]$TaskName, [Parameter(Position = 1)][string[]]$TaskPath)
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
     $state = Read-LabState -ReadOnly
-    $tasks = Get-LabHostTasks (Get-LabCtxHost $state)
+    # A shared (read-only) state: read the host's tasks without adding the empty list Get-LabHostTasks would.
+    $hs = Get-LabCtxHost $state
+    $tasks = if ($hs.Contains('tasks') -and $null -ne $hs.tasks) { $hs.tasks } else { @{} }
     $names = if ($TaskName) { $TaskName } else { @('*') }
     foreach ($n in $names) {
         $found = @($tasks.Values | Where-Object { $_.name -like $n -and (-not $TaskPath -or @($TaskPath) -contains $_.path) })

@@ -9,10 +9,14 @@ function Get-LabStateDir {
     $script:Ctx.StateDir
 }
 
+function ConvertFrom-LabJson {
+    param([string]$Text)
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $Text -AsHashtable -Depth 100
+}
+
 function Read-LabJson {
     param([string]$Path)
-    $text = [System.IO.File]::ReadAllText($Path)
-    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -AsHashtable -Depth 100
+    ConvertFrom-LabJson ([System.IO.File]::ReadAllText($Path))
 }
 
 function Write-LabBytesAtomic {
@@ -57,12 +61,12 @@ function Read-LabState {
         $key = 'CredHopLab.ReadCache:' + $p
         $c = [System.AppDomain]::CurrentDomain.GetData($key)
         if ($null -ne $c -and [string]::Equals($c.Text, $text, [System.StringComparison]::Ordinal)) { return $c.State }
-        $st = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -AsHashtable -Depth 100
+        $st = ConvertFrom-LabJson $text
         [System.AppDomain]::CurrentDomain.SetData($key, @{ Text = $text; State = $st })
         return $st
     }
     # A writer gets its own copy: it changes it before Save-LabState, and may fail before saving.
-    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $text -AsHashtable -Depth 100
+    ConvertFrom-LabJson $text
 }
 
 function Save-LabState {
