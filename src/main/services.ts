@@ -138,7 +138,7 @@ export function createMainServices(options: MainOptions): MainServices {
   const getHop = (): HopEngine | null => {
     const ps = getEngine();
     if (!ps) return null;
-    hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined, auditRetentionDays: () => settings.get().auditRetentionDays });
+    hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined, practiceLab: practice?.labFile, auditRetentionDays: () => settings.get().auditRetentionDays });
     return hop;
   };
   let restoredAtStart: RestoreReport | null = null;
@@ -239,7 +239,8 @@ export function createMainServices(options: MainOptions): MainServices {
       labFileFor,
       practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: l.id === 'article' ? layout.defaultLabFile : layout.managedLabFile })),
       environment: environmentNow,
-      openSessions: () => getHop()?.openSessions().length ?? 0,
+      // Sessions of another practice lab do not hold the switch: switching to their lab is how they are restored.
+      openSessions: () => getHop()?.restorableSessions().length ?? 0,
       switchMode: async (next) => {
         // Switching practice mode: a new PowerShell (with or without the lab) and a new hop engine
         // over the mode's own journal. Checks made in the other mode are dropped with the old handlers.

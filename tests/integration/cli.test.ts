@@ -63,6 +63,16 @@ describe('credhop (the command line)', () => {
       const test = credhop(['test', ...hosts, '--password-stdin'], { dataDir, input: `${secret}\n` });
       expect(test.stdout).toMatch(/The hop works/);
       expect(test.code).toBe(0);
+      // A restore over another practice lab (the saved one) must not "restore" that lab's machines from
+      // this session's snapshot: it leaves the session open and names the lab and the command to use.
+      const elsewhere = credhop(['restore', '--practice', '--json'], { dataDir });
+      expect(elsewhere.code).toBe(1);
+      const refused = JSON.parse(elsewhere.stdout) as { clean: boolean; sessions: { complete: boolean; operations: string[]; differences: string[] }[] };
+      expect(refused.clean).toBe(false);
+      expect(refused.sessions).toHaveLength(1);
+      expect(refused.sessions[0]!.operations).toEqual([]);
+      expect(refused.sessions[0]!.differences.join(' ')).toContain(`credhop restore --lab "${lab}"`);
+      expect((JSON.parse(credhop(['status', '--lab', lab, '--json'], { dataDir }).stdout) as { open: unknown[] }).open).toHaveLength(1);
       const restore = credhop(['restore', '--lab', lab, '--json'], { dataDir });
       expect(restore.code).toBe(0);
       expect((JSON.parse(restore.stdout) as { clean: boolean }).clean).toBe(true);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientRestoreOps, diffStates, serverRestoreOp } from '../../src/main/hop/restore';
+import { clientRestoreOps, diffStates, otherLabDifference, otherPracticeLab, serverRestoreOp } from '../../src/main/hop/restore';
 import type { Change } from '../../src/shared/domain/hop';
 import { host, list, server, snap } from '../support/states';
 
@@ -83,5 +83,22 @@ describe('restore decisions', () => {
     const flags = host({ fresh: { '1': 'TERMSRV/*' } });
     flags.delegation.fresh.local = list({ '1': 'TERMSRV/*' }, { concatenate: 0 });
     expect(diffStates(snap(before), flags, server())).not.toEqual([]);
+  });
+});
+
+describe('a practice session belongs to the lab it was made in', () => {
+  it('is restored only over that lab; real-mode sessions and sessions without a recorded lab everywhere', () => {
+    expect(otherPracticeLab({ practice: true, lab: '/labs/a.json' }, '/labs/a.json')).toBeNull();
+    expect(otherPracticeLab({ practice: true, lab: '/labs/a.json' }, '/labs/../labs/a.json')).toBeNull();
+    expect(otherPracticeLab({ practice: true, lab: '/labs/a.json' }, '/labs/b.json')).toBe('/labs/a.json');
+    expect(otherPracticeLab({ practice: true }, '/labs/b.json')).toBeNull();
+    expect(otherPracticeLab({ practice: false }, undefined)).toBeNull();
+    expect(otherPracticeLab({ practice: true, lab: '/labs/a.json' }, undefined)).toBeNull();
+  });
+
+  it('says where the session was made, that nothing changed, and the command that restores it', () => {
+    const text = otherLabDifference('/home/o\'brien/my lab.json');
+    expect(text).toContain('nothing was changed');
+    expect(text).toContain('credhop restore --lab "/home/o\'brien/my lab.json"');
   });
 });

@@ -3,6 +3,7 @@
 // and diagnose.ts; this file only sequences effects through the PowerShell module.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import type { Change, Diagnosis, ErrorRecordData, HostState, Plan, PlannedChange, ServerState, Snapshot } from '../../shared/domain/hop';
 import { errorRecord, hostState, serverState, winrmServiceState } from '../../shared/domain/hop';
@@ -14,7 +15,7 @@ import { diagnose, trustedHostsDiagnosis } from './diagnose';
 import type { BeginRecord, Journal, OpenSession } from './journal';
 import { controlledElsewhere, listAllows } from './match';
 import { buildPlan, buildTrustPlan, trustedHostsNeed, type PlanInput } from './plan';
-import { clientRestoreOps, diffStates, serverRestoreOp, trustedHostsNote, type RestoreOp } from './restore';
+import { clientRestoreOps, diffStates, otherLabDifference, otherPracticeLab, serverRestoreOp, trustedHostsNote, type RestoreOp } from './restore';
 import { trustedHostsHas } from './trusted-hosts';
 import { armResult, clientTaskPlan, leftoverTasks, outcomeDone, outcomeFor, outcomeNotes, restoreTasksView, serverTaskPlan, type RestoreTasksView, type TaskOutcome } from './safety-net';
 
@@ -109,6 +110,8 @@ export interface HopEngineDeps {
   journal: Journal;
   audit: AuditLog;
   practice: boolean;
+  /** The practice lab file this engine runs on: a session made in another lab is restored only there. */
+  practiceLab?: string | undefined;
   now?: () => Date;
   /** Per-call timeout for remote steps (they can take long on real networks). */
   remoteTimeoutMs?: number;
@@ -352,6 +355,7 @@ export class HopEngine {
       target: t.target,
       expiresAt: new Date(at.getTime() + minutes * 60_000).toISOString(),
       practice: this.deps.practice,
+      ...(this.deps.practice && this.deps.practiceLab ? { lab: resolve(this.deps.practiceLab) } : {}),
       snapshot,
     });
     return session;
@@ -565,8 +569,14 @@ export class HopEngine {
     return this.deps.journal.openSessions();
   }
 
+  /** Open sessions this engine can restore: all but those another practice lab's machines wait on. */
+  restorableSessions(): OpenSession[] {
+    return this.openSessions().filter((s) => otherPracticeLab(s.begin, this.deps.practiceLab) === null);
+  }
+
+  /** Restorable sessions past their time box. */
   overdueSessions(at: Date = this.now()): OpenSession[] {
-    return this.openSessions().filter((s) => new Date(s.begin.expiresAt).getTime() <= at.getTime());
+    return this.restorableSessions().filter((s) => new Date(s.begin.expiresAt).getTime() <= at.getTime());
   }
 
   /**
@@ -584,6 +594,13 @@ export class HopEngine {
       const jumpServers = new Map<string, Credential | null>();
       const views: TaskViews = { local: null, remote: new Map() };
       for (const [index, s] of open.entries()) {
+        // Another practice lab's machines are not these: its session waits, open, for a restore there.
+        const lab = otherPracticeLab(s.begin, this.deps.practiceLab);
+        if (lab !== null) {
+          report.sessions.push({ session: s.begin.session, profileName: s.begin.profileName, complete: false, operations: [], differences: [otherLabDifference(lab)] });
+          report.clean = false;
+          continue;
+        }
         progress(`Restoring ${s.begin.profileName} (${s.begin.jumpServer})`, index / Math.max(open.length, 1));
         const entry = await this.restoreSession(s, credentialFor(s.begin), reason, views);
         report.sessions.push(entry);
@@ -793,7 +810,7 @@ export class HopEngine {
    */
   async reconcile(credentialFor: (begin: BeginRecord) => Credential | null): Promise<RestoreReport | null> {
     return this.deps.journal.withLock(async () => {
-      const open = this.openSessions().filter((s) => s.intents.some((i) => i.change.kind === 'restore-task'));
+      const open = this.openSessions().filter((s) => s.intents.some((i) => i.change.kind === 'restore-task') && otherPracticeLab(s.begin, this.deps.practiceLab) === null);
       if (open.length === 0) return null;
       const report: RestoreReport = { sessions: [], clean: true };
       const local = await this.call('ReadRestoreTasks', {}, restoreTasksView);

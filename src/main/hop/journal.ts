@@ -23,6 +23,8 @@ export const journalRecord = z.discriminatedUnion('type', [
     target: z.string(),
     expiresAt: z.string(),
     practice: z.boolean(),
+    /** The practice lab file the session was made in (absent in real mode, and in older journals). */
+    lab: z.string().optional(),
     snapshot,
   }),
   z.object({ type: z.literal('intent'), session: z.string(), changeId: z.string(), at: z.string(), change }),

@@ -1,7 +1,9 @@
 // Restore as pure decisions: from the snapshot, what CredHop intended, and the state now, the exact
 // operations that return each value to the snapshot. Only what CredHop touched is touched: entries
 // that were there before stay with their value names, and Disable-WSManCredSSP is never used.
+import { resolve } from 'node:path';
 import type { Change, DelegationEntry, DelegationListName, HostState, ServerState, Snapshot } from '../../shared/domain/hop';
+import type { BeginRecord } from './journal';
 import { trustedHostsHas, withTrustedHost, withoutTrustedHosts } from './trusted-hosts';
 
 export type RestoreOp =
@@ -138,4 +140,20 @@ export function diffStates(snap: Snapshot, client: HostState, server: ServerStat
   }
   if (!server) out.push(`The state of ${snap.jumpServer} could not be read after restore.`);
   return out;
+}
+
+/**
+ * The practice lab a session was made in, when it is not the lab this CredHop runs on (null: restore it
+ * here). Each practice lab has machines of its own; restoring another lab's session here would set these
+ * machines to that lab's snapshot and leave that lab changed. Sessions without a lab (real mode, or
+ * written before labs were recorded) are restored where they are found, as before.
+ */
+export function otherPracticeLab(begin: Pick<BeginRecord, 'practice' | 'lab'>, practiceLab: string | undefined): string | null {
+  if (!begin.practice || begin.lab === undefined || practiceLab === undefined) return null;
+  return resolve(begin.lab) === resolve(practiceLab) ? null : begin.lab;
+}
+
+/** What a restore says of a session it left for its own practice lab: where it was made, and the command. */
+export function otherLabDifference(lab: string): string {
+  return `This session was made in another practice lab (${lab}); its machines are not these, so nothing was changed and it stays open. Restore it there: credhop restore --lab "${lab}" (or choose that lab in Settings).`;
 }

@@ -11,13 +11,14 @@ export function hopDataDir(dataDir: string, practice: boolean): string {
   return practice ? join(dataDir, 'practice') : dataDir;
 }
 
-export function createHopEngine(options: { ps: PowerShellEngine; dataDir: string; practice: boolean; now?: () => Date; auditRetentionDays?: () => number }): HopEngine {
+export function createHopEngine(options: { ps: PowerShellEngine; dataDir: string; practice: boolean; practiceLab?: string | undefined; now?: () => Date; auditRetentionDays?: () => number }): HopEngine {
   const dir = hopDataDir(options.dataDir, options.practice);
   return new HopEngine({
     ps: options.ps,
     journal: new Journal(dir),
     audit: new AuditLog(dir, { ...(options.auditRetentionDays ? { retentionDays: options.auditRetentionDays } : {}), ...(options.now ? { now: options.now } : {}) }),
     practice: options.practice,
+    practiceLab: options.practiceLab,
     ...(options.now ? { now: options.now } : {}),
   });
 }
