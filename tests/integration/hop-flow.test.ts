@@ -32,6 +32,8 @@ describe('the article\'s flow', () => {
     expect(client.client.winrm.clientCredSSP).toBe(true);
     expect(client.client.delegation.fresh.local.entries).toEqual([{ name: '1', value: 'wsman/adfs1.company.pri' }]);
     expect(server.server?.serviceCredSSP).toBe(true);
+    // One kept management connection to the jump server while the flow runs...
+    expect((await run.state()).openSessions).toEqual({ adfs1: 1 });
 
     const hop = await run.hop.test(ARTICLE, CRED, 'credssp', { serverCredSSP: true });
     expect(hop.ok).toBe(true);
@@ -41,6 +43,8 @@ describe('the article\'s flow', () => {
     expect(report.clean).toBe(true);
     expect(report.sessions[0]!.differences).toEqual([]);
     expect(machineState(await run.state())).toEqual(before);
+    // ...and none left open on it once the clean-up has nothing left to restore.
+    expect((await run.state()).openSessions).toEqual({});
 
     // A Group Policy refresh must not bring anything back (the local GPO was restored too).
     await run.gpupdate('dc1');

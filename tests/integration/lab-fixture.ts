@@ -43,6 +43,8 @@ export interface LabRun {
 const labView = z.object({
   counters: z.object({ processes: z.number(), connections: z.record(z.string(), z.number()) }),
   hosts: z.record(z.string(), z.object({ clientCredSSP: z.unknown(), serviceCredSSP: z.unknown(), registry: z.unknown(), registryPol: z.unknown() }).passthrough()),
+  /** Remote shells (PSSessions) this PowerShell holds open, by host. */
+  openSessions: z.record(z.string(), z.number()),
 }).passthrough();
 export type LabStateView = z.infer<typeof labView>;
 const labRan = z.object({ ran: z.array(z.object({ taskName: z.string(), result: z.number(), output: z.array(z.string()) })).optional().default([]) }).passthrough();

@@ -391,6 +391,23 @@ Describe 'InvokeRemote' {
         $d.errors[0].fullyQualifiedErrorId | Should -Be 'ComputerNotFound,PSSessionStateBroken'
         $d.errors[0].errorCode | Should -Be -2144108103
     }
+
+    It 'keeps one management session per jump server and account, and CloseSessions ends them all' {
+        $null = Invoke-Prim CloseSessions
+        $p = @{ computerName = 'adfs1.company.pri'; authentication = 'Default'; credential = $null; script = 'ReadServerState'; arguments = @{}; reuseSession = $true }
+        (Invoke-Prim InvokeRemote $p).data.output[0].computerName | Should -Be 'adfs1'
+        (Invoke-Prim InvokeRemote $p).data.output[0].computerName | Should -Be 'adfs1'
+        (Get-LabView).openSessions.adfs1 | Should -Be 1
+        $c = Invoke-Prim CloseSessions
+        $c.ok | Should -BeTrue
+        $c.data.closed | Should -Be 1
+        @((Get-LabView).openSessions.PSObject.Properties).Count | Should -Be 0
+        (Invoke-Prim CloseSessions).data.closed | Should -Be 0
+        # the next call opens a new one
+        (Invoke-Prim InvokeRemote $p).data.output[0].computerName | Should -Be 'adfs1'
+        (Get-LabView).openSessions.adfs1 | Should -Be 1
+        $null = Invoke-Prim CloseSessions
+    }
 }
 
 Describe 'Snapshot, configure, test, restore' {

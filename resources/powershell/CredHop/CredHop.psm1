@@ -14,9 +14,10 @@
 Set-StrictMode -Off
 
 # Management sessions kept open to jump servers (never CredSSP), by host|authentication|user, so a flow
-# reads, configures and restores a jump server over one connection. They live as long as this process.
+# reads, configures and restores a jump server over one connection. CloseSessions ends them when a
+# clean-up leaves nothing to restore (no remote shell stays behind on a jump server).
 $script:RemoteSessions = @{}
-$script:Primitives = @('GetHostState', 'GetCheckState', 'GetCredSSPView', 'AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'SetTrustedHosts', 'InvokeRemote', 'RefreshPolicy', 'GetPolicyEditor', 'Scan')
+$script:Primitives = @('GetHostState', 'GetCheckState', 'GetCredSSPView', 'AddDelegation', 'RemoveDelegation', 'SetDelegationFlags', 'SetWinRMFlag', 'SetWinRMService', 'SetTrustedHosts', 'InvokeRemote', 'CloseSessions', 'RefreshPolicy', 'GetPolicyEditor', 'Scan')
 $script:ScriptNames = @('ReadServerState', 'ReadServerCheck', 'SetServiceFlag', 'Probe', 'ProbeExplicit', 'Whoami')
 $script:AuthNames = @('Default', 'Kerberos', 'Negotiate', 'CredSSP')
 $script:MaxPayloadChars = 65536

@@ -611,6 +611,9 @@ export class HopEngine {
       const cleaned: string[] = [];
       await this.removeLeftoverTasks(jumpServers, cleaned, views);
       if (cleaned.length > 0) report.sessions.at(-1)?.operations.push(...cleaned);
+      // Nothing left to restore here: end the kept management sessions, so no remote shell of CredHop's
+      // stays open on a jump server after a clean-up (the next check opens a new one).
+      if (this.restorableSessions().length === 0) await this.closeManagementSessions();
       if (report.sessions.some((s) => s.complete)) this.compactJournal();
       progress(report.clean ? 'Everything is back as it was' : 'Restore finished with differences', 1);
       return report;
@@ -693,6 +696,17 @@ export class HopEngine {
     const complete = differences.length === 0;
     this.deps.journal.append({ type: 'restored', session: begin.session, at: now(), complete, reason, differences });
     return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
+  }
+
+  /** Housekeeping that never fails a restore: a session left open ends at the jump server's idle time-out. */
+  private async closeManagementSessions(): Promise<void> {
+    // No PowerShell running: no session to end (and no reason to start one).
+    if (!this.deps.ps.shell.isRunning) return;
+    try {
+      await this.call('CloseSessions', {}, z.object({ closed: z.number() }));
+    } catch {
+      // see above
+    }
   }
 
   /** Reports (and audits) the removal of a session's scheduled restore on one machine. */

@@ -110,11 +110,15 @@ function Get-CredHopLabState {
         $state = Read-LabState $dir
         $hosts = [ordered]@{}
         foreach ($hn in @($state.hosts.Keys)) { $hosts[$hn] = Get-LabHostView $state $state.hosts[$hn] $dir }
+        # The PSSessions this runspace holds open, by host: each is a remote shell (wsmprovhost) there.
+        $open = [ordered]@{}
+        foreach ($e in @($script:Sessions.Values)) { if ($e.State -eq 'Opened') { $n = [string]$e.Conn.Host; $c = 0; if ($open.Contains($n)) { $c = $open[$n] }; $open[$n] = $c + 1 } }
         [ordered]@{
             stateDir = $dir; domain = $state.domain; netbios = $state.netbios; client = $state.client
             accounts = @($state.accounts | ForEach-Object { [ordered]@{ name = $_.name; hasPassword = ($null -ne $_.passwordHash) } })
             counters = $state.counters; faults = @($state.faults); fileFaults = @($state.fileFaults | Where-Object { $null -ne $_ }); hosts = $hosts
             localHost = $(if ($script:Ctx) { $script:Ctx.Host } else { $null })
+            openSessions = $open
         }
     }
 }

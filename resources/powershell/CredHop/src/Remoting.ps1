@@ -183,3 +183,21 @@ function Invoke-CredHopInvokeRemote {
     $d['errors'] = [object[]]$errs.ToArray()
     $script:Result = $d
 }
+
+function Invoke-CredHopCloseSessions {
+    <# payload {} -> {closed}: ends every kept management session (Remove-PSSession), so nothing of
+       CredHop's stays open on a jump server once a clean-up has nothing left to restore. A session that
+       cannot be removed is dropped all the same (the jump server ends it at its idle time-out). #>
+    param($P)
+    Assert-CredHopFields $P @() 'payload'
+    $closed = 0
+    foreach ($key in @($script:RemoteSessions.Keys)) {
+        $session = $script:RemoteSessions[$key]
+        $script:RemoteSessions.Remove($key)
+        if ($null -eq $session) { continue }
+        try { Remove-PSSession -Session $session -ErrorAction Stop; $closed++ } catch { $null = $_ }
+    }
+    $d = New-Object System.Collections.Specialized.OrderedDictionary
+    $d['closed'] = $closed
+    $script:Result = $d
+}
