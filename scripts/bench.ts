@@ -720,7 +720,7 @@ async function main(): Promise<void> {
       '',
       `### Where the time goes (median of each phase over ${RUNS} runs; target: CredHop within 1.10× the plain sequence)`,
       '',
-      'start: PowerShell started, the lab loaded (and CredHop\'s module, its start check beside it); check: CredHop reads both',
+      'start: PowerShell started (its start check is its first line), the lab and CredHop\'s module loaded; check: CredHop reads both',
       'machines and plans (the plain sequence reads nothing); client/server: the change on each machine (CredHop: journaled,',
       'read back, its scheduled restore armed); test: the second hop; restore: both machines back (CredHop: exact, verified,',
       'scheduled restores removed; the plain sequence: Disable-WSManCredSSP on both).',

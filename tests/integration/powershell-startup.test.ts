@@ -2,7 +2,7 @@
 // so a folder like C:\Users\Jürgen\... works even where stdin is decoded with a legacy code page; and a
 // locked-down PowerShell (ConstrainedLanguage, a Group Policy execution policy) is explained in plain words.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -45,6 +45,35 @@ function nonAsciiRoot(): { root: string; dataDir: string; labFile: string } {
   const labFile = join(dataDir, 'lab ü.json');
   writeFileSync(labFile, JSON.stringify(articleLab(), null, 2));
   return { root, dataDir, labFile };
+}
+
+/** The PowerShell processes this test process started while `work` ran (Linux /proc, sampled every 5 ms). */
+async function pwshStartedDuring(work: () => Promise<unknown>): Promise<number> {
+  const children = (): string[] =>
+    readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pwsh');
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+  const before = new Set(children());
+  const seen = new Set<string>();
+  const sample = () => {
+    for (const pid of children()) if (!before.has(pid)) seen.add(pid);
+  };
+  const timer = setInterval(sample, 5);
+  try {
+    await work().catch(() => undefined);
+    sample();
+  } finally {
+    clearInterval(timer);
+  }
+  return seen.size;
 }
 
 function services(root: string, dataDir: string, labFile: string): MainServices {
@@ -152,6 +181,21 @@ describe('a locked-down PowerShell', () => {
     },
     240_000,
   );
+
+  it('a start is one PowerShell process: the start check is the shell\'s own first line, not a separate PowerShell', async () => {
+    requirePwsh();
+    const s = createMainServices({ dataDir: mkdtempSync(join(tmpdir(), 'credhop-one-')), root: process.cwd(), practice: { reset: true } });
+    cleanup.push(() => s.dispose());
+    const normal = await pwshStartedDuring(() => s.engine()!.info());
+    expect(normal).toBe(1);
+    withEnv(TEST_LANGUAGE_MODE_ENV, 'ConstrainedLanguage');
+    const locked = createMainServices({ dataDir: mkdtempSync(join(tmpdir(), 'credhop-one-')), root: process.cwd(), practice: { reset: true } });
+    cleanup.push(() => locked.dispose());
+    let refused: unknown = null;
+    expect(await pwshStartedDuring(() => locked.engine()!.info().catch((e: unknown) => { refused = e; }))).toBe(1);
+    expect(refused).toMatchObject({ code: 'powershell-unavailable', message: CLM_MESSAGE, hint: CLM_HINT });
+    expect(locked.engine()!.shell.isRunning).toBe(false);
+  }, 120_000);
 
   it('the environment report shows the language mode and the execution policy', async () => {
     requirePwsh();

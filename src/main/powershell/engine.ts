@@ -6,7 +6,7 @@ import { buildCall, parseAnswer, type CallableFunction, type ModuleAnswer } from
 import type { ResolvedPowerShell } from './resolve';
 import { MAX_SECRET_BYTES, MAX_SECRETS, newChannelId } from './secret-channel';
 import { PowerShellShell, type RunOptions, type ShellEvent } from './shell';
-import { bootstrapEnv, bootstrapLines, runStartCheck } from './startup';
+import { bootstrapEnv, bootstrapLines } from './startup';
 
 /** Options of one primitive call: a timeout, a cancel signal, and the secrets it needs. */
 export interface CallOptions extends Omit<RunOptions, 'secrets'> {
@@ -67,8 +67,6 @@ const VERSION_COMMAND =
 
 export class PowerShellEngine {
   readonly shell: PowerShellShell;
-  /** The start check (language mode, Group Policy execution policy), once it passed. */
-  private startChecked: Promise<void> | null = null;
 
   constructor(readonly config: EngineConfig) {
     const bootstrap = bootstrapLines(config.practice !== undefined);
@@ -93,35 +91,8 @@ export class PowerShellEngine {
     return this.config.practice !== undefined;
   }
 
-  /** Refuses, in plain words, a PowerShell locked down so that CredHop cannot run (see startup.ts). */
-  private checkStart(): Promise<void> {
-    this.startChecked ??= runStartCheck(this.config.powershell.path, this.config.cwd).catch((error: unknown) => {
-      this.startChecked = null;
-      throw error;
-    });
-    return this.startChecked;
-  }
-
-  /**
-   * Runs `work` (which starts the shell if needed) while the start check runs beside it, not before it:
-   * the check's own short PowerShell no longer adds its start to the first call. If the check refuses,
-   * the shell (which may hang on a locked-down machine) is killed and the check's plain words win.
-   */
-  private async afterStartCheck<T>(work: () => Promise<T>): Promise<T> {
-    const check = this.checkStart();
-    const running = work();
-    running.catch(() => undefined);
-    try {
-      await check;
-    } catch (error) {
-      await this.shell.dispose();
-      throw error;
-    }
-    return running;
-  }
-
   async info(options?: RunOptions): Promise<PowerShellInfo> {
-    const answer = parseAnswer(await this.afterStartCheck(() => this.shell.run(VERSION_COMMAND, options)));
+    const answer = parseAnswer(await this.shell.run(VERSION_COMMAND, options));
     if (!answer || !answer.ok) throw new AppError('powershell-failed', 'PowerShell did not report its version.');
     const data = answer.data as { version?: unknown; edition?: unknown };
     return { version: String(data.version ?? ''), edition: String(data.edition ?? '') };
@@ -155,7 +126,7 @@ export class PowerShellEngine {
     schema: S,
     options?: RunOptions,
   ): Promise<z.output<S>> {
-    const stdout = await this.afterStartCheck(() => this.shell.run(buildCall(fn, primitive, payload, options?.secrets?.channel), options));
+    const stdout = await this.shell.run(buildCall(fn, primitive, payload, options?.secrets?.channel), options);
     const answer = parseAnswer(stdout);
     if (answer === null) {
       throw new AppError('powershell-failed', `PowerShell gave no answer to ${primitive ?? fn}.`, 'Try again: CredHop starts a new PowerShell if needed.');

@@ -81,6 +81,34 @@ function exitPerInvocation(real: Promise<void>): () => Promise<void> {
   };
 }
 
+/**
+ * Collects what a starting process writes to stdout (at most 64 KiB), and gives it whole once the
+ * process has closed its output: 'exit' can come before the last 'data' event.
+ */
+function startOutput(child: ChildProcess): { all: () => Promise<string>; stop: () => void } {
+  const chunks: string[] = [];
+  let size = 0;
+  const onData = (d: Buffer | string) => {
+    const text = typeof d === 'string' ? d : d.toString('utf8');
+    if (size < 65_536) chunks.push(text);
+    size += text.length;
+  };
+  child.stdout?.on('data', onData);
+  const closed = new Promise<void>((resolve) => {
+    if (child.stdout === null || child.stdout.closed) resolve();
+    else child.stdout.once('close', () => resolve());
+  });
+  return {
+    all: async () => {
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      return chunks.join('');
+    },
+    stop: () => {
+      child.stdout?.off('data', onData);
+    },
+  };
+}
+
 function childOf(ps: PowerShell): ChildProcess {
   // node-powershell keeps the child private; we need it to kill a stuck call and to see it die.
   return Reflect.get(ps, 'process') as ChildProcess;
@@ -181,25 +209,36 @@ export class PowerShellShell {
     this.live = live;
     this.emit({ kind: 'started', pid: child.pid, count: this.processesStarted });
     const lines = typeof this.config.bootstrap === 'function' ? this.config.bootstrap(this.processesStarted) : this.config.bootstrap;
-    for (const line of lines) {
-      Reflect.set(ps, 'exitPromise', live.nextExit());
-      const result = await ps.invoke(line);
-      ps.history.length = 0;
-      if (live.exited) throw new AppError('powershell-unavailable', 'PowerShell stopped while starting.', 'Check the PowerShell shown in Settings, then try again.');
-      const answer = parseAnswer(result.stdout?.toString('utf8') ?? '');
-      if (answer && !answer.ok) {
-        live.child.kill('SIGKILL');
-        // A start refused by the machine's PowerShell policy says itself what an administrator must do.
-        const hint = (answer.error as { hint?: unknown }).hint;
-        if (answer.error.kind === 'locked-down' && typeof hint === 'string') {
-          throw new AppError('powershell-unavailable', answer.error.message.slice(0, 800), hint.slice(0, 500));
+    // What the process writes while it starts: a locked-down PowerShell answers its start check and exits
+    // (startup.ts START_LINE), before node-powershell's own reading of that command could return it.
+    const written = startOutput(child);
+    try {
+      for (const line of lines) {
+        Reflect.set(ps, 'exitPromise', live.nextExit());
+        // An exit with an exit code rejects the invocation; what the process wrote then tells why.
+        const result = await ps.invoke(line).catch((error: unknown) => {
+          if (!live.exited) throw error;
+          return { stdout: undefined, stderr: undefined, hadErrors: true };
+        });
+        ps.history.length = 0;
+        const answer = parseAnswer(live.exited ? await written.all() : (result.stdout?.toString('utf8') ?? ''));
+        if (answer && !answer.ok) {
+          this.kill(live);
+          // A start refused by the machine's PowerShell policy says itself what an administrator must do.
+          const hint = (answer.error as { hint?: unknown }).hint;
+          if (answer.error.kind === 'locked-down' && typeof hint === 'string') {
+            throw new AppError('powershell-unavailable', answer.error.message.slice(0, 800), hint.slice(0, 500));
+          }
+          throw new AppError('powershell-unavailable', `PowerShell could not be prepared: ${answer.error.message.slice(0, 500)}`, 'Check the practice lab file (or reinstall CredHop), then try again.');
         }
-        throw new AppError('powershell-unavailable', `PowerShell could not be prepared: ${answer.error.message.slice(0, 500)}`, 'Check the practice lab file (or reinstall CredHop), then try again.');
+        if (live.exited) throw new AppError('powershell-unavailable', 'PowerShell stopped while starting.', 'Check the PowerShell shown in Settings, then try again.');
+        if (result.hadErrors) {
+          const detail = (result.stderr?.toString('utf8') ?? '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
+          throw new AppError('powershell-unavailable', `PowerShell could not load CredHop's module: ${detail.slice(0, 300)}`, 'Reinstall CredHop, or check the PowerShell shown in Settings.');
+        }
       }
-      if (result.hadErrors) {
-        const detail = (result.stderr?.toString('utf8') ?? '').split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
-        throw new AppError('powershell-unavailable', `PowerShell could not load CredHop's module: ${detail.slice(0, 300)}`, 'Reinstall CredHop, or check the PowerShell shown in Settings.');
-      }
+    } finally {
+      written.stop();
     }
     return live;
   }

@@ -2,9 +2,6 @@
 // value is ever part of it: the module paths reach PowerShell in environment variables set at spawn,
 // because Windows PowerShell decodes redirected stdin with the OEM code page, so a non-ASCII path in
 // command text (C:\Users\Jürgen\...) would arrive mangled; environment variables are UTF-16 and safe.
-import { execFile } from 'node:child_process';
-import { AppError } from '../errors';
-import { parseAnswer } from './protocol';
 
 /** CredHop's module manifest (resources/powershell/CredHop/CredHop.psd1). */
 export const MODULE_ENV = 'CREDHOP_MODULE';
@@ -38,6 +35,16 @@ export const START_CHECK = [
   "if ($null -ne $credhopBlock) { 'CREDHOP:' + (ConvertTo-Json -Compress -InputObject @{ ok = $false; error = $credhopBlock }) }",
 ].join('; ');
 
+/**
+ * The shell's first line: the test hook, the start check, and on a refusal its answer and `exit`.
+ * node-powershell ends every command with `[Console]::Out.WriteLine(<marker>)`, a .NET call that
+ * ConstrainedLanguage refuses, so a locked-down shell that went on would wait for that marker forever.
+ * Exiting right after the answer ends it instead, and the shell reads the answer from what the process
+ * wrote (shell.ts): one PowerShell process, no separate pre-flight. Plain output, cmdlets and `exit`
+ * only: it runs in ConstrainedLanguage and on 5.1.
+ */
+export const START_LINE = `${LANGUAGE_MODE_HOOK}; ${START_CHECK}; if ($null -ne $credhopBlock) { exit 3 }`;
+
 /** A module import that explains a failure under a Group Policy execution policy in plain words. */
 function importLine(env: string, global: boolean): string {
   const scope = global ? ' -Global' : '';
@@ -52,7 +59,7 @@ function importLine(env: string, global: boolean): string {
 /** The lines, in order: start check, encoding, the lab (practice mode) and the module. */
 export function bootstrapLines(practice: boolean): string[] {
   const lines = [
-    START_CHECK,
+    START_LINE,
     '$ProgressPreference = "SilentlyContinue"; $WarningPreference = "SilentlyContinue"; $InformationPreference = "SilentlyContinue"',
     '[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false)',
   ];
@@ -71,36 +78,3 @@ export function bootstrapEnv(modulePath: string, labModulePath: string | undefin
 
 /** Answers what the start check read: `{languageMode, executionPolicy, policyScope}`. */
 export const START_REPORT = "'CREDHOP:' + (ConvertTo-Json -Compress -InputObject @{ ok = $true; data = $CredHopStart })";
-
-/** The pre-flight's text: the test hook, then the start check (plain output only). */
-export const PREFLIGHT = `${LANGUAGE_MODE_HOOK}; ${START_CHECK}`;
-
-/**
- * Runs the start check in a one-shot PowerShell before the long-lived shell starts. It must be separate:
- * node-powershell ends every command with `[Console]::Out.WriteLine(<marker>)`, a .NET call that
- * ConstrainedLanguage refuses, so in a locked-down PowerShell the long-lived shell would wait for its
- * first answer forever. Throws the plain AppError for a locked-down PowerShell; anything else (no
- * answer, a crash, a time-out) is left to the long-lived shell to report as it does today.
- */
-export function runStartCheck(executable: string, cwd: string, timeoutMs = 60_000): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NODE_POWERSHELL') env[k] = v;
-    env.POWERSHELL_TELEMETRY_OPTOUT = '1';
-    env.POWERSHELL_UPDATECHECK = 'Off';
-    execFile(
-      executable,
-      ['-NoLogo', '-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-Command', PREFLIGHT],
-      { cwd, env, timeout: timeoutMs, windowsHide: true, encoding: 'utf8', maxBuffer: 1024 * 1024 },
-      (_error, stdout) => {
-        const answer = parseAnswer(typeof stdout === 'string' ? stdout : '');
-        if (answer && !answer.ok && answer.error.kind === LOCKED_DOWN_KIND) {
-          const hint = (answer.error as { hint?: unknown }).hint;
-          reject(new AppError('powershell-unavailable', answer.error.message.slice(0, 800), typeof hint === 'string' ? hint.slice(0, 500) : undefined));
-          return;
-        }
-        resolvePromise();
-      },
-    );
-  });
-}
