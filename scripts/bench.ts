@@ -38,8 +38,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
 function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
+  return sum(xs) / xs.length;
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -611,8 +615,6 @@ async function onlyStartup(): Promise<void> {
   if (build.status !== 0) throw new Error(`build failed:\n${build.stderr.slice(-1500)}`);
   console.log(JSON.stringify(await startupBench(), null, 2));
 }
-
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 type PhaseRow = { plainMs: number; credhopMs: number; credhopInPowerShellMs: number; credhopOwnMs: number; credhopCalls: number; credhopRemoteCalls: number; plainWarmMs: number; credhopWarmMs: number };
 

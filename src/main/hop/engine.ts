@@ -824,7 +824,7 @@ export class HopEngine {
    */
   async reconcile(credentialFor: (begin: BeginRecord) => Credential | null): Promise<RestoreReport | null> {
     return this.deps.journal.withLock(async () => {
-      const open = this.openSessions().filter((s) => s.intents.some((i) => i.change.kind === 'restore-task') && otherPracticeLab(s.begin, this.deps.practiceLab) === null);
+      const open = this.restorableSessions().filter((s) => s.intents.some((i) => i.change.kind === 'restore-task'));
       if (open.length === 0) return null;
       const report: RestoreReport = { sessions: [], clean: true };
       const local = await this.call('ReadRestoreTasks', {}, restoreTasksView);
