@@ -138,12 +138,18 @@ export class PowerShellShell {
     return this.live?.child.pid;
   }
 
+  /** Kills the process and waits until it is gone: a PowerShell still writing (the lab's state, a log) must not outlive its owner. */
   async dispose(): Promise<void> {
     const live = this.live;
     this.live = null;
     if (live && !live.exited) {
       this.expectingExit = true;
+      const gone = new Promise<void>((resolve) => {
+        live.child.once('exit', () => resolve());
+        setTimeout(resolve, 5_000).unref();
+      });
       live.child.kill('SIGKILL');
+      await gone;
     }
   }
 
