@@ -137,8 +137,8 @@ function Set-CredHopLabHost {
             $v = $set[$k]
             switch ($k) {
                 { $_ -in 'elevated', 'winrm', 'reachable', 'spn', 'httpSpnConflict' } { if ($v -isnot [bool]) { throw "set.${k}: expected bool" }; $h[$k] = $v }
-                'currentUser' { $a = Resolve-LabAccountName $state $v; if (-not $a) { throw "set.currentUser: unknown account '$v'" }; $h.currentUser = $a }
-                'admins' { $h.admins = @(@($v) | ForEach-Object { $a = Resolve-LabAccountName $state $_; if (-not $a) { throw "set.admins: unknown account '$_'" }; $a }) }
+                'currentUser' { $a = Resolve-LabAccountName $state $v $h; if (-not $a) { throw "set.currentUser: unknown account '$v'" }; $h.currentUser = $a }
+                'admins' { $h.admins = @(@($v) | ForEach-Object { $a = Resolve-LabAccountName $state $_ $h; if (-not $a) { throw "set.admins: unknown account '$_'" }; $a }) }
                 'domainPolicy' { $h.domainPolicy = ConvertTo-LabPolicySpec '(Set-CredHopLabHost)' 'set.domainPolicy' $v -Domain }
                 'winrmStartType' { if ($v -notin 'Automatic', 'Manual', 'Disabled') { throw "set.winrmStartType: expected 'Automatic', 'Manual' or 'Disabled'" }; $h.winrmStartType = $v }
                 'trustedHosts' { if ($v -isnot [string]) { throw 'set.trustedHosts: expected string' }; Set-LabTrustedHostsRaw $h $v }

@@ -87,19 +87,77 @@ function ConvertTo-LabPolicySpec {
     $out
 }
 
-function Resolve-LabAccountName {
-    # 'COMPANY\x', 'company.pri\x', 'x@company.pri', 'x' -> canonical account name or $null
-    param($State, [string]$Name)
+function Get-LabAccount {
+    <# The account record a name means, seen from -OnHost: 'COMPANY\x', 'company.pri\x', 'x@company.pri', 'x' are
+       domain accounts; 'HOST\x' and '.\x' are local accounts of -OnHost only (a local account of another
+       host, or any local name without -OnHost, means nothing: $null). #>
+    param($State, [string]$Name, $OnHost)
     if (-not $Name) { return $null }
     $user = $Name; $dom = $null
     if ($Name -match '^(?<d>[^\\]+)\\(?<u>.+)$') { $dom = $Matches.d; $user = $Matches.u }
     elseif ($Name -match '^(?<u>[^@]+)@(?<d>.+)$') { $dom = $Matches.d; $user = $Matches.u }
-    if ($null -ne $dom -and $dom -ine $State.netbios -and $dom -ine $State.domain) { return $null }
+    if ($null -ne $dom -and $dom -ine $State.netbios -and $dom -ine $State.domain) {
+        if ($null -eq $OnHost -or -not ($dom -eq '.' -or $dom -ieq $OnHost.name)) { return $null }
+        foreach ($a in @($OnHost.localAccounts)) { if ($null -ne $a -and $a.name.Split('\')[1] -ieq $user) { return $a } }
+        return $null
+    }
     foreach ($a in @($State.accounts)) {
         $au = $a.name.Substring($a.name.IndexOf('\') + 1)
-        if ($au -ieq $user) { return $a.name }
+        if ($au -ieq $user) { return $a }
     }
     $null
+}
+
+function Resolve-LabAccountName {
+    # a name -> canonical account name ('COMPANY\x', or 'HOST\x' for a local account of -OnHost) or $null
+    param($State, [string]$Name, $OnHost)
+    $a = Get-LabAccount $State $Name $OnHost
+    if ($null -eq $a) { return $null }
+    $a.name
+}
+
+function Test-LabNtlmAccountName {
+    # A name outside the domain ('HOST\x', '.\x', another domain's) cannot use Kerberos: WinRM falls back to NTLM.
+    param($State, [string]$Name)
+    if ($Name -notmatch '^(?<d>[^\\]+)\\') { return $false }
+    $Matches.d -ine $State.netbios -and $Matches.d -ine $State.domain
+}
+
+function ConvertTo-LabLocalAccounts {
+    # a host's own accounts (the local SAM): { name, password | salt + passwordSha256, admin } -> 'HOST\name' records
+    param($Source, [string]$Field, $List, [string]$HostName)
+    $out = [System.Collections.Generic.List[object]]::new()
+    $i = 0
+    foreach ($a in @($List)) {
+        if ($null -eq $a) { continue }
+        $f = "$Field[$i]"
+        if (-not (Test-LabType $a 'object')) { Assert-LabField $Source $f 'expected object {name, password, admin} or {name, salt, passwordSha256, admin}' }
+        Assert-LabKeys $Source $f $a @('name', 'password', 'salt', 'passwordSha256', 'admin')
+        $n = Get-LabOpt $Source $f $a 'name' 'string' $null -Required
+        if ($n -notmatch '^[^\\@]+$') { Assert-LabField $Source "$f.name" "expected the user name alone (it is $($HostName.ToUpperInvariant())\<name> on this host), got '$n'" }
+        if (@($out | Where-Object { $_.name.Split('\')[1] -ieq $n }).Count -gt 0) { Assert-LabField $Source "$f.name" "duplicate local account '$n'" }
+        $rec = ConvertTo-LabAccountRecord $Source $f $a ("$($HostName.ToUpperInvariant())\$n")
+        $rec.admin = [bool](Get-LabOpt $Source $f $a 'admin' 'bool' $false)
+        $out.Add($rec)
+        $i++
+    }
+    , $out.ToArray()
+}
+
+function ConvertTo-LabAccountRecord {
+    # { password } or { salt, passwordSha256 } -> the stored record: the password only as salted SHA-256
+    param($Source, [string]$Field, $A, [string]$Name)
+    $pw = Get-LabOpt $Source $Field $A 'password' 'string' $null -Nullable
+    $hashed = Get-LabOpt $Source $Field $A 'passwordSha256' 'string' $null -Nullable
+    if ($null -ne $hashed) {
+        # A lab file that must not hold the password itself (the logging tests): SHA-256 of salt + password.
+        $salt = Get-LabOpt $Source $Field $A 'salt' 'string' $null -Required
+        if ($null -ne $pw) { Assert-LabField $Source "$Field.password" 'give password or passwordSha256, not both' }
+        if ($hashed -notmatch '^[0-9A-Fa-f]{64}$') { Assert-LabField $Source "$Field.passwordSha256" 'expected 64 hex digits' }
+        return [ordered]@{ name = $Name; salt = $salt; passwordHash = $hashed.ToUpperInvariant() }
+    }
+    $salt = [guid]::NewGuid().ToString('N')
+    [ordered]@{ name = $Name; salt = $salt; passwordHash = $(if ($null -ne $pw) { Get-LabSha256 ($salt + $pw) } else { $null }) }
 }
 
 function ConvertTo-LabState {
@@ -135,19 +193,7 @@ function ConvertTo-LabState {
         Assert-LabKeys $Source $f $a @('name', 'password', 'salt', 'passwordSha256')
         $n = Get-LabOpt $Source $f $a 'name' 'string' $null -Required
         if ($n -notmatch '^[^\\]+\\[^\\]+$') { Assert-LabField $Source "$f.name" "expected DOMAIN\user, got '$n'" }
-        $pw = Get-LabOpt $Source $f $a 'password' 'string' $null -Nullable
-        $hashed = Get-LabOpt $Source $f $a 'passwordSha256' 'string' $null -Nullable
-        if ($null -ne $hashed) {
-            # A lab file that must not hold the password itself (the logging tests): SHA-256 of salt + password.
-            $salt = Get-LabOpt $Source $f $a 'salt' 'string' $null -Required
-            if ($null -ne $pw) { Assert-LabField $Source "$f.password" 'give password or passwordSha256, not both' }
-            if ($hashed -notmatch '^[0-9A-Fa-f]{64}$') { Assert-LabField $Source "$f.passwordSha256" 'expected 64 hex digits' }
-            $accOut.Add([ordered]@{ name = $n; salt = $salt; passwordHash = $hashed.ToUpperInvariant() })
-        }
-        else {
-            $salt = [guid]::NewGuid().ToString('N')
-            $accOut.Add([ordered]@{ name = $n; salt = $salt; passwordHash = $(if ($null -ne $pw) { Get-LabSha256 ($salt + $pw) } else { $null }) })
-        }
+        $accOut.Add((ConvertTo-LabAccountRecord $Source $f $a $n))
         $i++
     }
     if (@($accOut | Where-Object { $_.name.Split('\')[1] -ieq 'Administrator' }).Count -eq 0) {
@@ -161,7 +207,7 @@ function ConvertTo-LabState {
     foreach ($h in @($hosts)) {
         $f = "hosts[$i]"
         if (-not (Test-LabType $h 'object')) { Assert-LabField $Source $f 'expected object' }
-        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults', 'winrmStartType', 'trustedHosts', 'rsopLogging', 'registryValues', 'latencyMs', 'operationMs')
+        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults', 'winrmStartType', 'trustedHosts', 'rsopLogging', 'registryValues', 'latencyMs', 'operationMs', 'localAccounts')
         $name = Get-LabOpt $Source $f $h 'name' 'string' $null -Required
         if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9-]{0,14}$') { Assert-LabField $Source "$f.name" "expected a NetBIOS host name (1-15 letters, digits, '-'), got '$name'" }
         if ($null -ne (Get-LabHost $state $name)) { Assert-LabField $Source "$f.name" "duplicate host '$name'" }
@@ -173,18 +219,21 @@ function ConvertTo-LabState {
             if ($seenAddr.ContainsKey($addr)) { Assert-LabField $Source "$f.address" "address $addr is already used by $($seenAddr[$addr])" }
             $seenAddr[$addr] = $name
         }
+        # this host's own accounts resolve as HOST\x or .\x here only; admin: true puts one in local Administrators
+        $own = @{ name = $name; localAccounts = (ConvertTo-LabLocalAccounts $Source "$f.localAccounts" (Get-LabOpt $Source $f $h 'localAccounts' 'array' @()) $name) }
         $admins = Get-LabOpt $Source $f $h 'admins' 'array' @("$netbios\Administrator")
         $adminOut = @()
         $j = 0
         foreach ($ad in @($admins)) {
             if (-not ($ad -is [string])) { Assert-LabField $Source "$f.admins[$j]" 'expected string' }
-            $acc = Resolve-LabAccountName $state $ad
-            if ($null -eq $acc) { Assert-LabField $Source "$f.admins[$j]" "unknown account '$ad' (declare it in accounts)" }
+            $acc = Resolve-LabAccountName $state $ad $own
+            if ($null -eq $acc) { Assert-LabField $Source "$f.admins[$j]" "unknown account '$ad' (declare it in accounts, or in this host's localAccounts)" }
             $adminOut += $acc; $j++
         }
+        foreach ($la in @($own.localAccounts)) { if ($null -ne $la -and $la.admin -and $adminOut -notcontains $la.name) { $adminOut += $la.name } }
         $cu = Get-LabOpt $Source $f $h 'currentUser' 'string' "$netbios\Administrator"
-        $cuAcc = Resolve-LabAccountName $state $cu
-        if ($null -eq $cuAcc) { Assert-LabField $Source "$f.currentUser" "unknown account '$cu' (declare it in accounts)" }
+        $cuAcc = Resolve-LabAccountName $state $cu $own
+        if ($null -eq $cuAcc) { Assert-LabField $Source "$f.currentUser" "unknown account '$cu' (declare it in accounts, or in this host's localAccounts)" }
         $cred = Get-LabOpt $Source $f $h 'credssp' 'object' ([ordered]@{})
         Assert-LabKeys $Source "$f.credssp" $cred @('client', 'service')
         $oracle = Get-LabOpt $Source $f $h 'encryptionOracle' 'int' $null -Nullable
@@ -200,6 +249,7 @@ function ConvertTo-LabState {
             spn               = Get-LabOpt $Source $f $h 'spn' 'bool' $true
             httpSpnConflict   = Get-LabOpt $Source $f $h 'httpSpnConflict' 'bool' $false
             admins            = $adminOut
+            localAccounts     = $own.localAccounts
             elevated          = Get-LabOpt $Source $f $h 'elevated' 'bool' $true
             currentUser       = $cuAcc
             localPolicy       = ConvertTo-LabPolicySpec $Source "$f.localPolicy" $h['localPolicy']

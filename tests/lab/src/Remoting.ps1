@@ -68,6 +68,12 @@ function Connect-LabHost {
     $byAddress = ($r.Kind -eq 'address')
     # TrustedHosts of the client (WSMan:\localhost\Client\TrustedHosts, or the GPO's list), matched against the name as typed
     $trusted = Test-LabTrustedHost $local $ComputerName
+    # A local account (HOST\x, .\x: outside the domain) has no Kerberos: NTLM, so by name too the caller's
+    # TrustedHosts must list the destination, and CredSSP needs the NTLM-only list. The caller's own
+    # delegated identity counts too (the jump server passing on a local account is an NTLM call of its own).
+    $who = if ($null -ne $Credential) { $Credential.UserName } elseif ($script:Ctx.CanDelegate) { Get-LabCtxUser $state } else { $null }
+    $localAccount = Test-LabNtlmAccountName $state $who
+    if ($localAccount -and -not $byAddress -and $auth -in 'Default', 'Negotiate' -and -not $trusted) { return (& $fail 'NotTrusted') }
     if ($byAddress) {
         # CannotUseIPAddress's own text: Default by address needs the TrustedHosts list AND explicit credentials
         if ($auth -ieq 'Kerberos' -or ($auth -in 'Default', 'Negotiate' -and $null -eq $Credential)) { return (& $fail 'IPAddress') }
@@ -77,8 +83,9 @@ function Connect-LabHost {
     if ($auth -ieq 'Credssp') {
         if (-not (Get-LabWinRMFlag $local 'Client')) { return (& $fail 'E5') }
         # CredSSP by address or to a host without a WSMAN SPN: TrustedHosts first, then the NTLM-only list (E3)
-        if (($byAddress -or -not $target.spn) -and -not $trusted) { return (& $fail 'NotTrusted') }
-        if ($byAddress -or -not $target.spn) {
+        $ntlmOnly = $byAddress -or -not $target.spn -or $localAccount
+        if ($ntlmOnly -and -not $trusted) { return (& $fail 'NotTrusted') }
+        if ($ntlmOnly) {
             $l = Get-LabDelegationList $local 'freshNtlm'
             if (-not ($l.enabled -and @($l.entries | Where-Object { Test-LabSpnMatch $_ $ComputerName }).Count -gt 0)) { return (& $fail 'E3') }
         }
@@ -91,16 +98,19 @@ function Connect-LabHost {
     elseif (-not $byAddress -and $target.httpSpnConflict -and $auth -in 'Default', 'Kerberos', 'Negotiate') { return (& $fail 'E6') }
     # identity
     if ($null -ne $Credential) {
-        $acc = Resolve-LabAccountName $state $Credential.UserName
-        if ($null -eq $acc) { return (& $fail 'LogonFailure') }
-        $a = @($state.accounts | Where-Object { $_.name -ieq $acc })[0]
+        $a = Get-LabAccount $state $Credential.UserName $target
+        # NTLM: the destination itself refuses a name it does not know (another host's local account) or a
+        # wrong password with "Access is denied." (code 5); a domain account fails at the domain controller.
+        $refused = if ($localAccount) { 'E7' } else { 'LogonFailure' }
+        if ($null -eq $a) { return (& $fail $refused) }
+        $acc = $a.name
         if ($null -ne $a.passwordHash) {
             # Method calls only: a password must not become a parameter binding (module logging records
             # those), not even in the lab, which stands in for the domain controller here.
             $sha = [System.Security.Cryptography.SHA256]::Create()
             try { $given = [System.Convert]::ToHexString($sha.ComputeHash([System.Text.Encoding]::UTF8.GetBytes($a.salt + $Credential.GetNetworkCredential().Password))) }
             finally { $sha.Dispose() }
-            if ($given -ne $a.passwordHash) { return (& $fail 'LogonFailure') }
+            if ($given -ne $a.passwordHash) { return (& $fail $refused) }
         }
         $user = $acc
     }
