@@ -204,7 +204,8 @@ export function refusedValue(message: string, args: CliArgs): string {
 }
 
 /**
- * The check, with its own TrustedHosts fix for a jump server given by address (see
+ * The check, with its own TrustedHosts fix for a jump server given by address or signed in with one of its
+ * local accounts (see
  * HopEngine.trustJumpServer): `apply` and `practice` apply it when --confirm-ntlm-only confirmed the
  * warning, in its own journaled session that `credhop restore` undoes, and check again; `check` and
  * `plan` never change anything and say how to go on instead.
@@ -286,7 +287,7 @@ async function credentialsFor(args: CliArgs, io: CliIo, services: MainServices, 
 
 async function practice(args: CliArgs, hop: HopEngine, services: MainServices, io: CliIo, out: (l: string[], j: unknown) => void, progress: (m: string) => void): Promise<number> {
   const target = await targetFrom(args, services);
-  const { credential } = await credentialsFor(args, io, services, true, target);
+  const { credential, targetCredential } = await credentialsFor(args, io, services, true, target);
   const lines: string[] = [];
   const say = (l: string[]) => {
     lines.push(...l);
@@ -322,7 +323,7 @@ async function practice(args: CliArgs, hop: HopEngine, services: MainServices, i
   const server = await hop.apply('server', target, checked.plan, session, credential, { progress });
   say([server.verified ? 'Server configured and verified.' : 'Server configured, but the state read back differs.']);
   say(['', '5/6 Test the hop with CredSSP']);
-  const after = await hop.test(target, credential, 'credssp', { progress, serverCredSSP: server.server?.serviceCredSSP });
+  const after = await hop.test(target, credential, 'credssp', { progress, serverCredSSP: server.server?.serviceCredSSP, targetCredential });
   say(testLines(after));
   say(['', '6/6 Restore']);
   const restored = await hop.restoreAll(() => credential, 'practice flow finished', { progress });

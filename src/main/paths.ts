@@ -23,6 +23,8 @@ export interface AppLayout {
   defaultLabFile: string;
   /** The second shipped lab: the managed workstation (WinRM stopped, TrustedHosts empty, a script's entry). */
   managedLabFile: string;
+  /** The third: a local administrator on each machine (the article's first reader comment). */
+  localAccountsLabFile: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export function appLayout(root: string, packaged = false): AppLayout {
         labModulePath: join(base, 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'lab', 'default-lab.json'),
         managedLabFile: join(base, 'lab', 'managed-workstation.json'),
+        localAccountsLabFile: join(base, 'lab', 'local-accounts.json'),
       }
     : {
         appRoot: base,
@@ -45,6 +48,7 @@ export function appLayout(root: string, packaged = false): AppLayout {
         labModulePath: join(base, 'tests', 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'tests', 'lab', 'default-lab.json'),
         managedLabFile: join(base, 'tests', 'lab', 'managed-workstation.json'),
+        localAccountsLabFile: join(base, 'tests', 'lab', 'local-accounts.json'),
       };
 }
 

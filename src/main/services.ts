@@ -237,7 +237,7 @@ export function createMainServices(options: MainOptions): MainServices {
       store: settings,
       practiceMode: () => practice !== undefined,
       labFileFor,
-      practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: l.id === 'article' ? layout.defaultLabFile : layout.managedLabFile })),
+      practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: { article: layout.defaultLabFile, 'managed-workstation': layout.managedLabFile, 'local-accounts': layout.localAccountsLabFile }[l.id] })),
       environment: environmentNow,
       // Sessions of another practice lab do not hold the switch: switching to their lab is how they are restored.
       openSessions: () => getHop()?.restorableSessions().length ?? 0,

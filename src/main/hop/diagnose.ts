@@ -23,6 +23,8 @@ export interface DiagnoseContext {
   delegationPolicyManaged?: boolean | undefined;
   /** True when a Group Policy owns this computer's TrustedHosts list (then CredHop cannot add to it). */
   trustedHostsPolicyOwned?: boolean | undefined;
+  /** The jump server's account when it is a local account of the jump server (NTLM by name). */
+  localAccount?: string | undefined;
 }
 
 /**
@@ -35,7 +37,7 @@ export function trustedHostsDiagnosis(ctx: DiagnoseContext): Diagnosis {
   const base = {
     id: 'trusted-hosts',
     cause: `${host} is not in this computer's TrustedHosts list`,
-    explanation: `Without Kerberos (connecting by IP address, to a machine without a WSMAN service name, or outside the domain) WinRM only sends credentials to machines listed in TrustedHosts or over HTTPS.${ctx.stage === 'target' ? ` Here the list is the one on ${ctx.jumpServer}, which CredHop does not change.` : ''}`,
+    explanation: `Without Kerberos (connecting by IP address, to a machine without a WSMAN service name, with a local account, or outside the domain) WinRM only sends credentials to machines listed in TrustedHosts or over HTTPS.${ctx.stage === 'target' ? ` Here the list is the one on ${ctx.jumpServer}, which CredHop does not change.` : ''}`,
   };
   const manual = `Set-Item WSMan:\\localhost\\Client\\TrustedHosts -Value ${host} -Concatenate`;
   if (ctx.stage === 'target') {
@@ -49,7 +51,7 @@ export function trustedHostsDiagnosis(ctx: DiagnoseContext): Diagnosis {
     fix: `Connect by the machine's DNS name instead, or use HTTPS. Otherwise CredHop can add exactly ${host} (never *) to TrustedHosts, starting WinRM here if it is stopped, and put the list back exactly when it restores (by hand: ${manual}).`,
     fixable: true,
     fixChange: { kind: 'trusted-hosts', host: 'client', entry: host },
-    warning: ntlmOnlyWarning(host),
+    warning: ntlmOnlyWarning(host, ctx.localAccount),
   };
 }
 

@@ -10,7 +10,7 @@ import { errorRecord, hostState, serverState, winrmServiceState } from '../../sh
 import { AppError } from '../errors';
 import { PrimitiveError, type ModuleError, type PowerShellEngine } from '../powershell/engine';
 import type { AuditLog } from './audit';
-import { isIPv4 } from '../../shared/domain/profile-rules';
+import { isIPv4, isLocalAccountOf } from '../../shared/domain/profile-rules';
 import { diagnose, trustedHostsDiagnosis } from './diagnose';
 import type { BeginRecord, Journal, OpenSession } from './journal';
 import { controlledElsewhere, listAllows } from './match';
@@ -311,8 +311,9 @@ export class HopEngine {
     // journaled, restorable, warned fix (trustJumpServer), after which the check runs again and reads
     // the server. The alternative — planning everything blind and reading the server mid-apply — would
     // show a plan that is not based on the server's real state.
-    if (isIPv4(t.jumpServer) && trustedHostsNeed(client, t.jumpServer) !== 'none') {
-      return { snapshot: null, plan: null, credSSPView: view.lines, client, diagnosis: trustedHostsDiagnosis({ jumpServer: t.jumpServer, target: t.target, stage: 'jump', trustedHostsPolicyOwned }) };
+    // (A local account of the jump server is NTLM too: the same entry, by name.)
+    if ((isIPv4(t.jumpServer) || isLocalAccountOf(t.account, t.jumpServer)) && trustedHostsNeed(client, t.jumpServer) !== 'none') {
+      return { snapshot: null, plan: null, credSSPView: view.lines, client, diagnosis: trustedHostsDiagnosis({ jumpServer: t.jumpServer, target: t.target, stage: 'jump', trustedHostsPolicyOwned, localAccount: isLocalAccountOf(t.account, t.jumpServer) ? t.account : undefined }) };
     }
     progress(`Reading the CredSSP setting of ${t.jumpServer}`, 0.5);
     // One call to the jump server: its state and the scheduled restores there.
@@ -542,8 +543,11 @@ export class HopEngine {
       throw new AppError('refused', 'CredSSP needs the account\'s password.', 'Enter the password for the jump server account and test again.');
     }
     progress(mode === 'credssp' ? `Opening a CredSSP session to ${t.jumpServer}` : `Connecting to ${t.jumpServer}`, 0.2);
-    const result = mode === 'explicit'
-      ? await this.remote(t.jumpServer, 'ProbeExplicit', { target: t.target, command }, credential, 'Default', targetCredential ?? credential ?? undefined)
+    // A local account of the target goes to the inner call explicitly with CredSSP too: the delegated
+    // credentials are another account's, which means nothing on the target (plan.ts, localAccountNotes).
+    const explicitInner = mode === 'explicit' || (mode === 'credssp' && targetCredential !== null && isLocalAccountOf(t.targetAccount, t.target));
+    const result = explicitInner
+      ? await this.remote(t.jumpServer, 'ProbeExplicit', { target: t.target, command }, credential, mode === 'credssp' ? 'CredSSP' : 'Default', targetCredential ?? credential ?? undefined)
       : await this.remote(t.jumpServer, 'Probe', { target: t.target, command }, credential, mode === 'credssp' ? 'CredSSP' : 'Default');
     progress('Probe finished', 1);
     if (result.errors.length === 0) return { ok: true, mode, output: result.output, errors: [] };

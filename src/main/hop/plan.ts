@@ -1,7 +1,7 @@
 // From the snapshot and the profile, the minimal list of changes: nothing already in place is changed
 // again, no duplicate entry is added, and whatever would make a change fail or not stick is a blocker.
 import type { Blocker, Change, DelegationListName, Plan, PlannedChange, Snapshot, StorePair } from '../../shared/domain/hop';
-import { isIPv4 } from '../../shared/domain/profile-rules';
+import { isIPv4, isLocalAccountOf } from '../../shared/domain/profile-rules';
 import { controlledElsewhere, entryAllows, listAllows, spnFor } from './match';
 import { psLiteral } from './quote';
 import { trustedHostsAllows } from './trusted-hosts';
@@ -24,8 +24,9 @@ export interface PlanInput {
 }
 
 /** The one warning the operator confirms for the NTLM-only list and TrustedHosts together. */
-export function ntlmOnlyWarning(jumpServer: string): string {
-  return `Windows cannot verify who ${jumpServer} is (it is reached by address, or has no WSMAN service name), so CredSSP needs two entries that trust it without that proof: ${spnFor(jumpServer)} in the NTLM-only delegation list, and ${jumpServer} in this computer's WinRM TrustedHosts list. Both let this computer send your password to whatever machine answers as ${jumpServer}. Only confirm if you trust the network path to it; CredHop removes both when it restores.`;
+export function ntlmOnlyWarning(jumpServer: string, localAccount?: string): string {
+  const why = localAccount ? `${localAccount} is a local account, which Kerberos cannot sign in` : 'it is reached by address, or has no WSMAN service name';
+  return `Windows cannot verify who ${jumpServer} is (${why}), so CredSSP needs two entries that trust it without that proof: ${spnFor(jumpServer)} in the NTLM-only delegation list, and ${jumpServer} in this computer's WinRM TrustedHosts list. Both let this computer send your password to whatever machine answers as ${jumpServer}. Only confirm if you trust the network path to it; CredHop removes both when it restores.`;
 }
 
 /**
@@ -189,7 +190,11 @@ function planned(id: string, step: PlannedChange['step'], change: Change, jumpSe
 }
 
 export function alternativeScript(jumpServer: string, target: string, account: string, targetAccount?: string): string {
-  const lines = [`$jumpCred = Get-Credential -UserName ${psLiteral(account)} -Message 'Account for ${jumpServer.replace(/'/g, "''")}'`];
+  const lines: string[] = [];
+  // NTLM: WinRM sends a local account's credentials only to machines in TrustedHosts (or over HTTPS).
+  if (isLocalAccountOf(account, jumpServer)) lines.push(`# ${comment(account)} is a local account (NTLM): this computer's TrustedHosts must list ${comment(jumpServer)}.`);
+  if (targetAccount && isLocalAccountOf(targetAccount, target)) lines.push(`# ${comment(targetAccount)} is a local account (NTLM): the TrustedHosts of ${comment(jumpServer)} must list ${comment(target)}.`);
+  lines.push(`$jumpCred = Get-Credential -UserName ${psLiteral(account)} -Message 'Account for ${jumpServer.replace(/'/g, "''")}'`);
   if (targetAccount) lines.push(`$targetCred = Get-Credential -UserName ${psLiteral(targetAccount)} -Message 'Account for ${target.replace(/'/g, "''")}'`);
   const inner = targetAccount ? '$using:targetCred' : '$using:jumpCred';
   lines.push(
@@ -207,9 +212,13 @@ export function buildPlan(input: PlanInput): Plan {
   const risks: string[] = [];
   const changes: PlannedChange[] = [];
 
-  // By address Kerberos cannot verify the jump server: only the NTLM-only list and TrustedHosts work.
+  // By address, or with a local account of the jump server (NTLM only), Kerberos cannot verify the jump
+  // server: only the NTLM-only list and TrustedHosts work.
   const byAddress = isIPv4(jumpServer);
-  const list: DelegationListName = input.ntlmOnlyConfirmed || byAddress ? 'freshNtlm' : 'fresh';
+  const local = localAccounts(input);
+  const list: DelegationListName = input.ntlmOnlyConfirmed || byAddress || local.jump ? 'freshNtlm' : 'fresh';
+  risks.push(...localAccountNotes(input, local));
+  blockers.push(...localAccountBlockers(input, local, snapshot.server));
   let spn = spnFor(jumpServer);
   if (input.wildcard) {
     // The plan shows the wildcard it would apply, so what is listed is what a confirmation would do.
@@ -234,8 +243,12 @@ export function buildPlan(input: PlanInput): Plan {
   if (list === 'freshNtlm' && !input.ntlmOnlyConfirmed) {
     blockers.push({
       code: 'ntlm-only-unconfirmed',
-      message: `${jumpServer} is an IP address. ${ntlmOnlyWarning(jumpServer)}`,
-      resolution: `Confirm the NTLM-only list and TrustedHosts separately, or use the server's DNS name (then Kerberos verifies it and neither is needed).`,
+      message: byAddress || !local.jump
+        ? `${jumpServer} is an IP address. ${ntlmOnlyWarning(jumpServer)}`
+        : `${input.account} is a local account of ${jumpServer}, so Windows signs it in with NTLM. ${ntlmOnlyWarning(jumpServer, input.account)}`,
+      resolution: byAddress || !local.jump
+        ? `Confirm the NTLM-only list and TrustedHosts separately, or use the server's DNS name (then Kerberos verifies it and neither is needed).`
+        : 'Confirm the NTLM-only list and TrustedHosts separately, or use a domain account for the jump server (then Kerberos verifies it and neither is needed).',
     });
   }
   if (jumpServer.toLowerCase() === input.target.toLowerCase()) {
@@ -327,7 +340,8 @@ export function buildPlan(input: PlanInput): Plan {
   }
 
   const differentAccount = input.targetAccount !== undefined && input.targetAccount.toLowerCase() !== input.account.toLowerCase();
-  const cannotUseCredSSP = blockers.some((b) => !['wildcard-unconfirmed', 'wildcard-mismatch', 'same-host', 'ntlm-only-unconfirmed'].includes(b.code));
+  // (the local-account blockers stand in the way of the explicit alternative just as much)
+  const cannotUseCredSSP = blockers.some((b) => !['wildcard-unconfirmed', 'wildcard-mismatch', 'same-host', 'ntlm-only-unconfirmed', 'jump-trusted-hosts', 'local-account-elsewhere'].includes(b.code));
   const alternative = {
     recommended: differentAccount || cannotUseCredSSP,
     reason: differentAccount
@@ -339,4 +353,47 @@ export function buildPlan(input: PlanInput): Plan {
   };
 
   return { jumpServer, target: input.target, spn, changes, blockers, risks, alternative };
+}
+
+/** Which of a profile's accounts are local accounts: of the jump server, and (the one the target uses) of the target. */
+export function localAccounts(input: Pick<PlanInput, 'jumpServer' | 'target' | 'account' | 'targetAccount'>): { jump: boolean; target: boolean } {
+  return { jump: isLocalAccountOf(input.account, input.jumpServer), target: isLocalAccountOf(input.targetAccount ?? input.account, input.target) };
+}
+
+/**
+ * What a local account implies, explained before the plan: no Kerberos, so NTLM on that connection, with
+ * TrustedHosts and (for CredSSP) the NTLM-only list, whose danger is that nobody verifies the server.
+ */
+export function localAccountNotes(input: PlanInput, local: { jump: boolean; target: boolean }): string[] {
+  const notes: string[] = [];
+  if (local.jump) {
+    notes.push(`${input.account} is a local account of ${input.jumpServer}. Kerberos cannot sign in a local account, so Windows uses NTLM: this computer's WinRM TrustedHosts must list ${input.jumpServer} even by name, and CredSSP needs the NTLM-only delegation list ("Allow delegating fresh credentials with NTLM-only server authentication"). With NTLM nobody verifies that the machine answering is really ${input.jumpServer}: whatever answers under that name receives your password. CredHop adds exactly ${input.jumpServer} to both, only once you confirm, and removes both when it restores.`);
+  }
+  if (local.target) {
+    const account = input.targetAccount ?? input.account;
+    notes.push(`${account} is a local account of ${input.target}, so ${input.jumpServer} signs it in there with NTLM: ${input.jumpServer}'s own TrustedHosts must list ${input.target} (CredHop reads it and does not change it), and the hop passes ${account} and its password explicitly to that inner call, with CredSSP too: credentials delegated for another account would mean nothing on ${input.target}.`);
+  }
+  return notes;
+}
+
+/** What stops a hop with local accounts: the jump server's own TrustedHosts, or a local account used on another machine. */
+export function localAccountBlockers(input: PlanInput, local: { jump: boolean; target: boolean }, server: Snapshot['server']): Blocker[] {
+  const blockers: Blocker[] = [];
+  const targetAccount = input.targetAccount ?? input.account;
+  if (isLocalAccountOf(targetAccount, input.jumpServer) && !isLocalAccountOf(targetAccount, input.target)) {
+    blockers.push({
+      code: 'local-account-elsewhere',
+      message: `${targetAccount} is a local account of ${input.jumpServer}; it means nothing on ${input.target}, which refuses it ("Access is denied.").`,
+      resolution: `Add the target's own account to the profile as the separate account for the target (for example ${input.target.split('.')[0]?.toUpperCase()}\\Administrator), or use a domain account.`,
+    });
+  }
+  const trusted = server.trustedHosts;
+  if (local.target && typeof trusted === 'string' && !trustedHostsAllows(trusted, input.target)) {
+    blockers.push({
+      code: 'jump-trusted-hosts',
+      message: `${targetAccount} is a local account of ${input.target}, so ${input.jumpServer} reaches it with NTLM, and ${input.target} is not in ${input.jumpServer}'s own TrustedHosts list (${trusted === '' ? 'it is empty' : `it holds ${trusted}`}). CredHop does not change the jump server's TrustedHosts: it is that server's setting for every administrator who uses it.`,
+      resolution: `Ask an administrator of ${input.jumpServer} to add exactly ${input.target} (never *) there, then check again: Invoke-Command -ComputerName ${psLiteral(input.jumpServer)} -ScriptBlock { Set-Item -Path WSMan:\\localhost\\Client\\TrustedHosts -Value ${psLiteral(input.target)} -Concatenate -Force } (to take it out again, set the list back as it was). Or give ${input.target} an HTTPS listener, or use a domain account for the target.`,
+    });
+  }
+  return blockers;
 }

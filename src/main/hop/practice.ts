@@ -15,5 +15,10 @@ export const SHIPPED_LABS = [
     title: 'The managed workstation',
     summary: "Helpdesk PC ws1 as a security baseline leaves it: the WinRM service stopped (Manual), TrustedHosts empty, and a delegation entry an old script wrote into the registry. Jump server adfs1, target mem2.",
   },
+  {
+    id: 'local-accounts',
+    title: 'A local administrator on each machine',
+    summary: 'The article\'s first reader comment: ADFS1\\Administrator for jump server adfs1, MEM2\\Administrator for target mem2, each a local account (NTLM: TrustedHosts and the NTLM-only list). Workstation dc1.',
+  },
 ] as const;
 export type ShippedLabId = (typeof SHIPPED_LABS)[number]['id'];

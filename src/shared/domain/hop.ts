@@ -74,6 +74,8 @@ export const serverState = z.object({
   userName: z.string(),
   serviceCredSSP: z.boolean().nullable(),
   servicePolicyAllowCredSSP: z.number().int().nullable(),
+  /** The jump server's own WinRM client TrustedHosts (read only; null: not readable; absent: older snapshot). */
+  trustedHosts: z.string().nullable().optional(),
 });
 export type ServerState = z.infer<typeof serverState>;
 

@@ -213,6 +213,18 @@ export function checkAccount(input: string): Check<string> & { form?: AccountFor
   };
 }
 
+/**
+ * Whether `account` is a local account of `host`: `HOST\user` with HOST the host's computer name (the
+ * first label of its DNS name, case-insensitive). A local account has no Kerberos, so every connection
+ * made with it is NTLM (see plan.ts). By address the computer name is unknown: false.
+ */
+export function isLocalAccountOf(account: string | null | undefined, host: string): boolean {
+  if (!account || isIPv4(host)) return false;
+  const slash = account.indexOf('\\');
+  if (slash <= 0) return false;
+  return account.slice(0, slash).toLowerCase() === (host.split('.')[0] ?? '').toLowerCase();
+}
+
 export function checkProfileName(value: string): Check {
   if (value.length === 0) return { ok: false, message: 'Give the profile a name.' };
   if (value.length > PROFILE_LIMITS.nameMax)

@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 import { PROFILE_LIMITS, checkHostName, checkTargetName, checkAccount, checkProfileName, checkProbeCommand, checkNotes, sameProfileName, type Check } from './profile-rules';
 
-export { PROFILE_LIMITS, checkHostName, checkTargetName, isIPv4, checkAccount, checkProfileName, checkProbeCommand, checkNotes, sameProfileName } from './profile-rules';
+export { PROFILE_LIMITS, checkHostName, checkTargetName, isIPv4, isLocalAccountOf, checkAccount, checkProfileName, checkProbeCommand, checkNotes, sameProfileName } from './profile-rules';
 export type { Check, HostKind, AccountForm } from './profile-rules';
 
 function refined(check: (value: string) => Check) {

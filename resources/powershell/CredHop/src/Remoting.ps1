@@ -17,7 +17,10 @@ $script:Catalog = @{
             }
         }
         catch { $pol = $null }
-        [pscustomobject]@{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol }
+        # The jump server's own TrustedHosts: a call it makes with a local account of the target is NTLM
+        $th = $null
+        try { $th = [string](Get-Item -Path 'WSMan:\localhost\Client\TrustedHosts' -ErrorAction Stop).Value } catch { $th = $null }
+        [pscustomobject]@{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol; trustedHosts = $th }
     }
     SetServiceFlag  = {
         param($a)
