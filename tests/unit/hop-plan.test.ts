@@ -128,6 +128,47 @@ describe('planning', () => {
   });
 });
 
+describe('planning with local accounts (HOST\\user)', () => {
+  const comment = { ...base, account: 'ADFS1\\Administrator', targetAccount: 'MEM2\\Administrator' };
+  const trusting = () => host({ trustedHosts: { value: 'adfs1.company.pri', policyOwned: false } });
+
+  it('a local account of the jump server goes through the NTLM-only list under one confirmation, explained first', () => {
+    const unconfirmed = buildPlan({ ...comment, snapshot: snap(trusting(), server({ trustedHosts: 'mem2.company.pri' })) });
+    expect(unconfirmed.blockers.map((b) => b.code)).toEqual(['ntlm-only-unconfirmed']);
+    expect(unconfirmed.blockers[0]!.message).toMatch(/^ADFS1\\Administrator is a local account of adfs1\.company\.pri, so Windows signs it in with NTLM\. Windows cannot verify who adfs1\.company\.pri is \(ADFS1\\Administrator is a local account/);
+    expect(unconfirmed.risks[0]).toMatch(/Kerberos cannot sign in a local account.*TrustedHosts must list adfs1\.company\.pri even by name.*NTLM-only.*nobody verifies/);
+    const plan = buildPlan({ ...comment, ntlmOnlyConfirmed: true, snapshot: snap(trusting(), server({ trustedHosts: 'mem2.company.pri' })) });
+    expect(plan.blockers).toEqual([]);
+    expect(plan.changes[0]!.change).toEqual({ kind: 'add-delegation', host: 'client', list: 'freshNtlm', spn: 'wsman/adfs1.company.pri' });
+    // TrustedHosts on this computer: exactly the jump server when it is missing, never a wildcard
+    const adding = buildPlan({ ...comment, ntlmOnlyConfirmed: true, snapshot: snap(host({ trustedHosts: { value: '', policyOwned: false } }), server({ trustedHosts: 'mem2.company.pri' })) });
+    expect(adding.changes.filter((c) => c.change.kind === 'trusted-hosts').map((c) => c.change)).toEqual([{ kind: 'trusted-hosts', host: 'client', entry: 'adfs1.company.pri' }]);
+    expect(plan.alternative.powershell).toMatch(/^# ADFS1\\Administrator is a local account \(NTLM\): this computer's TrustedHosts must list adfs1\.company\.pri\./);
+  });
+
+  it('a domain account by name still uses the plain fresh list', () => {
+    const plan = buildPlan({ ...base, targetAccount: 'COMPANY\\helpdesk', snapshot: snap() });
+    expect(plan.changes[0]!.change).toMatchObject({ list: 'fresh' });
+    expect(plan.blockers).toEqual([]);
+  });
+
+  it('a local account of the target needs the target in the jump server\'s own TrustedHosts: a blocker naming the operator\'s step', () => {
+    const missing = buildPlan({ ...comment, ntlmOnlyConfirmed: true, snapshot: snap(trusting(), server({ trustedHosts: 'srv9' })) });
+    expect(missing.blockers.map((b) => b.code)).toEqual(['jump-trusted-hosts']);
+    expect(missing.blockers[0]!.message).toMatch(/not in adfs1\.company\.pri's own TrustedHosts list \(it holds srv9\)/);
+    expect(missing.blockers[0]!.resolution).toContain("-Value 'mem2.company.pri' -Concatenate -Force");
+    // a wildcard someone put there covers it; an older snapshot (not read) says nothing
+    expect(buildPlan({ ...comment, ntlmOnlyConfirmed: true, snapshot: snap(trusting(), server({ trustedHosts: '*.company.pri' })) }).blockers).toEqual([]);
+    expect(buildPlan({ ...comment, ntlmOnlyConfirmed: true, snapshot: snap(trusting(), server()) }).blockers).toEqual([]);
+  });
+
+  it('refuses to send the jump server\'s local account on to the target', () => {
+    const plan = buildPlan({ ...comment, targetAccount: undefined, ntlmOnlyConfirmed: true, snapshot: snap(trusting(), server({ trustedHosts: 'mem2.company.pri' })) });
+    expect(plan.blockers.map((b) => b.code)).toEqual(['local-account-elsewhere']);
+    expect(plan.blockers[0]!.message).toMatch(/means nothing on mem2\.company\.pri/);
+  });
+});
+
 describe('matching delegation entries as Windows does', () => {
   it.each([
     ['wsman/adfs1.company.pri', 'wsman/adfs1.company.pri', true],

@@ -9,12 +9,14 @@ import { appLayout } from '../../src/main/paths';
 import { labStateDir } from '../../src/main/services';
 
 describe('the shipped practice labs', () => {
-  it('are the article lab and the managed workstation, with their files in the app', () => {
-    expect(SHIPPED_LABS.map((l) => l.id)).toEqual(['article', 'managed-workstation']);
+  it('are the article lab, the managed workstation and the local administrators, with their files in the app', () => {
+    expect(SHIPPED_LABS.map((l) => l.id)).toEqual(['article', 'managed-workstation', 'local-accounts']);
     const layout = appLayout(process.cwd());
     expect(existsSync(layout.defaultLabFile)).toBe(true);
     expect(existsSync(layout.managedLabFile)).toBe(true);
+    expect(existsSync(layout.localAccountsLabFile)).toBe(true);
     expect(appLayout('/app', true).managedLabFile).toBe(join('/app', 'lab', 'managed-workstation.json'));
+    expect(appLayout('/app', true).localAccountsLabFile).toBe(join('/app', 'lab', 'local-accounts.json'));
   });
 
   it('each lab file has its own state folder; the article lab keeps the plain one', () => {
