@@ -25,7 +25,10 @@ const TARGET_ACCOUNT = 'COMPANY\\helpdesk.t2';
 // Hostile on purpose: quotes, a subexpression, a backtick, a semicolon, non-ASCII.
 const JUMP_CANARY = 'JumpCanary-4c1f9e\'"$(Stop-Computer)`;Ünï-9a';
 const TARGET_CANARY = 'TargetCanary-b72d05\'"$(x)`;Øß-e1';
-const CANARIES = [JUMP_CANARY, TARGET_CANARY];
+// A local account of the target (issue #23): its password goes to the inner call the same one way.
+const LOCAL_ACCOUNT = 'MEM2\\Administrator';
+const LOCAL_CANARY = 'LocalCanary-3e8a41\'"$(y)`;Æð-c7';
+const CANARIES = [JUMP_CANARY, TARGET_CANARY, LOCAL_CANARY];
 
 /**
  * The article's lab with real passwords, which the lab checks. The lab file (the domain controller's
@@ -36,7 +39,9 @@ function lab(): LabFile {
     const salt = randomBytes(8).toString('hex');
     return { name, salt, passwordSha256: createHash('sha256').update(salt + password, 'utf8').digest('hex') };
   };
-  return articleLab({ mem2: { admins: [JUMP_ACCOUNT, TARGET_ACCOUNT] } }, { accounts: [account(JUMP_ACCOUNT, JUMP_CANARY), account(TARGET_ACCOUNT, TARGET_CANARY)] });
+  const local = { ...account('Administrator', LOCAL_CANARY), admin: true };
+  // adfs1 trusts mem2 for the local account's NTLM call (the domain accounts' Kerberos calls need nothing)
+  return articleLab({ mem2: { admins: [JUMP_ACCOUNT, TARGET_ACCOUNT], localAccounts: [local] }, adfs1: { trustedHosts: 'mem2.company.pri' } }, { accounts: [account(JUMP_ACCOUNT, JUMP_CANARY), account(TARGET_ACCOUNT, TARGET_CANARY)] });
 }
 
 function allFiles(dir: string): string[] {
@@ -89,12 +94,13 @@ describe('passwords never reach PowerShell\'s own logs, with script block, modul
     expect(credssp.stdout).toMatch(/The hop works/);
     expect(credssp.status).toBe(0);
     // Two accounts, two lines: the jump server's first, the target's second (see `credhop help`).
-    const explicit = run(['test', ...hosts, '--explicit', '--target-account', TARGET_ACCOUNT, '--password-stdin', '--json'], `${JUMP_CANARY}\n${TARGET_CANARY}\n`);
+    // Here the target's account is its own local Administrator (the domain target account goes through the handlers below).
+    const explicit = run(['test', ...hosts, '--explicit', '--target-account', LOCAL_ACCOUNT, '--password-stdin', '--json'], `${JUMP_CANARY}\n${LOCAL_CANARY}\n`);
     expect(explicit.status).toBe(0);
     const result = JSON.parse(explicit.stdout) as { ok: boolean; output: { userName?: string }[] };
     expect(result.ok).toBe(true);
     // The target account reached the target (the jump account is not an administrator there).
-    expect(JSON.stringify(result.output)).toContain('helpdesk.t2');
+    expect(JSON.stringify(result.output)).toContain('mem2\\\\administrator');
     expect(run(['restore', '--lab', labFile, '--pwsh', logged.executable, '--password-stdin'], one).status).toBe(0);
   }, 600_000);
 
