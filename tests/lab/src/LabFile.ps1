@@ -120,7 +120,8 @@ function Test-LabNtlmAccountName {
     # A name outside the domain ('HOST\x', '.\x', another domain's) cannot use Kerberos: WinRM falls back to NTLM.
     param($State, [string]$Name)
     if ($Name -notmatch '^(?<d>[^\\]+)\\') { return $false }
-    $Matches.d -ine $State.netbios -and $Matches.d -ine $State.domain
+    # (NT AUTHORITY\SYSTEM, a scheduled task, reaches other machines as the computer's own domain account)
+    $Matches.d -ine $State.netbios -and $Matches.d -ine $State.domain -and $Matches.d -ine 'NT AUTHORITY'
 }
 
 function ConvertTo-LabLocalAccounts {
