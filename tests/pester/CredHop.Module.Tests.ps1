@@ -329,7 +329,8 @@ Describe 'InvokeRemote' {
         $d.output[0].userName | Should -Be 'company\administrator'
         $d.output[0].serviceCredSSP | Should -BeFalse
         $d.output[0].servicePolicyAllowCredSSP | Should -BeNullOrEmpty
-        @($d.output[0].PSObject.Properties.Name) | Should -Be @('computerName', 'userName', 'serviceCredSSP', 'servicePolicyAllowCredSSP')
+        $d.output[0].trustedHosts | Should -Be ''   # the jump server's own list (empty in the article's lab)
+        @($d.output[0].PSObject.Properties.Name) | Should -Be @('computerName', 'userName', 'serviceCredSSP', 'servicePolicyAllowCredSSP', 'trustedHosts')
         (Remote 'Kerberos' 'Whoami' @{} 'adfs1' $null).output[0].computerName | Should -Be 'adfs1'
     }
 

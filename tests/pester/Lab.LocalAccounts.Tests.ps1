@@ -16,7 +16,8 @@ BeforeAll {
     function New-Cred { param([string]$User, [string]$Password) [pscredential]::new($User, (ConvertTo-SecureString -String $Password -AsPlainText -Force)) }
     function Get-Failure {
         param([scriptblock]$Call)
-        $out = & $Call 2>&1
+        # the error record, whether the caller's preference makes it terminating (tests/pester/run.ps1: Stop) or not
+        try { $out = & $Call 2>&1 } catch { return $_ }
         @($out | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })[0]
     }
     $script:Adfs1 = New-Cred 'ADFS1\Administrator' 'adfs1-local-pw'
