@@ -10,7 +10,9 @@ $SpecPolicyKeys = @(
     'SOFTWARE\Policies\Microsoft\Windows\CredentialsDelegation',
     'SOFTWARE\Policies\Microsoft\Windows\WinRM'
 )
-# WinRM's own keys: compared, never written (WinRM owns them; the WSMan: drive puts the flags back).
+# WinRM's own keys: recorded in the snapshot for the reader, never written (WinRM owns them; the WSMan: drive
+# puts the flags back) and left out of the comparison unless asked (-WithWinRMRegistry): WinRM may keep a
+# default it was set back to as an explicit value, which is the same setting.
 $SpecWinRMKeys = @(
     'SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\Client',
     'SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\Service'
@@ -20,6 +22,11 @@ $SpecSingleValues = @(
     @{ key = 'SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System'; name = 'LocalAccountTokenFilterPolicy' }
 )
 $SpecTaskPattern = 'CredHop*'
+
+# PowerShell 7 on Windows loads the WSMan: drive only with its module (5.1 has it at start; the lab has its own).
+if ([System.Environment]::OSVersion.Platform -eq 'Win32NT' -and -not (Get-PSDrive -Name WSMan -ErrorAction SilentlyContinue)) {
+    Import-Module Microsoft.WSMan.Management -ErrorAction SilentlyContinue
+}
 
 function ConvertTo-SpecRegData {
     param($Value, [string]$Kind)
@@ -70,8 +77,11 @@ function Get-SpecMachineState {
     # One snapshot, JSON-serialisable (the CI uploads the before/after pair).
     $state = [ordered]@{}
     $reg = [ordered]@{}
-    foreach ($k in @($SpecPolicyKeys + $SpecWinRMKeys)) { Read-SpecRegTree $k $reg }
+    foreach ($k in $SpecPolicyKeys) { Read-SpecRegTree $k $reg }
     $state.registry = $reg
+    $winrmReg = [ordered]@{}
+    foreach ($k in $SpecWinRMKeys) { Read-SpecRegTree $k $winrmReg }
+    $state.winrmRegistry = $winrmReg
     $single = [ordered]@{}
     foreach ($v in $SpecSingleValues) {
         $vals = [ordered]@{}
@@ -132,11 +142,12 @@ function Add-SpecFlat {
 
 function Compare-SpecMachineState {
     # The differences between two snapshots, one line each ("path: before -> after"); none when equal.
-    param($Before, $After)
+    param($Before, $After, [switch]$WithWinRMRegistry)
     $b = ConvertTo-SpecFlatState $Before
     $a = ConvertTo-SpecFlatState $After
     $keys = @(@($b.Keys) + @($a.Keys) | Sort-Object -Unique)
     foreach ($k in $keys) {
+        if (-not $WithWinRMRegistry -and $k.StartsWith('winrmRegistry')) { continue }
         $x = '(absent)'; $y = '(absent)'
         if ($b.Contains($k)) { $x = $b[$k] }
         if ($a.Contains($k)) { $y = $a[$k] }

@@ -76,6 +76,8 @@ function Invoke-CredHopCli {
     param([string[]]$Arguments, [string]$Password)
     [Console]::Out.WriteLine("> credhop $($Arguments -join ' ')")
     if ($DryRun) { return [pscustomobject]@{ exitCode = 0; output = '(dry run)' } }
+    # 5.1 turns a native program's stderr into errors, which 'Stop' would make terminating: the exit code decides
+    $ErrorActionPreference = 'Continue'
     $out = $null
     if ($Arguments -contains '--password-stdin') { $out = $Password | & $CredHop @Arguments 2>&1 }
     else { $out = & $CredHop @Arguments 2>&1 }
