@@ -35,13 +35,14 @@ function Initialize-SpecSubject {
     # snapshot of everything the spec may change, which Restore-SpecSubject puts back.
     if ($SpecSubject -eq 'lab') { $null = New-TestLab; return }
     Assert-SpecWindows
-    $script:SpecSnapshots = @($script:SpecSnapshots) + @(, (Get-SpecMachineState))
+    # a stack: a BeforeEach snapshot inside a BeforeAll one (no $null from an unset variable)
+    $script:SpecSnapshots = @($script:SpecSnapshots | Where-Object { $null -ne $_ }) + @(, (Get-SpecMachineState))
 }
 
 function Restore-SpecSubject {
     # After a block: Windows puts back the snapshot Initialize-SpecSubject took (the lab's state is thrown away).
     if ($SpecSubject -ne 'windows') { return }
-    $all = @($script:SpecSnapshots)
+    $all = @($script:SpecSnapshots | Where-Object { $null -ne $_ })
     if ($all.Count -eq 0) { return }
     $snap = $all[$all.Count - 1]
     $script:SpecSnapshots = @($all | Select-Object -First ($all.Count - 1))
