@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionSummary } from '../../src/shared/contract/hop';
 import type { HopProfile } from '../../src/shared/domain/profile';
-import { machinesOf, profileState } from '../../src/renderer/src/lib/profile-state';
+import { machinesOf, profileState } from '../../src/shared/domain/profile-state';
 
 const at = '2026-12-07T08:00:00.000Z';
 const profile = (id: string): HopProfile => ({ id, name: id, jumpServer: 'adfs1.company.pri', jumpServerConnectAs: 'adfs1.company.pri', target: 'mem2.company.pri', jumpAccount: 'COMPANY\\Administrator', targetAccount: null, probeCommand: 'hostname', timeBoxMinutes: 60, notes: '', createdAt: at, updatedAt: at });
