@@ -74,7 +74,14 @@ test.describe('home: the operator’s profiles first', () => {
     const list = page.getByTestId('profile-list');
     await expect(list.getByRole('radio')).toHaveCount(3);
     await expect(list.getByTestId('profile-state').first()).toHaveText('CredSSP off; no hop verified since CredHop started');
-    await expect(page.getByTestId('powershell-status')).toContainText(/PowerShell 7\.\d+\.\d+ \(Core edition\)/);
+    // The status line names the PowerShell found and its edition, and opens the report from the keyboard.
+    await expect(page.getByTestId('powershell-summary')).toHaveText(/^PowerShell 7\.\d+\.\d+ \(Core edition\)$/);
+    await expect(page.getByTestId('powershell-report')).toBeHidden();
+    await page.getByTestId('powershell-status').locator('summary').focus();
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('powershell-report')).toContainText(/PowerShell 7\.\d+\.\d+ is ready/);
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('powershell-report')).toBeHidden();
     await expect(page.getByTestId('mode-meaning')).toHaveText('Simulated machines (the lab): nothing real is changed.');
 
     // The list is one tab stop: arrow keys choose; Enter starts the chosen profile's express path.

@@ -23,7 +23,7 @@ test.describe('the wizard, article scenario', () => {
 
     // 1. Profile
     await expect(page.getByTestId('practice-badge')).toContainText('Practice mode');
-    await expect(page.getByTestId('powershell-summary')).toContainText(/PowerShell 7\.\d+\.\d+ is ready/);
+    await expect(page.getByTestId('powershell-report')).toContainText(/PowerShell 7\.\d+\.\d+ is ready/);
     // No profile yet: the home explains what a profile is; nothing offers to continue.
     await expect(page.getByTestId('empty-home')).toContainText('No profile yet');
     await expect(page.getByRole('button', { name: 'Continue to the check' })).toHaveCount(0);
