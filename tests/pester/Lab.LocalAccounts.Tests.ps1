@@ -2,6 +2,7 @@
 # account has no Kerberos, so every connection made with one is NTLM, with Windows' consequences; one host's
 # local account means nothing on another. Runs on the shipped practice lab (tests/lab/local-accounts.json)
 # with passwords added, so a wrong password is refused too.
+BeforeDiscovery { . ([System.IO.Path]::Combine($PSScriptRoot, '..', 'spec', 'Subject.ps1')) }
 BeforeAll {
     . $PSScriptRoot/TestHelpers.ps1
     $script:LabPath = [System.IO.Path]::Combine($script:RepoRoot, 'tests', 'lab', 'local-accounts.json')
@@ -24,7 +25,7 @@ BeforeAll {
     $script:Mem2 = New-Cred 'MEM2\Administrator' 'mem2-local-pw'
 }
 
-Describe 'Local accounts in the lab file' {
+Describe 'Local accounts in the lab file' -Tag 'LabOnly', 'Why: the lab file format itself' -Skip:$SpecSkipLabOnly {
     It 'gives each host its own accounts and puts admin: true ones in that host''s Administrators' {
         $null = New-LocalLab
         (Get-LabHostView 'adfs1').admins | Should -Contain 'ADFS1\Administrator'
@@ -42,7 +43,7 @@ Describe 'Local accounts in the lab file' {
     }
 }
 
-Describe 'A local account authenticates with NTLM only' {
+Describe 'A local account authenticates with NTLM only' -Tag 'LabOnly', 'Why: three machines of a domain, each with its own local accounts' -Skip:$SpecSkipLabOnly {
     BeforeEach { $null = New-LocalLab }
 
     It 'needs the destination in the caller''s TrustedHosts even by name (ServerNotTrusted), then works as that account' {
