@@ -301,6 +301,26 @@ Describe 'SetWinRMFlag and RefreshPolicy' {
         $r.error.message | Should -BeLike 'The config setting CredSSP cannot be changed because is controlled by policies.*'
     }
 
+    It 'refuses to change a flag while WinRM is stopped: Set-Item -Force would start the service unplanned, behind the snapshot''s back' {
+        # Windows' WSMan: drive starts a stopped WinRM itself under -Force (ConfigProvider.cs StartWSManService)
+        $null = New-TestLab
+        Stop-Service WinRM
+        $r = Invoke-Prim SetWinRMFlag @{ role = 'client'; enabled = $true }
+        $r.ok | Should -BeFalse
+        $r.error.message | Should -BeLike 'The WinRM service is not running on this computer, so CredSSP in its WinRM client cannot be changed*Run the check again*'
+        (Get-Service WinRM).Status | Should -Be 'Stopped'
+        (Get-LabHostView dc1).clientCredSSP | Should -BeFalse
+    }
+
+    It 'reads this computer''s state without starting a stopped WinRM (its snapshot records the service as it found it)' {
+        $null = New-TestLab
+        Stop-Service WinRM
+        $s = (Invoke-Prim GetHostState).data
+        $s.winrmService.status | Should -Be 'Stopped'
+        $null = Invoke-Prim GetCheckState
+        (Get-Service WinRM).Status | Should -Be 'Stopped'
+    }
+
     It 'RefreshPolicy runs gpupdate and re-applies the local GPO' {
         $null = New-TestLab
         $null = Invoke-Prim AddDelegation @{ list = 'fresh'; spn = 'wsman/adfs1.company.pri' }

@@ -243,7 +243,7 @@ Describe 'Enable-WSManCredSSP / Disable-WSManCredSSP / Get-WSManCredSSP' {
 
         It 'Get-WSManCredSSP prints the two lines (PowerShell 7 spelling: no space after the colon)' {
             $lines = @(Get-WSManCredSSP)
-            $lines[0] | Should -BeExactly 'The machine is configured to allow delegating fresh credentials to the following target(s):wsman/adfs1.company.pri, wsman/adfs1.company.pri'
+            $lines[0] | Should -BeExactly 'The machine is configured to allow delegating fresh credentials to the following target(s):wsman/adfs1.company.pri,wsman/adfs1.company.pri'   # joined by ',' with no space (CredSSP.cs)
             $lines[1] | Should -BeExactly 'This computer is not configured to receive credentials from a remote client computer.'
             Enable-WSManCredSSP -Role Server -Force | Out-Null
             @(Get-WSManCredSSP)[1] | Should -BeExactly 'This computer is configured to receive credentials from a remote client computer.'

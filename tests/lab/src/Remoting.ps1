@@ -356,15 +356,18 @@ function Remove-PSSession {
 }
 
 function Test-WSMan {
+    # PingWSMan.cs: an empty or '.' computer name means localhost; the answer is WinRM's Identify response
+    # as an XmlElement (its PSObject type name carries the namespace, its wsmid property is the xmlns).
     [CmdletBinding()]
     param(
-        [Parameter(Position = 0)][string]$ComputerName = 'localhost',
+        [Parameter(Position = 0, ValueFromPipeline)][AllowNull()][AllowEmptyString()][string]$ComputerName = 'localhost',
         [pscredential][System.Management.Automation.Credential()]$Credential,
         [ValidateSet('None', 'Default', 'Digest', 'Negotiate', 'Basic', 'Kerberos', 'ClientCertificate', 'Credssp')][string]$Authentication = 'None',
-        [int]$Port, [switch]$UseSSL
+        [int]$Port, [switch]$UseSSL, [string]$ApplicationName = 'wsman', [string]$CertificateThumbprint
     )
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
-    $state = Read-LabState
+    if ([string]::IsNullOrEmpty($ComputerName) -or $ComputerName -eq '.') { $ComputerName = 'localhost' }
+    $state = Read-LabState -ReadOnly
     $r = Resolve-LabComputer $state $ComputerName
     $bad = $null
     if ($null -eq $r -or -not $r.Host.reachable) { $bad = $script:Texts.Unreachable }
@@ -374,6 +377,9 @@ function Test-WSMan {
         Write-LabError $PSCmdlet (New-LabErrorRecord $ex 'WsManError,Microsoft.WSMan.Management.TestWSManCommand' 'InvalidOperation' $ComputerName)
         return
     }
-    $o = [pscustomobject]@{ wsmid = 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd'; ProtocolVersion = 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd'; ProductVendor = 'Microsoft Corporation'; ProductVersion = $(if ($Authentication -ne 'None') { 'OS: 10.0.17763 SP: 0.0 Stack: 3.0' } else { 'OS: 0.0.0 SP: 0.0 Stack: 3.0' }) }
-    $o
+    # an authenticated Identify reveals the OS version; an anonymous one (the default) does not
+    $version = if ($Authentication -ne 'None') { 'OS: 10.0.17763 SP: 0.0 Stack: 3.0' } else { 'OS: 0.0.0 SP: 0.0 Stack: 3.0' }
+    $x = [System.Xml.XmlDocument]::new()
+    $x.LoadXml('<wsmid:IdentifyResponse xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><wsmid:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</wsmid:ProtocolVersion><wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor><wsmid:ProductVersion>' + $version + '</wsmid:ProductVersion></wsmid:IdentifyResponse>')
+    $x.DocumentElement
 }
