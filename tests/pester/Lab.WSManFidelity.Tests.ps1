@@ -63,10 +63,13 @@ foreach ($n in 1, 2) {
 
     It 'not elevated: the elevation error comes first and nothing is started, -Force or not' {
         $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $false } }
-        $e = Get-Caught { Get-ChildItem WSMan:\localhost -Force }
-        $e.FullyQualifiedErrorId | Should -BeExactly 'System.InvalidOperationException,Microsoft.PowerShell.Commands.GetChildItemCommand'
-        $e.Exception.Message | Should -BeExactly 'Access is denied. You need to run this cmdlet from an elevated process.'
-        (Get-LabHostView dc1).winrm | Should -BeFalse
+        try {
+            $e = Get-Caught { Get-ChildItem WSMan:\localhost -Force }
+            $e.FullyQualifiedErrorId | Should -BeExactly 'System.InvalidOperationException,Microsoft.PowerShell.Commands.GetChildItemCommand'
+            $e.Exception.Message | Should -BeExactly 'Access is denied. You need to run this cmdlet from an elevated process.'
+            (Get-LabHostView dc1).winrm | Should -BeFalse
+        }
+        finally { $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $true } } }
     }
 
     It 'a Disabled WinRM is not started (Restart-Service fails inside the provider, which does not look): the call fails' {

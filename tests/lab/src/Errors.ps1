@@ -81,10 +81,11 @@ function Set-LabErrorSite {
     # the error as a compiled cmdlet raises it: its InvocationInfo is the command's call in the caller's
     # script (position, MyCommand), and its ScriptStackTrace starts at the caller, not inside the lab
     param($Cmdlet, [System.Management.Automation.ErrorRecord]$ErrorRecord)
-    $name = $Cmdlet.MyInvocation.MyCommand.Name
+    # the (outermost) frame of the command itself: its name can carry a block suffix ('Set-Item<Process>'),
+    # and a trap in it runs in a frame of the same invocation
     $frames = @(Get-PSCallStack)
-    $i = 0
-    while ($i -lt $frames.Count -and $frames[$i].FunctionName -ne $name) { $i++ }
+    $i = $frames.Count
+    for ($k = 0; $k -lt $frames.Count; $k++) { if ([object]::ReferenceEquals($frames[$k].InvocationInfo, $Cmdlet.MyInvocation)) { $i = $k } }
     $script:ErrStack.SetValue($ErrorRecord, ((@($frames | Select-Object -Skip ($i + 1)) | ForEach-Object { $_.ToString() }) -join [System.Environment]::NewLine))
     $null = $script:ErrSetInvocation.Invoke($ErrorRecord, @($Cmdlet.MyInvocation))
     $script:PreserveInvocation.SetValue($ErrorRecord, $true)
