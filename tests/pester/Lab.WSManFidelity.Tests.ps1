@@ -221,6 +221,10 @@ Describe 'Enable-/Disable-/Get-WSManCredSSP (CredSSP.cs)' {
 Describe 'Test-WSMan (PingWSMan.cs)' {
     BeforeAll { $null = New-TestLab }
 
+    It '-Authentication for unsupported type should return error (mirrors TestWSMan.Tests.ps1)' {
+        { Test-WSMan -Authentication foo -ErrorAction Stop } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,Microsoft.WSMan.Management.TestWSManCommand'
+    }
+
     It 'Test-WSMan works for <TestName> (mirrors TestWSMan.Tests.ps1)' -TestCases @(
         @{ TestName = 'Null'; ComputerName = $null }
         @{ TestName = 'localhost'; ComputerName = 'localhost' }

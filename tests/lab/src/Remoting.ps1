@@ -362,11 +362,17 @@ function Test-WSMan {
     param(
         [Parameter(Position = 0, ValueFromPipeline)][AllowNull()][AllowEmptyString()][string]$ComputerName = 'localhost',
         [pscredential][System.Management.Automation.Credential()]$Credential,
-        [ValidateSet('None', 'Default', 'Digest', 'Negotiate', 'Basic', 'Kerberos', 'ClientCertificate', 'Credssp')][string]$Authentication = 'None',
+        [string]$Authentication = 'None',
         [int]$Port, [switch]$UseSSL, [string]$ApplicationName = 'wsman', [string]$CertificateThumbprint
     )
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
     if ([string]::IsNullOrEmpty($ComputerName) -or $ComputerName -eq '.') { $ComputerName = 'localhost' }
+    # -Authentication is the enum AuthenticationMechanism: an unknown name fails to convert
+    $mechanisms = @('None', 'Default', 'Digest', 'Negotiate', 'Basic', 'Kerberos', 'ClientCertificate', 'Credssp')
+    if ($mechanisms -notcontains $Authentication) {
+        $text = 'Cannot bind parameter ''Authentication''. Cannot convert value "{0}" to type "Microsoft.WSMan.Management.AuthenticationMechanism". Error: "Unable to match the identifier name {0} to a valid enumerator name. Specify one of the following enumerator names and try again:{1}{2}"' -f $Authentication, [System.Environment]::NewLine, ($mechanisms -join ', ')
+        Stop-LabCommand $PSCmdlet (New-LabErrorRecord ([System.Management.Automation.PSArgumentException]::new($text)) 'CannotConvertArgumentNoMessage,Microsoft.WSMan.Management.TestWSManCommand' 'InvalidArgument' $Authentication)
+    }
     $state = Read-LabState -ReadOnly
     $r = Resolve-LabComputer $state $ComputerName
     $bad = $null
