@@ -8,7 +8,10 @@ if (-not [System.IO.File]::Exists($script:Pwsh)) { $script:Pwsh = [System.IO.Pat
 $script:CD = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\CredentialsDelegation'
 $script:CDKey = 'SOFTWARE\Policies\Microsoft\Windows\CredentialsDelegation'
 
-Import-Module $script:LabManifest -Global -Force
+# The spec's subject (tests/spec/Subject.ps1): the lab unless CREDHOP_SPEC_SUBJECT=windows, where the lab
+# must not shadow Windows' own commands.
+. ([System.IO.Path]::Combine($script:RepoRoot, 'tests', 'spec', 'Subject.ps1'))
+if ($SpecSubject -eq 'lab') { Import-Module $script:LabManifest -Global -Force }
 
 function ConvertTo-B64 {
     param($Object)
@@ -78,7 +81,7 @@ function New-Cred {
 # a private folder (0700), so only this user reaches the sockets.
 $script:SecretHome = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'credhop-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $null = [System.IO.Directory]::CreateDirectory($script:SecretHome)
-if (-not $IsWindows) { & chmod 700 $script:SecretHome }
+if ([System.IO.Path]::DirectorySeparatorChar -eq '/') { & chmod 700 $script:SecretHome }   # ($IsWindows is not in 5.1)
 $env:CREDHOP_SECRET_CHANNEL = [System.IO.Path]::Combine($script:SecretHome, 's')
 
 function Split-CredHopSecrets {
