@@ -5,7 +5,9 @@
 # test ("mirrors ...") or the source it reads. Every test states a fact about an elevated Windows machine
 # (their tests are RequireAdminOnWindows too), so it can be run against real Windows as well as the lab.
 # Upstream tests outside the lab's scope (WinRM plug-ins, listeners, client certificates, RunAs, the
-# provider's PSDrive object) are not mirrored.
+# provider's PSDrive object) are not mirrored. It joins the Windows-behaviour spec (tests/spec/README.md):
+# blocks both subjects answer bracket with Initialize-/Restore-SpecSubject; the rest is tagged LabOnly.
+BeforeDiscovery { . ([System.IO.Path]::Combine($PSScriptRoot, '..', 'spec', 'Subject.ps1')) }
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:TH = 'WSMan:\localhost\Client\TrustedHosts'
@@ -15,8 +17,8 @@ BeforeAll {
 }
 
 Describe 'The WSMan: drive starts a stopped WinRM itself (ConfigProvider.cs StartWSManService)' {
-    BeforeEach { $script:Dir = New-TestLab; Stop-Service WinRM }
-    AfterEach { if ((Get-WinRMStatus) -ne 'Running') { Start-Service WinRM } }
+    BeforeEach { Initialize-SpecSubject; Stop-Service WinRM }
+    AfterEach { if ((Get-WinRMStatus) -ne 'Running') { Start-Service WinRM }; Restore-SpecSubject }
 
     It 'Get-ChildItem WSMan:\localhost -Force starts it (mirrors ConfigProvider.Tests.ps1 "WSMan Config Provider starts WinRM if it is stopped")' {
         Get-ChildItem WSMan:\localhost -Force | Should -Not -BeNullOrEmpty
@@ -30,6 +32,28 @@ Describe 'The WSMan: drive starts a stopped WinRM itself (ConfigProvider.cs Star
         & $Do
         Get-WinRMStatus | Should -Be 'Running'
     }
+
+    It 'in a non-interactive PowerShell (as CredHop and its scheduled task run) the prompt cannot be shown: the provider swallows that, WinRM stays stopped and the call fails (lab subject only: the spec''s Windows runs are not started -NonInteractive, so Windows would prompt)' -Skip:$SpecSkipLabOnly {
+        # ShouldContinue throws "PowerShell is in NonInteractive mode..." and StartWSManService catches it
+        # (CmdletInvocationException): no hang, no answer, no start. (This Pester host is -NonInteractive.)
+        $e = Get-Caught { Get-Item WSMan:\localhost\Client\Auth\CredSSP -ErrorAction Stop }
+        $e.FullyQualifiedErrorId | Should -BeExactly 'System.InvalidOperationException,Microsoft.PowerShell.Commands.GetItemCommand'
+        $e.Exception.Message | Should -BeLike 'The client cannot connect to the destination specified in the request.*'
+        Test-Path WSMan:\localhost\Client | Should -BeFalse
+        Get-WinRMStatus | Should -Be 'Stopped'
+    }
+
+    It 'a Disabled WinRM is not started (Restart-Service fails inside the provider, which does not look): the call fails' {
+        Set-Service WinRM -StartupType Disabled
+        { Set-Item $script:TH -Value 'srv9' -Force } | Should -Throw -ErrorId 'System.InvalidOperationException,Microsoft.PowerShell.Commands.SetItemCommand'
+        Get-WinRMStatus | Should -Be 'Stopped'
+        Set-Service WinRM -StartupType Automatic
+    }
+}
+
+Describe 'The WSMan: drive and a stopped WinRM: what needs the lab' -Tag 'LabOnly', 'Why: an interactive child PowerShell on the lab, and the lab''s elevation switch' -Skip:$SpecSkipLabOnly {
+    BeforeEach { $script:Dir = New-TestLab; Stop-Service WinRM }
+    AfterEach { if ((Get-WinRMStatus) -ne 'Running') { Start-Service WinRM } }
 
     It 'without -Force it asks "Start WinRM Service": No fails with WinRMServiceError, Yes starts it (an interactive PowerShell reading its answers from stdin)' {
         $dir = $script:Dir
@@ -51,16 +75,6 @@ foreach ($n in 1, 2) {
         $out | Should -Contain 'STATUS 2 Running'
     }
 
-    It 'in a non-interactive PowerShell (as CredHop and its scheduled task run) the prompt cannot be shown: the provider swallows that, WinRM stays stopped and the call fails' {
-        # ShouldContinue throws "PowerShell is in NonInteractive mode..." and StartWSManService catches it
-        # (CmdletInvocationException): no hang, no answer, no start. (This Pester host is -NonInteractive.)
-        $e = Get-Caught { Get-Item WSMan:\localhost\Client\Auth\CredSSP -ErrorAction Stop }
-        $e.FullyQualifiedErrorId | Should -BeExactly 'System.InvalidOperationException,Microsoft.PowerShell.Commands.GetItemCommand'
-        $e.Exception.Message | Should -BeLike 'The client cannot connect to the destination specified in the request.*'
-        Test-Path WSMan:\localhost\Client | Should -BeFalse
-        Get-WinRMStatus | Should -Be 'Stopped'
-    }
-
     It 'not elevated: the elevation error comes first and nothing is started, -Force or not' {
         $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $false } }
         try {
@@ -71,17 +85,11 @@ foreach ($n in 1, 2) {
         }
         finally { $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $true } } }
     }
-
-    It 'a Disabled WinRM is not started (Restart-Service fails inside the provider, which does not look): the call fails' {
-        Set-Service WinRM -StartupType Disabled
-        { Set-Item $script:TH -Value 'srv9' -Force } | Should -Throw -ErrorId 'System.InvalidOperationException,Microsoft.PowerShell.Commands.SetItemCommand'
-        Get-WinRMStatus | Should -Be 'Stopped'
-        Set-Service WinRM -StartupType Automatic
-    }
 }
 
 Describe 'Set-Item on WSMan: checks its value (ConfigProvider.cs SetItem)' {
-    BeforeAll { $null = New-TestLab; Set-Item $script:TH -Value 'keep1,keep2' -Force }
+    BeforeAll { Initialize-SpecSubject; Set-Item $script:TH -Value 'keep1,keep2' -Force }
+    AfterAll { Restore-SpecSubject }
 
     It 'Set-Item on TrustedHosts succeeds with a string (mirrors ConfigProvider.Tests.ps1 "Set-Item on TrustedHosts should succeed")' {
         $before = (Get-Item "$($script:TH)\").Value
@@ -126,11 +134,12 @@ Describe 'Set-Item on WSMan: checks its value (ConfigProvider.cs SetItem)' {
 
 Describe '-WhatIf and -Confirm on HKLM: and WSMan: (the providers call ShouldProcess before writing)' {
     BeforeEach {
-        $null = New-TestLab
+        Initialize-SpecSubject
         $null = New-Item -Path "HKLM:\$($script:FreshKey)" -Force
         $null = New-ItemProperty -Path "HKLM:\$($script:FreshKey)" -Name 1 -Value 'TERMSRV/*'
         Set-Item $script:TH -Value 'keep1' -Force
     }
+    AfterEach { Restore-SpecSubject }
 
     It 'Set-Item -WhatIf on TrustedHosts changes nothing (mirrors ConfigProvider.Tests.ps1 "Set-Item -WhatIf should work")' {
         $before = Get-Item $script:TH
@@ -149,22 +158,23 @@ Describe '-WhatIf and -Confirm on HKLM: and WSMan: (the providers call ShouldPro
         @{ Call = 'Clear-Item'; Do = { Clear-Item -Path "HKLM:\$($script:FreshKey)" -WhatIf } }
     ) {
         & $Do
-        $v = Get-RegValues dc1 $script:FreshKey
+        $v = Get-SpecRegValues $script:FreshKey
         @($v.Keys) | Should -Be @('1')
         $v['1'] | Should -Be 'TERMSRV/*'
         Test-Path "HKLM:\$($script:FreshKey)\Sub" | Should -BeFalse
     }
 
-    It '-Confirm asks before the write: where no one can answer (a non-interactive PowerShell) the call fails and writes nothing' {
+    It '-Confirm asks before the write: where no one can answer (a non-interactive PowerShell) the call fails and writes nothing (lab subject only: the spec''s Windows runs are not started -NonInteractive)' -Skip:$SpecSkipLabOnly {
         { Set-ItemProperty -Path "HKLM:\$($script:FreshKey)" -Name 1 -Value 'wsman/x' -Confirm } | Should -Throw '*NonInteractive*'
-        (Get-RegValues dc1 $script:FreshKey)['1'] | Should -Be 'TERMSRV/*'
+        (Get-SpecRegValues $script:FreshKey)['1'] | Should -Be 'TERMSRV/*'
         { Set-Item $script:TH 'hello' -Force -Confirm } | Should -Throw '*NonInteractive*'
         (Get-Item $script:TH).Value | Should -Be 'keep1'
     }
 }
 
 Describe 'Enable-/Disable-/Get-WSManCredSSP (CredSSP.cs)' {
-    BeforeEach { $null = New-TestLab }
+    BeforeEach { Initialize-SpecSubject }
+    AfterEach { Restore-SpecSubject }
 
     It 'Error returned if invalid parameters: <Description> (mirrors CredSSP.Tests.ps1)' -TestCases @(
         @{ Params = @{ Role = 'Client' }; Description = 'Client role, no DelegateComputer' }
@@ -192,19 +202,12 @@ Describe 'Enable-/Disable-/Get-WSManCredSSP (CredSSP.cs)' {
         (Get-WSManCredSSP)[$Line] | Should -Match $Expected
     }
 
-    It 'Error returned if runas non-admin: <Cmdline> (mirrors CredSSP.Tests.ps1 "CredSSP cmdlet error cases tests")' -TestCases @(
-        @{ Cmdline = 'Enable-WSManCredSSP -Role Server -Force'; Cmd = 'EnableWSManCredSSPCommand' }
-        @{ Cmdline = 'Disable-WSManCredSSP -Role Server'; Cmd = 'DisableWSManCredSSPCommand' }
-        @{ Cmdline = 'Get-WSManCredSSP'; Cmd = 'GetWSmanCredSSPCommand' }
-    ) {
-        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $false } }
-        [scriptblock]::Create($Cmdline) | Should -Throw -ErrorId "System.InvalidOperationException,Microsoft.WSMan.Management.$Cmd"
-    }
-
     It 'Get-WSManCredSSP lists the wsman* values newest first (each is prepended), joined by the list separator with no space (GetDelegateSettings)' {
         $null = Enable-WSManCredSSP -Role Client -DelegateComputer 'a.company.pri', 'b.company.pri' -Force
         $null = Enable-WSManCredSSP -Role Client -DelegateComputer 'c.company.pri' -Force
-        (Get-WSManCredSSP)[0] | Should -BeExactly 'The machine is configured to allow delegating fresh credentials to the following target(s):wsman/c.company.pri,wsman/b.company.pri,wsman/a.company.pri'
+        $colon = ':'
+        if ($SpecEdition -eq 'Desktop') { $colon = ': ' }   # Windows PowerShell 5.1's resource text (the reference; not yet seen on Windows)
+        (Get-WSManCredSSP)[0] | Should -BeExactly ('The machine is configured to allow delegating fresh credentials to the following target(s)' + $colon + 'wsman/c.company.pri,wsman/b.company.pri,wsman/a.company.pri')
     }
 
     It 'Disable-WSManCredSSP -Role Client fails with E9 (disable) when a script wrote a wsman* value straight into the registry; the flag is off and the local GPO stripped anyway' {
@@ -213,13 +216,27 @@ Describe 'Enable-/Disable-/Get-WSManCredSSP (CredSSP.cs)' {
         $null = New-ItemProperty -Path "HKLM:\$($script:FreshKey)" -Name 9 -Value 'wsman/scripted.company.pri'
         { Disable-WSManCredSSP -Role Client } | Should -Throw -ErrorId 'WsManError,Microsoft.WSMan.Management.DisableWSManCredSSPCommand' -ExpectedMessage 'This command cannot be executed because the setting cannot be disabled.'
         (Get-Item WSMan:\localhost\Client\Auth\CredSSP).Value | Should -Be 'false'
-        @(Get-PolRecords dc1 | Where-Object { $_.key -eq $script:FreshKey }).Count | Should -Be 0
-        (Get-RegValues dc1 $script:FreshKey)['9'] | Should -Be 'wsman/scripted.company.pri'
+        @(Get-SpecPolRecords | Where-Object { $_.key -eq $script:FreshKey }).Count | Should -Be 0
+        (Get-SpecRegValues $script:FreshKey)['9'] | Should -Be 'wsman/scripted.company.pri'
+    }
+}
+
+Describe 'The CredSSP cmdlets not elevated' -Tag 'LabOnly', 'Why: the lab''s elevation switch (the spec runs elevated on Windows)' -Skip:$SpecSkipLabOnly {
+    BeforeEach { $null = New-TestLab }
+
+    It 'Error returned if runas non-admin: <Cmdline> (mirrors CredSSP.Tests.ps1 "CredSSP cmdlet error cases tests")' -TestCases @(
+        @{ Cmdline = 'Enable-WSManCredSSP -Role Server -Force'; Cmd = 'EnableWSManCredSSPCommand' }
+        @{ Cmdline = 'Disable-WSManCredSSP -Role Server'; Cmd = 'DisableWSManCredSSPCommand' }
+        @{ Cmdline = 'Get-WSManCredSSP'; Cmd = 'GetWSmanCredSSPCommand' }
+    ) {
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $false } }
+        [scriptblock]::Create($Cmdline) | Should -Throw -ErrorId "System.InvalidOperationException,Microsoft.WSMan.Management.$Cmd"
     }
 }
 
 Describe 'Test-WSMan (PingWSMan.cs)' {
-    BeforeAll { $null = New-TestLab }
+    BeforeAll { Initialize-SpecSubject }
+    AfterAll { Restore-SpecSubject }
 
     It '-Authentication for unsupported type should return error (mirrors TestWSMan.Tests.ps1)' {
         { Test-WSMan -Authentication foo -ErrorAction Stop } | Should -Throw -ErrorId 'CannotConvertArgumentNoMessage,Microsoft.WSMan.Management.TestWSManCommand'
@@ -228,8 +245,9 @@ Describe 'Test-WSMan (PingWSMan.cs)' {
     It 'Test-WSMan works for <TestName> (mirrors TestWSMan.Tests.ps1)' -TestCases @(
         @{ TestName = 'Null'; ComputerName = $null }
         @{ TestName = 'localhost'; ComputerName = 'localhost' }
-        @{ TestName = 'computername'; ComputerName = 'dc1' }
+        @{ TestName = 'computername'; ComputerName = '<this computer>' }
     ) {
+        if ($ComputerName -eq '<this computer>') { $ComputerName = ([string](hostname)).Trim() }
         $response = Test-WSMan -ComputerName $ComputerName
         $response | Should -Not -BeNullOrEmpty
         $response.PSObject.TypeNames[0] | Should -Be 'System.Xml.XmlElement#http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd#IdentifyResponse'
@@ -241,11 +259,12 @@ Describe 'Test-WSMan (PingWSMan.cs)' {
 }
 
 Describe 'Errors of these commands look like a compiled cmdlet''s: exact id, the caller''s line, a stack that starts at the caller' {
-    BeforeAll { $null = New-TestLab }
+    BeforeAll { Initialize-SpecSubject }
+    AfterAll { Restore-SpecSubject }
 
     It '<Case>' -TestCases @(
         @{ Case = 'a terminating provider error (Set-Item $null)'; Name = 'Set-Item'; Id = 'System.ArgumentException,Microsoft.PowerShell.Commands.SetItemCommand'; Do = { Set-Item $script:TH $null -Force } }
-        @{ Case = 'a non-terminating error stopped by -ErrorAction Stop (Get-Service)'; Name = 'Get-Service'; Id = 'NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.GetServiceCommand'; Do = { Get-Service Spooler -ErrorAction Stop } }
+        @{ Case = 'a non-terminating error stopped by -ErrorAction Stop (Get-Service)'; Name = 'Get-Service'; Id = 'NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.GetServiceCommand'; Do = { Get-Service CredHopSpecNoSuchService -ErrorAction Stop } }
         @{ Case = 'a WSMan cmdlet''s error (Disable-WSManCredSSP, WinRM stopped)'; Name = 'Disable-WSManCredSSP'; Id = 'WsManError,Microsoft.WSMan.Management.DisableWSManCredSSPCommand'; Do = { Stop-Service WinRM; try { Disable-WSManCredSSP -Role Client } finally { Start-Service WinRM } } }
     ) {
         $e = Get-Caught $Do
