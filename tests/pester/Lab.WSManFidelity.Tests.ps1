@@ -33,7 +33,7 @@ Describe 'The WSMan: drive starts a stopped WinRM itself (ConfigProvider.cs Star
         Get-WinRMStatus | Should -Be 'Running'
     }
 
-    It 'in a non-interactive PowerShell (as CredHop and its scheduled task run) the prompt cannot be shown: the provider swallows that, WinRM stays stopped and the call fails (lab subject only: the spec''s Windows runs are not started -NonInteractive, so Windows would prompt)' -Skip:$SpecSkipLabOnly {
+    It 'in a non-interactive PowerShell (as CredHop and its scheduled task run) the prompt cannot be shown: the provider swallows that, WinRM stays stopped and the call fails' -Tag 'LabOnly', 'Why: the spec''s Windows runs are not started -NonInteractive, so Windows would show the prompt' -Skip:$SpecSkipLabOnly {
         # ShouldContinue throws "PowerShell is in NonInteractive mode..." and StartWSManService catches it
         # (CmdletInvocationException): no hang, no answer, no start. (This Pester host is -NonInteractive.)
         $e = Get-Caught { Get-Item WSMan:\localhost\Client\Auth\CredSSP -ErrorAction Stop }
@@ -164,7 +164,7 @@ Describe '-WhatIf and -Confirm on HKLM: and WSMan: (the providers call ShouldPro
         Test-Path "HKLM:\$($script:FreshKey)\Sub" | Should -BeFalse
     }
 
-    It '-Confirm asks before the write: where no one can answer (a non-interactive PowerShell) the call fails and writes nothing (lab subject only: the spec''s Windows runs are not started -NonInteractive)' -Skip:$SpecSkipLabOnly {
+    It '-Confirm asks before the write: where no one can answer (a non-interactive PowerShell) the call fails and writes nothing' -Tag 'LabOnly', 'Why: the spec''s Windows runs are not started -NonInteractive, so Windows would show the prompt' -Skip:$SpecSkipLabOnly {
         { Set-ItemProperty -Path "HKLM:\$($script:FreshKey)" -Name 1 -Value 'wsman/x' -Confirm } | Should -Throw '*NonInteractive*'
         (Get-SpecRegValues $script:FreshKey)['1'] | Should -Be 'TERMSRV/*'
         { Set-Item $script:TH 'hello' -Force -Confirm } | Should -Throw '*NonInteractive*'
