@@ -13,14 +13,14 @@ function ConvertFrom-CredHopPayload {
     }
     catch { throw (New-CredHopPayloadError 'payload: not base64 of UTF-8 text') }
     $obj = $null
-    # Each edition's ConvertFrom-Json converts some strings to [datetime] by itself: 6.0-7.4 every ISO-8601
+    # Each edition's ConvertFrom-Json turns some strings into [datetime] by itself: 6.0-7.4 every ISO-8601
     # string of 19-40 characters with a 'T' (Json.NET's default, no way to stop it; -DateKind came in 7.5),
-    # 5.1 every "\/Date(ms)\/" (JavaScriptSerializer). A string value that starts with U+0001 is neither,
-    # so every string VALUE (not a name: a string followed by ':') gets that mark here, and it is taken off
-    # after the parse. No edition then touches any string, user text included, and one code path serves
-    # all (feature detection of -DateKind would leave 6.0-7.4 converting, and turning a date back to text
-    # cannot give back what was written).
-    $marked = [regex]::Replace($json, '"([^"\\]*(?:\\.[^"\\]*)*)"(?!\s*:)', '"\u0001$1"')
+    # 5.1 every "\/Date(ms)\/" (JavaScriptSerializer). A string that starts with U+0001 is neither, so every
+    # string value gets that mark before the parse and loses it after: no edition touches any string, user
+    # text included, and one code path serves all. (Detecting -DateKind would leave 6.0-7.4 converting, and
+    # turning a date back into text cannot give back what was written.) Every string is matched from its
+    # opening quote; a name (a string followed by ':') is left alone.
+    $marked = [regex]::Replace($json, '"(?>[^"\\]*(?:\\.[^"\\]*)*)"(\s*:)?', { param($m) if ($m.Groups[1].Success) { $m.Value } else { '"\u0001' + $m.Value.Substring(1) } })
     try { $obj = ConvertFrom-Json -InputObject $marked -ErrorAction Stop }
     catch { throw (New-CredHopPayloadError 'payload: not valid JSON') }
     if ($null -eq $obj -or $obj -isnot [System.Management.Automation.PSCustomObject]) { throw (New-CredHopPayloadError 'payload: expected a JSON object') }
