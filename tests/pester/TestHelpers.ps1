@@ -12,7 +12,8 @@ Import-Module $script:LabManifest -Global -Force
 
 function ConvertTo-B64 {
     param($Object)
-    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -InputObject $Object -Compress -Depth 30)))
+    # (module-qualified: a test may put an edition's persona on this runspace, Editions.ps1)
+    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $Object -Compress -Depth 30)))
 }
 
 function Read-CredHopLine {
@@ -22,7 +23,7 @@ function Read-CredHopLine {
     $l = [string]$all[0]
     if (-not $l.StartsWith('CREDHOP:')) { throw "line does not start with CREDHOP: $l" }
     if ($l.Contains("`n")) { throw 'line contains a newline' }
-    ConvertFrom-Json -InputObject $l.Substring(8) -Depth 50
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $l.Substring(8) -Depth 50
 }
 
 function Invoke-Lab {

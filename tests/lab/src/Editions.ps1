@@ -53,7 +53,8 @@ function Set-LabEdition {
     if ($Edition -eq '7.6') { $Edition = '' }
     $script:LabEdition = $Edition
     foreach ($n in $script:LabPersonaFunctions) {
-        if (Microsoft.PowerShell.Management\Test-Path -LiteralPath "function:global:$n") { Microsoft.PowerShell.Management\Remove-Item -LiteralPath "function:global:$n" -Force }
+        # ('function:\name' reaches the global function from here; 'function:global:name' does not remove it)
+        if (Microsoft.PowerShell.Management\Test-Path -Path "function:\$n") { Microsoft.PowerShell.Management\Remove-Item -Path "function:\$n" -Force }
     }
     # $PSVersionTable and $PSEdition are Constant/AllScope ($IsWindows ReadOnly): replace this runspace's
     # variable value only (measured: other runspaces keep theirs).
@@ -74,7 +75,7 @@ function Set-LabEdition {
         if ($null -ne $v) { $script:LabEditionField.SetValue($v, $(if ($Edition -eq '5.1') { $null } else { [bool]$(switch ($n) { 'IsLinux' { $true } 'IsCoreCLR' { $true } default { $false } }) })) }
     }
     if (-not $Edition) { return }
-    $set = { param($Name, $Body) Microsoft.PowerShell.Management\Set-Item -LiteralPath "function:global:$Name" -Value $Body }
+    $set = { param($Name, $Body) Microsoft.PowerShell.Management\Set-Item -Path "function:global:$Name" -Value $Body }
     if ($Edition -eq '7.4') { & $set 'ConvertFrom-Json' ${function:ConvertFrom-LabJson74}; return }
     & $set 'ConvertFrom-Json' ${function:ConvertFrom-LabJson51}
     & $set 'ConvertTo-Json' ${function:ConvertTo-LabJson51}
