@@ -8,6 +8,12 @@
 # which edition: a host's "powershell" field in the lab file (LabFile.ps1); applied by
 # Enter-CredHopLabHost -Edition (State.ps1) in the runspace that becomes the host.
 #
+# Not modelled: 5.1's redirected stdout in the OEM code page until a script sets [Console]::OutputEncoding.
+# Tried: pwsh on Linux, driven over stdin as CredHop drives it, keeps writing in the OEM code page after
+# [Console]::OutputEncoding is set back to UTF-8, which Windows does not do, so the model failed CredHop
+# where Windows would not. (CredHop sets UTF-8 first thing, startup.ts; tests/integration/powershell-startup
+# covers a non-ASCII path with stdin decoded as Latin-1.)
+#
 # Sources: Microsoft Learn "Differences between Windows PowerShell 5.1 and PowerShell 7.x" (below: [Diff]),
 # "What's New in PowerShell 7.x" ([New7x]), "about_Character_Encoding" ([Enc]), "about_Remote"/"PowerShell
 # remoting over WSMan in PowerShell 7" ([Remote]), PowerShell repository issues as cited (#n).
@@ -27,6 +33,8 @@ $script:LabEditions = @('5.1', '7.4', '7.6')
 # Commands Windows PowerShell 5.1 does not have ([Diff], "Cmdlets added"; [New7x]): a script that calls
 # them fails there with CommandNotFoundException.
 $script:LabMissingIn51 = @('Test-Json', 'Join-String', 'Get-Error', 'ConvertFrom-Markdown', 'Show-Markdown', 'Get-Uptime', 'Remove-Alias', 'Remove-Service', 'ConvertTo-CliXml', 'ConvertFrom-CliXml')
+# Tokens of syntax added in PowerShell 7 (Get-LabSyntaxErrors51).
+$script:Lab7OnlyTokens = [System.Collections.Generic.HashSet[System.Management.Automation.Language.TokenKind]]::new([System.Management.Automation.Language.TokenKind[]]@('QuestionMark', 'QuestionQuestion', 'QuestionQuestionEquals', 'QuestionDot', 'QuestionLBracket', 'AndAnd', 'OrOr', 'Clean'))
 $script:LabPersonaFunctions = @('ConvertFrom-Json', 'ConvertTo-Json', 'Import-Module') + $script:LabMissingIn51
 $script:LabEditionField = [System.Management.Automation.PSVariable].GetField('_value', [System.Reflection.BindingFlags]'NonPublic,Instance')
 $script:LabVersionTableCtor = [System.Management.Automation.PSVersionHashTable].GetConstructor([System.Reflection.BindingFlags]'NonPublic,Instance', $null, [type[]]@([System.Collections.IEqualityComparer]), $null)
@@ -51,11 +59,13 @@ function Set-LabEdition {
     param([string]$Edition)
     if ($Edition -and $script:LabEditions -notcontains $Edition) { throw "CredHop lab: unknown PowerShell edition '$Edition' (expected 5.1, 7.4 or 7.6)." }
     if ($Edition -eq '7.6') { $Edition = '' }
+    # (Only a runspace that had a persona has its functions to take off: most runspaces are fresh.)
+    $had = [bool]$script:LabEdition
     $script:LabEdition = $Edition
-    foreach ($n in $script:LabPersonaFunctions) {
+    if ($had) { foreach ($n in $script:LabPersonaFunctions) {
         # ('function:\name' reaches the global function from here; 'function:global:name' does not remove it)
         if (Microsoft.PowerShell.Management\Test-Path -Path "function:\$n") { Microsoft.PowerShell.Management\Remove-Item -Path "function:\$n" -Force }
-    }
+    } }
     # $PSVersionTable and $PSEdition are Constant/AllScope ($IsWindows ReadOnly): replace this runspace's
     # variable value only (measured: other runspaces keep theirs).
     $real = $script:LabRealVersionTable.Invoke($null, @())
@@ -162,8 +172,15 @@ function Get-LabSyntaxErrors51 {
        them; messages as 5.1 prints them for `&&` and the ternary (the others in the same form). One
        deviation: 5.1 reads `$a?.b` as the variable `${a?}` and member `b` (no error, a silent $null);
        the lab refuses it instead, so the habit shows. #>
-    param([System.Management.Automation.Language.Ast]$Ast)
+    param([System.Management.Automation.Language.Ast]$Ast, $Tokens)
     $errs = [System.Collections.Generic.List[System.Management.Automation.Language.ParseError]]::new()
+    # The tokens first (cheap): only text holding one of these tokens (or a "$(...)" whose tokens are
+    # nested) is walked node by node ('clean' is also a plain command name, hence the walk decides).
+    $suspect = $false
+    foreach ($t in $Tokens) {
+        if ($script:Lab7OnlyTokens.Contains($t.Kind) -or ($t -is [System.Management.Automation.Language.StringExpandableToken] -and $null -ne $t.NestedTokens)) { $suspect = $true; break }
+    }
+    if (-not $suspect) { return , $errs }
     $add = { param($n, $id, $msg) $errs.Add([System.Management.Automation.Language.ParseError]::new($n.Extent, $id, $msg)) }
     foreach ($n in $Ast.FindAll({ $true }, $true)) {
         if ($n -is [System.Management.Automation.Language.TernaryExpressionAst]) { & $add $n 'UnexpectedToken' "Unexpected token '?' in expression or statement." }
@@ -176,17 +193,37 @@ function Get-LabSyntaxErrors51 {
         }
         elseif ($n -is [System.Management.Automation.Language.ScriptBlockAst] -and $null -ne $n.CleanBlock) { & $add $n.CleanBlock 'UnexpectedToken' "Unexpected token 'clean' in expression or statement." }
     }
-    $errs
+    , $errs
 }
 
 function Assert-LabParses51 {
-    # Throws a ParseException (as 5.1's parser does) for script text 5.1 cannot parse.
+    # Throws a ParseException (as 5.1's parser does) for script text 5.1 cannot parse; returns the tokens.
     param([string]$Text, [string]$Path)
     $tokens = $null; $perr = $null
     $ast = [System.Management.Automation.Language.Parser]::ParseInput($Text, $Path, [ref]$tokens, [ref]$perr)
-    $errs = @($perr) + @(Get-LabSyntaxErrors51 $ast)
-    if ($errs.Count -gt 0) { throw [System.Management.Automation.ParseException]::new([System.Management.Automation.Language.ParseError[]]$errs) }
+    $errs = Get-LabSyntaxErrors51 $ast $tokens
+    if (@($perr).Count -gt 0) { $errs.InsertRange(0, [System.Management.Automation.Language.ParseError[]]$perr) }
+    if ($errs.Count -gt 0) { throw [System.Management.Automation.ParseException]::new($errs.ToArray()) }
     $tokens
+}
+
+function Test-LabChecked51 {
+    # Text (or bytes) this process already found 5.1-clean: CredHop sends the same scripts and copies the
+    # same module files again and again, so each is checked once per process. -Add records one.
+    param([byte[]]$Bytes, [switch]$Add)
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try { $key = 'CredHopLab.Clean51:' + [System.Convert]::ToHexString($sha.ComputeHash($Bytes)) } finally { $sha.Dispose() }
+    if ($Add) { [System.AppDomain]::CurrentDomain.SetData($key, $true); return }
+    [bool][System.AppDomain]::CurrentDomain.GetData($key)
+}
+
+function Assert-LabRemoteScript51 {
+    # A script block's text as a 5.1 endpoint parses it.
+    param([string]$Text)
+    $bytes = [System.Text.Encoding]::Unicode.GetBytes($Text)
+    if (Test-LabChecked51 $bytes) { return }
+    $null = Assert-LabParses51 $Text $null
+    Test-LabChecked51 $bytes -Add
 }
 
 function Read-LabScriptFile51 {
@@ -198,12 +235,14 @@ function Read-LabScriptFile51 {
        script fails here as it misbehaves there. A comment that changes is harmless, as on Windows. #>
     param([string]$Path)
     $bytes = [System.IO.File]::ReadAllBytes($Path)
+    if (Test-LabChecked51 $bytes) { return }
     $bom = ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) -or ($bytes.Length -ge 2 -and (($bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) -or ($bytes[0] -eq 0xFE -and $bytes[1] -eq 0xFF)))
     $ascii = $true
     foreach ($b in $bytes) { if ($b -ge 0x80) { $ascii = $false; break } }
     if ($bom -or $ascii) {
         $text = [System.IO.File]::ReadAllText($Path)
         $null = Assert-LabParses51 $text $Path
+        Test-LabChecked51 $bytes -Add
         return
     }
     $ansi = [System.Text.Encoding]::GetEncoding(1252).GetString($bytes)
@@ -218,6 +257,7 @@ function Read-LabScriptFile51 {
             throw [System.Management.Automation.ErrorRecord]::new($ex, 'CredHopLab.AnsiScript', 'ParserError', $Path)
         }
     }
+    Test-LabChecked51 $bytes -Add
 }
 
 function Import-LabModule51 {
@@ -245,12 +285,4 @@ function Import-LabModule51 {
         if (-not $fwd.ContainsKey('Scope')) { $fwd['Global'] = $true }
         Microsoft.PowerShell.Core\Import-Module @fwd
     }
-}
-
-function Set-LabConsoleEncoding51 {
-    # A powershell.exe started with its stdout redirected writes it in the OEM code page (437 on an English
-    # Windows) until a script sets [Console]::OutputEncoding ([Enc]; "Windows PowerShell decodes/encodes
-    # redirected stdio with the console code page"). Only for the lab's client process (the one the lab's
-    # host "is" at the start): a non-ASCII answer is mangled unless CredHop sets UTF-8 itself.
-    [Console]::OutputEncoding = [System.Text.Encoding]::GetEncoding(437)
 }

@@ -54,8 +54,6 @@ function Initialize-CredHopLab {
         # mode this comes before CredHop's module is imported, so the module meets that edition from its start.
         $edition = Get-LabHostEdition (Get-LabHost $state $state.client) 'installed'
         Enter-CredHopLabHost -StateDir $stateDir -HostName $state.client -CanDelegate $true -Authentication 'Local' -Edition $edition
-        if ($edition -eq '5.1' -and -not [System.AppDomain]::CurrentDomain.GetData('CredHopLab.ConsoleEdition')) { Set-LabConsoleEncoding51 }
-        [System.AppDomain]::CurrentDomain.SetData('CredHopLab.ConsoleEdition', $edition)
         $key = 'CredHopLab.ProcessCounted:' + $stateDir
         if ($seeded -or -not [System.AppDomain]::CurrentDomain.GetData($key)) {
             $state.counters.processes = [int]$state.counters.processes + 1

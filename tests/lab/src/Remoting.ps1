@@ -187,7 +187,7 @@ function Invoke-LabInRunspace {
         $terminating = $null
         # The endpoint parses what it is sent: 5.1 refuses 7-only syntax (Editions.ps1).
         if ($Conn.Edition -eq '5.1') {
-            try { $null = Assert-LabParses51 $Script.Text $null } catch { $terminating = $_.Exception.ErrorRecord }
+            try { Assert-LabRemoteScript51 $Script.Text } catch { $terminating = $_.Exception.ErrorRecord }
         }
         try { if ($null -eq $terminating) { $out = $ps.Invoke() } }
         catch {
