@@ -40,6 +40,12 @@ afterAll(async () => {
   if (root) removeDir(root);
 });
 
+describe('the client\'s edition, as CredHop reads it ($PSVersionTable through PowerShellEngine.info())', () => {
+  it('the managed workstation\'s CredHop runs in PowerShell 7.4 LTS', async () => {
+    expect(await lab('tests/lab/managed-workstation.json').services.engine()!.info()).toEqual({ version: '7.4.6', edition: 'Core' });
+  }, 120_000);
+});
+
 describe('a workstation whose only PowerShell is Windows PowerShell 5.1 (jump server endpoint and tasks 5.1)', () => {
   it('CredHop\'s shell is 5.1; a Unicode account: check, client, server, the CredSSP test and restore, exactly', async () => {
     const run = lab(only51());
