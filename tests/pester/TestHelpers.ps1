@@ -39,12 +39,19 @@ function New-TestLab {
     $dir = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'credhop-lab-' + [guid]::NewGuid().ToString('N'))
     $p = @{ stateDir = $dir; reset = $true }
     if ($null -ne $Lab) { $p.lab = $Lab } elseif ($LabFile) { $p.labFile = $LabFile }
+    # CREDHOP_TEST_CLIENT_EDITION=5.1|7.4: the default lab's client runs as that edition (Editions.ps1), so a
+    # test file of the module can be run under it: see README, "Tests".
+    if ($env:CREDHOP_TEST_CLIENT_EDITION -and -not $p.Contains('labFile')) {
+        if (-not $p.Contains('lab')) { $p.lab = Get-DefaultLab }
+        $c = @($p.lab.hosts | Where-Object { $_.name -eq $p.lab.client })[0]
+        if ($null -ne $c -and -not $c.Contains('powershell')) { $c['powershell'] = @{ installed = $env:CREDHOP_TEST_CLIENT_EDITION } }
+    }
     $null = Invoke-Lab Initialize-CredHopLab $p
     $dir
 }
 
 function Get-DefaultLab {
-    ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($script:DefaultLab)) -AsHashtable
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($script:DefaultLab)) -AsHashtable
 }
 
 function Get-LabView { Invoke-Lab Get-CredHopLabState @{} }
