@@ -55,7 +55,7 @@ Describe 'GetHostState and GetCredSSPView' {
         $d.userName | Should -Be 'company\administrator'
         $d.isElevated | Should -BeTrue
         $d.psVersion | Should -Be $PSVersionTable.PSVersion.ToString()
-        $d.psEdition | Should -Be 'Core'
+        $d.psEdition | Should -Be $(if ($env:CREDHOP_TEST_CLIENT_EDITION -eq '5.1') { 'Desktop' } else { 'Core' })   # (the client's edition, TestHelpers.ps1)
         $d.winrm.clientCredSSP | Should -BeFalse
         $d.winrm.serviceCredSSP | Should -BeFalse
         $d.winrm.clientPolicyAllowCredSSP | Should -BeNullOrEmpty

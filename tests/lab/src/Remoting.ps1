@@ -117,6 +117,8 @@ function Connect-LabHost {
 
 function New-LabRunspace {
     param([hashtable]$Conn)
+    # The endpoint's PowerShell runs the session (the default endpoint: Windows PowerShell 5.1).
+    $Conn.Edition = Get-LabHostEdition (Get-LabHost (Read-LabState -ReadOnly) $Conn.Host) 'endpoint'
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
     $rs = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
     $rs.Open()
@@ -124,7 +126,7 @@ function New-LabRunspace {
     try {
         $ps.Runspace = $rs
         $null = $ps.AddCommand('Microsoft.PowerShell.Core\Import-Module').AddParameter('Name', $script:ManifestPath).AddParameter('Global').AddParameter('Force')
-        $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $script:Ctx.StateDir).AddParameter('HostName', $Conn.Host).AddParameter('User', $Conn.User).AddParameter('CanDelegate', [bool]$Conn.CanDelegate).AddParameter('Authentication', $Conn.Auth).AddParameter('Remote', $true).AddParameter('Depth', [int]$script:Ctx.Depth + 1)
+        $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $script:Ctx.StateDir).AddParameter('HostName', $Conn.Host).AddParameter('User', $Conn.User).AddParameter('CanDelegate', [bool]$Conn.CanDelegate).AddParameter('Authentication', $Conn.Auth).AddParameter('Remote', $true).AddParameter('Depth', [int]$script:Ctx.Depth + 1).AddParameter('Edition', $Conn.Edition)
         $null = $ps.Invoke()
         if ($ps.HadErrors) { throw "CredHop lab: could not start the remote runspace: $($ps.Streams.Error[0])" }
     }
@@ -183,7 +185,11 @@ function Invoke-LabInRunspace {
         foreach ($a in @($Arguments)) { $null = $ps.AddArgument((Copy-LabBySerializer $a)) }
         $out = $null
         $terminating = $null
-        try { $out = $ps.Invoke() }
+        # The endpoint parses what it is sent: 5.1 refuses 7-only syntax (Editions.ps1).
+        if ($Conn.Edition -eq '5.1') {
+            try { Assert-LabRemoteScript51 $Script.Text } catch { $terminating = $_.Exception.ErrorRecord }
+        }
+        try { if ($null -eq $terminating) { $out = $ps.Invoke() } }
         catch {
             $inner = $_.Exception
             while ($inner -is [System.Management.Automation.MethodInvocationException] -and $null -ne $inner.InnerException) { $inner = $inner.InnerException }
