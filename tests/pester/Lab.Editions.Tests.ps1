@@ -99,6 +99,15 @@ Describe 'Windows PowerShell 5.1, as the jump server''s default endpoint runs it
         Invoke-On51 { $null -eq $IsWindows; $null -eq $IsCoreCLR } | Should -Be @($true, $true)
     }
 
+    It 'Get-WSManCredSSP spells line 1 with a space after the colon (PowerShell 7 has none; the reference, "What the cmdlets do")' {
+        $null = New-TestLab
+        $lines = @(Invoke-On51 { $null = Enable-WSManCredSSP -Role Client -DelegateComputer 'mem2.company.pri' -Force; Get-WSManCredSSP })
+        $lines[0] | Should -BeExactly 'The machine is configured to allow delegating fresh credentials to the following target(s): wsman/mem2.company.pri'
+        $null = Enable-WSManCredSSP -Role Client -DelegateComputer 'adfs1.company.pri' -Force
+        @(Get-WSManCredSSP)[0] | Should -BeExactly 'The machine is configured to allow delegating fresh credentials to the following target(s):wsman/adfs1.company.pri'
+        $null = New-TestLab
+    }
+
     It 'reads a BOM-less script file as ANSI: a non-ASCII string in it fails; with a BOM, or in a comment only, it runs' {
         $null = New-TestLab
         $bad = Invoke-TaskScript $utf8.GetBytes("'Jürgen'")

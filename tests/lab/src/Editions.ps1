@@ -51,6 +51,12 @@ function Get-LabHostEdition {
     '5.1'
 }
 
+function Get-LabEdition {
+    # The edition of the persona on this runspace: '5.1', '7.4', or '7.6' (no persona: the real pwsh).
+    if ($script:LabEdition) { return $script:LabEdition }
+    '7.6'
+}
+
 function Set-LabEdition {
     <# Internal: puts the persona of $Edition on the runspace this runs in ('7.6' or '' takes it off).
        Per runspace: the $PSVersionTable/$PSEdition variables of this runspace get their own value (their
