@@ -23,7 +23,9 @@ export interface AppLayout {
   defaultLabFile: string;
   /** The second shipped lab: the managed workstation (WinRM stopped, TrustedHosts empty, a script's entry). */
   managedLabFile: string;
-  /** The third: a local administrator on each machine (the article's first reader comment). */
+  /** The third: a workstation whose only PowerShell is Windows PowerShell 5.1. */
+  windowsPowerShellLabFile: string;
+  /** The fourth: a local administrator on each machine (the article's first reader comment). */
   localAccountsLabFile: string;
 }
 
@@ -40,6 +42,7 @@ export function appLayout(root: string, packaged = false): AppLayout {
         labModulePath: join(base, 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'lab', 'default-lab.json'),
         managedLabFile: join(base, 'lab', 'managed-workstation.json'),
+        windowsPowerShellLabFile: join(base, 'lab', 'windows-powershell-only.json'),
         localAccountsLabFile: join(base, 'lab', 'local-accounts.json'),
       }
     : {
@@ -48,6 +51,7 @@ export function appLayout(root: string, packaged = false): AppLayout {
         labModulePath: join(base, 'tests', 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'tests', 'lab', 'default-lab.json'),
         managedLabFile: join(base, 'tests', 'lab', 'managed-workstation.json'),
+        windowsPowerShellLabFile: join(base, 'tests', 'lab', 'windows-powershell-only.json'),
         localAccountsLabFile: join(base, 'tests', 'lab', 'local-accounts.json'),
       };
 }

@@ -12,7 +12,7 @@ import type { HopEngine, RestoreReport } from './hop/engine';
 import { createHopHandlers } from './hop/handlers';
 import { ExpiryWatcher } from './hop/timebox';
 import { safetyNetArmed } from './hop/safety-net';
-import { PRACTICE_PASSWORD, SHIPPED_LABS } from './hop/practice';
+import { PRACTICE_PASSWORD, SHIPPED_LABS, shippedLabFile } from './hop/practice';
 import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
 import { appLayout, practiceEstate, type AppLayout } from './paths';
@@ -254,7 +254,7 @@ export function createMainServices(options: MainOptions): MainServices {
       store: settings,
       practiceMode: () => practice !== undefined,
       labFileFor,
-      practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: { article: layout.defaultLabFile, 'managed-workstation': layout.managedLabFile, 'local-accounts': layout.localAccountsLabFile }[l.id] })),
+      practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: shippedLabFile(layout, l.id) })),
       environment: environmentNow,
       // Sessions of another practice lab do not hold the switch: switching to their lab is how they are restored.
       openSessions: () => getHop()?.restorableSessions().length ?? 0,

@@ -249,7 +249,7 @@ Describe 'Enable-WSManCredSSP / Disable-WSManCredSSP / Get-WSManCredSSP' {
             $lines = @(Get-WSManCredSSP)
             $colon = ':'
             if ($SpecEdition -eq 'Desktop') { $colon = ': ' }   # the reference quotes 5.1's text; not yet seen on Windows
-            $lines[0] | Should -BeExactly ('The machine is configured to allow delegating fresh credentials to the following target(s)' + $colon + 'wsman/adfs1.company.pri, wsman/adfs1.company.pri')
+            $lines[0] | Should -BeExactly ('The machine is configured to allow delegating fresh credentials to the following target(s)' + $colon + 'wsman/adfs1.company.pri,wsman/adfs1.company.pri')   # joined by ',' with no space (CredSSP.cs)
             $lines[1] | Should -BeExactly 'This computer is not configured to receive credentials from a remote client computer.'
             Enable-WSManCredSSP -Role Server -Force | Out-Null
             @(Get-WSManCredSSP)[1] | Should -BeExactly 'This computer is configured to receive credentials from a remote client computer.'

@@ -15,7 +15,8 @@ if ($SpecSubject -eq 'lab') { Import-Module $script:LabManifest -Global -Force }
 
 function ConvertTo-B64 {
     param($Object)
-    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -InputObject $Object -Compress -Depth 30)))
+    # (module-qualified: a test may put an edition's persona on this runspace, Editions.ps1)
+    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $Object -Compress -Depth 30)))
 }
 
 function Read-CredHopLine {
@@ -25,7 +26,7 @@ function Read-CredHopLine {
     $l = [string]$all[0]
     if (-not $l.StartsWith('CREDHOP:')) { throw "line does not start with CREDHOP: $l" }
     if ($l.Contains("`n")) { throw 'line contains a newline' }
-    ConvertFrom-Json -InputObject $l.Substring(8) -Depth 50
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $l.Substring(8) -Depth 50
 }
 
 function Invoke-Lab {
@@ -41,12 +42,19 @@ function New-TestLab {
     $dir = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'credhop-lab-' + [guid]::NewGuid().ToString('N'))
     $p = @{ stateDir = $dir; reset = $true }
     if ($null -ne $Lab) { $p.lab = $Lab } elseif ($LabFile) { $p.labFile = $LabFile }
+    # CREDHOP_TEST_CLIENT_EDITION=5.1|7.4: the default lab's client runs as that edition (Editions.ps1), so a
+    # test file of the module can be run under it: see README, "Tests".
+    if ($env:CREDHOP_TEST_CLIENT_EDITION -and -not $p.Contains('labFile')) {
+        if (-not $p.Contains('lab')) { $p.lab = Get-DefaultLab }
+        $c = @($p.lab.hosts | Where-Object { $_.name -eq $p.lab.client })[0]
+        if ($null -ne $c -and -not $c.Contains('powershell')) { $c['powershell'] = @{ installed = $env:CREDHOP_TEST_CLIENT_EDITION } }
+    }
     $null = Invoke-Lab Initialize-CredHopLab $p
     $dir
 }
 
 function Get-DefaultLab {
-    ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($script:DefaultLab)) -AsHashtable
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($script:DefaultLab)) -AsHashtable
 }
 
 function Get-LabView { Invoke-Lab Get-CredHopLabState @{} }
