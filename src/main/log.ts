@@ -2,13 +2,15 @@
 // never free text from requests or PowerShell, so no password or user value can land in it.
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { UsageLogEvent } from './profiles/usage';
 
 export type LogEvent =
   | { event: 'shell-started'; count: number }
   | { event: 'shell-exited'; code: number | null; signal: string | null; expected: boolean }
   | { event: 'shell-timeout'; timeoutMs: number }
   | { event: 'shell-cancelled' }
-  | { event: 'ipc'; channel: string; outcome: string; code?: string | undefined };
+  | { event: 'ipc'; channel: string; outcome: string; code?: string | undefined }
+  | UsageLogEvent;
 
 const MAX_BYTES = 1_000_000;
 

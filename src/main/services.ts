@@ -154,7 +154,15 @@ export function createMainServices(options: MainOptions): MainServices {
   const getHop = (): HopEngine | null => {
     const ps = getEngine();
     if (!ps) return null;
-    hop ??= createHopEngine({ ps, dataDir: options.dataDir, practice: practice !== undefined, practiceLab: practice?.labFile, auditRetentionDays: () => settings.get().auditRetentionDays });
+    hop ??= createHopEngine({
+      ps,
+      dataDir: options.dataDir,
+      practice: practice !== undefined,
+      practiceLab: practice?.labFile,
+      auditRetentionDays: () => settings.get().auditRetentionDays,
+      profileIds: async () => (await profiles.store.load()).map((p) => p.id),
+      log: (entry) => log.write(entry),
+    });
     return hop;
   };
   let restoredAtStart: RestoreReport | null = null;

@@ -26,6 +26,7 @@ const checkState = z.object({ state: hostState, credSSPView: z.array(z.string())
 
 export async function checkHop(ctx: HopContext, t: HopTarget, credential: Credential | null, options: Pick<PlanInput, 'wildcard' | 'ntlmOnlyConfirmed'>, progress: Progress): Promise<CheckResult> {
   progress('Reading this computer\'s CredSSP settings', 0.1);
+  await ctx.deps.usage?.record(t.profileId, false);
   // One call: the state, the Get-WSManCredSSP view and the scheduled restores here.
   const local = await ctx.call('GetCheckState', {}, checkState);
   const client = local.state;

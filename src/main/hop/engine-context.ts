@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Change, ErrorRecordData, HostState, ServerState } from '../../shared/domain/hop';
 import { errorRecord, hostState, serverState } from '../../shared/domain/hop';
 import { AppError } from '../errors';
+import type { UsageRecorder } from '../profiles/usage';
 import type { PowerShellEngine } from '../powershell/engine';
 import type { AuditLog } from './audit';
 import type { BeginRecord, Journal, OpenSession } from './journal';
@@ -40,6 +41,8 @@ export interface HopEngineDeps {
   journal: Journal;
   audit: AuditLog;
   practice: boolean;
+  /** Where each profile's last use and last verified hop are kept (the home says them); none in some tests. */
+  usage?: UsageRecorder | undefined;
   /** The practice lab file this engine runs on: a session made in another lab is restored only there. */
   practiceLab?: string | undefined;
   now?: () => Date;

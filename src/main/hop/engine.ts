@@ -4,6 +4,7 @@
 // context (engine-context.ts): check.ts, apply.ts, hop-test.ts, restore-run.ts, safety-net-arm.ts and
 // reconcile.ts. This class is the facade the app, the command line and the tests call.
 import type { HostState, Plan, ServerState, Snapshot, ErrorRecordData } from '../../shared/domain/hop';
+import type { UsageByProfile } from '../../shared/domain/profile-state';
 import { applyStep, beginSession, DEFAULT_TIMEBOX_MINUTES, trustJumpServer, type ApplyResult } from './apply';
 import type { AuditLog } from './audit';
 import { checkHop, type CheckResult } from './check';
@@ -68,6 +69,11 @@ export class HopEngine {
   /** Sessions in the journal whose changes are not yet restored. */
   openSessions(): OpenSession[] {
     return this.ctx.openSessions();
+  }
+
+  /** Each saved profile's last use and last verified hop in this mode (usage.json), for the home. */
+  profileUsage(): Promise<UsageByProfile> {
+    return this.ctx.deps.usage?.read() ?? Promise.resolve({});
   }
 
   /** Open sessions this engine can restore: all but those another practice lab's machines wait on. */

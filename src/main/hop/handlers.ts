@@ -163,6 +163,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
           changes: s.intents.map((i) => i.change),
         })),
         restoredAtStart: deps.restoredAtStart(),
+        usage: hop ? await hop.profileUsage() : {},
       };
     },
 

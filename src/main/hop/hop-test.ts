@@ -37,6 +37,10 @@ export async function testHop(ctx: HopContext, t: HopTarget, credential: Credent
     ? await ctx.remote(t.jumpServer, 'ProbeExplicit', { target: t.target, command }, credential, mode === 'credssp' ? 'CredSSP' : 'Default', targetCredential ?? credential ?? undefined)
     : await ctx.remote(t.jumpServer, 'Probe', { target: t.target, command }, credential, mode === 'credssp' ? 'CredSSP' : 'Default');
   progress('Probe finished', 1);
+  // A hop verified (CredSSP or explicit; Kerberos alone proves nothing about CredHop's change) is what
+  // the home says of the profile, in the app and after the command line alike.
+  const verified = result.errors.length === 0 && mode !== 'kerberos';
+  await ctx.deps.usage?.record(t.profileId, verified);
   if (result.errors.length === 0) return { ok: true, mode, output: result.output, errors: [] };
   const first = result.errors[0]!;
   const client = await ctx.readClient().catch(() => null);

@@ -3,6 +3,7 @@
 // so the renderer can only choose among changes main itself proposed.
 import { z } from 'zod';
 import { change, diagnosis, errorRecord, hostState, plan, serverState, snapshot } from '../domain/hop';
+import { usageByProfileSchema } from '../domain/profile-state';
 
 const operationId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/).optional();
 const checkId = z.string().uuid();
@@ -75,6 +76,8 @@ export const hopContract = {
       open: z.array(sessionSummary),
       /** Changes whose time box ran out while CredHop was closed, restored at start. */
       restoredAtStart: restoreReport.nullable(),
+      /** Each saved profile's last use and last verified hop, across runs (main/profiles/usage.ts). */
+      usage: usageByProfileSchema,
     }),
   },
   hopCheck: {

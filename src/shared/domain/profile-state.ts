@@ -1,6 +1,15 @@
 // Each profile's state in words, as the home screen shows it: from the journal's open sessions (as main
-// reports them) and the hops verified since CredHop started. Pure, so the words are tested without a page.
-import type { HopProfile } from './profile';
+// reports them) and each profile's usage record (main keeps it across runs, see main/profiles/usage.ts).
+// Pure, so the words are tested without a page.
+import { z } from 'zod';
+import { profileIdSchema, type HopProfile } from './profile';
+
+/** When a profile was last used (a check or a test) and a hop last verified with it; main's usage file. */
+export const profileUsageSchema = z.object({ lastUsedAt: z.iso.datetime().optional(), lastVerifiedAt: z.iso.datetime().optional() });
+export type ProfileUsage = z.output<typeof profileUsageSchema>;
+/** The usage of each saved profile, by profile id (a profile never used has no entry). */
+export const usageByProfileSchema = z.record(profileIdSchema, profileUsageSchema);
+export type UsageByProfile = z.output<typeof usageByProfileSchema>;
 
 /** What the words need of an open session (the status contract's session summary has these fields). */
 export interface OpenSession {
@@ -26,13 +35,22 @@ export function machinesOf(session: OpenSession): string {
   return 'this computer';
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "at 09:12" today, "on 3 Dec at 09:12" another day (local time, as `clock` formats it). */
+export function whenWords(iso: string, now: Date, clock: (iso: string) => string): string {
+  const d = new Date(iso);
+  const today = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  return today ? `at ${clock(iso)}` : `on ${d.getDate()} ${MONTHS[d.getMonth()]} at ${clock(iso)}`;
+}
+
 /**
- * The state of one profile. `verifiedAt` is the time of the last hop verified for it in this run of
- * CredHop (the journal forgets closed sessions, so nothing older is known here); `clock` formats a time.
+ * The state of one profile from the open sessions and its usage record (undefined: never used); `clock`
+ * formats a time of day, `now` tells today from another day.
  */
-export function profileState(profile: HopProfile, open: readonly OpenSession[], verifiedAt: string | undefined, clock: (iso: string) => string): ProfileState {
+export function profileState(profile: HopProfile, open: readonly OpenSession[], usage: ProfileUsage | undefined, clock: (iso: string) => string, now: Date): ProfileState {
   const mine = open.filter((s) => s.profileId === profile.id).sort((a, b) => a.expiresAt.localeCompare(b.expiresAt));
-  const verified = verifiedAt ? `last verified hop at ${clock(verifiedAt)}` : null;
+  const verified = usage?.lastVerifiedAt ? `last verified hop ${whenWords(usage.lastVerifiedAt, now, clock)}` : null;
   if (mine.length > 0) {
     const first = mine[0]!;
     const where = mine.length === 1 ? machinesOf(first) : 'its machines';
@@ -40,5 +58,6 @@ export function profileState(profile: HopProfile, open: readonly OpenSession[], 
     return { words: verified ? `${words}; ${verified}` : words, on: true };
   }
   if (verified) return { words: `CredSSP off; ${verified}`, on: false };
-  return { words: 'CredSSP off; no hop verified since CredHop started', on: false };
+  if (usage?.lastUsedAt) return { words: `CredSSP off; used ${whenWords(usage.lastUsedAt, now, clock)}, no hop verified yet`, on: false };
+  return { words: 'Not used yet', on: false };
 }

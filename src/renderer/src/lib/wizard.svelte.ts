@@ -1,6 +1,7 @@
 // The wizard's state: where the operator is, what main answered, and the one operation running now.
 // Components read it and call its methods; only this module and the steps talk to main.
 import type { ApplyResponse, CheckResponse, RestoreReportData, SessionSummary, TestResponse } from '../../../shared/contract/hop';
+import type { UsageByProfile } from '../../../shared/domain/profile-state';
 import type { EnvReport } from '../../../shared/contract/env';
 import type { StoreNotice } from '../../../shared/contract/profiles';
 import type { SettingsView } from '../../../shared/contract/settings';
@@ -148,8 +149,8 @@ export class Wizard {
   cleanupNotice = $state<{ message: string; level: 'info' | 'warn' | 'error'; details: string[] } | null>(null);
 
   now = $state(Date.now());
-  /** When a hop was last verified, per profile id, in this run of CredHop (the home screen says it). */
-  verifiedAt = $state<Record<string, string>>({});
+  /** Each profile's last use and last verified hop, as main keeps them across runs (the home says them). */
+  usage = $state<UsageByProfile>({});
 
   get profile(): HopProfile | null {
     return this.profiles.find((p) => p.id === this.profileId) ?? null;
@@ -224,6 +225,7 @@ export class Wizard {
       this.open = status.data.open;
       this.startBanner = status.data.open.length > 0 ? status.data.open : null;
       this.restoredAtStart = status.data.restoredAtStart;
+      this.usage = status.data.usage;
     }
   }
 
@@ -267,6 +269,7 @@ export class Wizard {
     if (status.ok) {
       this.open = status.data.open;
       this.practiceMode = status.data.practiceMode;
+      this.usage = status.data.usage;
     }
   }
 
@@ -326,6 +329,7 @@ export class Wizard {
     );
     if (result.ok) this.check = result.data;
     else this.checkError = result.error;
+    await this.refreshStatus(); // the profile's "used" time, as main recorded it
   }
 
   /**
@@ -370,7 +374,8 @@ export class Wizard {
       getApi().hopTest({ operationId, checkId: check.checkId, mode }),
       (d) => (d.ok ? 'The test passed.' : { message: 'The test failed: see the diagnosis below.', level: 'warn' }),
     );
-    if (result.ok) this.tested(this.profileId, result.data);
+    await this.refreshStatus(); // the profile's last verified hop, as main recorded it
+    if (result.ok) this.test = result.data;
     return result;
   }
 
@@ -524,7 +529,7 @@ export class Wizard {
     }, (d) => (d.ok ? 'The hop works.' : { message: 'The test failed.', level: 'warn' }));
     await this.refreshStatus();
     if (result.ok) {
-      this.tested(this.profileId, result.data);
+      this.test = result.data;
       if (result.data.ok) {
         this.express = 'done';
         return;
@@ -541,12 +546,6 @@ export class Wizard {
       this.go(stopped.at);
       this.handover = `Express stopped: ${result.error.message}`;
     }
-  }
-
-  /** Keeps a test's answer, and when the hop was verified for the profile it was run for. */
-  private tested(profileId: string | null, data: TestResponse): void {
-    this.test = data;
-    if (data.ok && profileId) this.verifiedAt = { ...this.verifiedAt, [profileId]: new Date().toISOString() };
   }
 
   /** Leaves the express view for the step-by-step wizard, keeping what was checked. */
