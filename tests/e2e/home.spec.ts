@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import { runCli } from '../../src/cli/run';
 import { test, expect } from './harness';
 import { DEFAULT_LAB, expectAccessible, SCREENSHOT_DIR } from './helpers';
 
@@ -73,7 +74,7 @@ test.describe('home: the operator’s profiles first', () => {
     // Launch: the profiles, each with its state in words; nothing is chosen yet.
     const list = page.getByTestId('profile-list');
     await expect(list.getByRole('radio')).toHaveCount(3);
-    await expect(list.getByTestId('profile-state').first()).toHaveText('CredSSP off; no hop verified since CredHop started');
+    await expect(list.getByTestId('profile-state').first()).toHaveText('Not used yet');
     // The status line names the PowerShell found and its edition, and opens the report from the keyboard.
     await expect(page.getByTestId('powershell-summary')).toHaveText(/^PowerShell 7\.\d+\.\d+ \(PowerShell 7\.\d+( \(LTS\))?\)$/);
     await expect(page.getByTestId('powershell-report')).toBeHidden();
@@ -163,6 +164,32 @@ test.describe('home: the operator’s profiles first', () => {
     await page.getByTestId('profile-actions').getByRole('button', { name: 'Restore' }).click();
     await expect(page.getByTestId('cleanup-notice')).toContainText('Cleaned up: everything is back as it was.', { timeout: 60_000 });
     expect(await app.labState()).toEqual(before);
+  });
+});
+
+test.describe('home: each profile\'s state across runs', () => {
+  test.use({ mainOptions: { practice: { labFile: DEFAULT_LAB, reset: true } } });
+
+  test('a hop verified by the command line shows as the last verified hop on the home of a fresh main', async ({ page, app }) => {
+    test.setTimeout(120_000);
+    const ctx = { operationId: 'seed', progress: () => undefined };
+    for (const p of PROFILES.slice(0, 2)) {
+      await app.services.handlers.profilesSave({ profile: { name: p.name, jumpServer: 'adfs1.company.pri', target: p.target, jumpAccount: 'COMPANY\\Administrator', probeCommand: 'hostname', timeBoxMinutes: 60, notes: '' } } as never, ctx);
+    }
+    await page.setViewportSize(SIZES[0]);
+    await app.open(page);
+    const stateOf = (name: string) => page.getByTestId('profile-list').getByRole('radio', { name: new RegExp(name) }).locator('xpath=..').getByTestId('profile-state');
+    const [other, tested] = [PROFILES[0]!.name, PROFILES[1]!.name];
+    await expect(stateOf(tested)).toHaveText('Not used yet');
+
+    // The command line, over the same data folder, verifies the hop with explicit credentials.
+    let said = '';
+    const io = { stdout: (t: string) => void (said += t), stderr: (t: string) => void (said += t), readStdin: () => Promise.resolve('') };
+    expect(await runCli(['test', '--practice', '--explicit', '--profile', tested], io, { dataDir: app.dataDir, root: process.cwd() }), said).toBe(0);
+
+    await app.restart(page);
+    await expect(stateOf(tested)).toHaveText(/^CredSSP off; last verified hop at \d{1,2}:\d{2}( [AP]M)?$/);
+    await expect(stateOf(other)).toHaveText('Not used yet');
   });
 });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { profileUsageSchema, type UsageByProfile } from '../../shared/domain/profile-state';
 import { profileIdSchema } from '../../shared/domain/profile';
-import { writeFileAtomic } from './store';
+import { writeFileAtomic, type AtomicWriteHooks } from './store';
 
 export const USAGE_FILE_NAME = 'usage.json';
 const USAGE_VERSION = 1;
@@ -59,6 +59,7 @@ export interface ProfileUsageOptions {
   now?: () => Date;
   /** Diagnostics without content: an event and an error code, never an id or a time. */
   log?: (entry: UsageLogEvent) => void;
+  hooks?: AtomicWriteHooks;
 }
 
 export class ProfileUsageStore implements UsageRecorder {
@@ -106,7 +107,7 @@ export class ProfileUsageStore implements UsageRecorder {
         const next: UsageByProfile = Object.fromEntries(kept);
         next[id] = { ...next[id], lastUsedAt: at, ...(verified ? { lastVerifiedAt: at } : {}) };
         await mkdir(this.options.dir, { recursive: true, mode: 0o700 });
-        await writeFileAtomic(this.filePath, serializeUsage(next));
+        await writeFileAtomic(this.filePath, serializeUsage(next), this.options.hooks);
       } catch (error) {
         this.log({ event: 'usage-save-failed', code: (error as NodeJS.ErrnoException).code ?? 'unknown' });
       }
