@@ -115,6 +115,24 @@ function Connect-LabHost {
     @{ Ok = $true; Host = $target.name; User = $user; CanDelegate = ($auth -ieq 'Credssp'); Auth = $auth; Kind = 'Ok' }
 }
 
+function Wait-LabSessionOpen {
+    # Opening a session costs what a new connection costs (Get-LabRemoteCost; zero in a lab file without latencies).
+    param([string]$ComputerName)
+    $st = Read-LabState -ReadOnly
+    $r = Resolve-LabComputer $st $ComputerName
+    $ms = (Get-LabRemoteCost $st $(if ($null -ne $r) { $r.Host })).Connect
+    if ($ms -gt 0) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $ms }
+}
+
+function Use-LabSessionCall {
+    # One call over a kept session: counted (counters.calls, by host) and its cost waited (the host's operationMs).
+    param($State, $HostRecord)
+    Add-LabCount $State 'calls' $HostRecord.name
+    Save-LabState $State
+    $ms = (Get-LabRemoteCost $State $HostRecord).Call
+    if ($ms -gt 0) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $ms }
+}
+
 function New-LabRunspace {
     param([hashtable]$Conn)
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
@@ -269,6 +287,7 @@ function Invoke-Command {
                     Write-LabError $PSCmdlet (New-LabTransportError $down $entry.Session.ComputerName 'PSSessionStateBroken')
                     continue
                 }
+                Use-LabSessionCall $st $th
                 Invoke-LabInRunspace $PSCmdlet $entry.Runspace $entry.Conn $entry.Session.ComputerName $script1 $ArgumentList -HideComputerName:$HideComputerName
             }
             return
@@ -304,6 +323,7 @@ function New-PSSession {
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
     foreach ($cn in $ComputerName) {
         $conn = Connect-LabHost $cn ([string]$Authentication) $Credential 'PSSessionOpenFailed'
+        Wait-LabSessionOpen $cn
         if (-not $conn.Ok) { Write-LabError $PSCmdlet $conn.Error; continue }
         $rs = New-LabRunspace $conn
         $id = $script:NextSessionId++
