@@ -127,6 +127,26 @@ Describe 'Invoke-Command over many computers' {
     }
 }
 
+Describe 'A connection that costs time, and a kept session' {
+    It 'opening a session costs a new connection, each call over it the host''s operationMs; calls over it are counted apart from connections' {
+        # (Lower bounds only: the lab waits at least the cost it was given; how long the machine takes on top is not its business.)
+        $null = New-TestLab -Lab @{ domain = 'company.pri'; client = 'dc1'; hosts = @(@{ name = 'dc1' }, @{ name = 'srv1'; latencyMs = 400; operationMs = 150 }) }
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $s = New-PSSession -ComputerName 'srv1'
+        $clock.ElapsedMilliseconds | Should -BeGreaterOrEqual 400
+        $clock.Restart()
+        foreach ($i in 1..3) { Invoke-Command -Session $s -ScriptBlock { hostname } | Should -Be 'srv1' }
+        $clock.ElapsedMilliseconds | Should -BeGreaterOrEqual 450
+        $clock.Restart()
+        Invoke-Command -ComputerName 'srv1' -ScriptBlock { hostname } | Should -Be 'srv1'   # a new connection and one call
+        $clock.ElapsedMilliseconds | Should -BeGreaterOrEqual 550
+        Remove-PSSession $s
+        $c = (Get-LabView).counters
+        $c.connections.srv1 | Should -Be 2
+        $c.calls.srv1 | Should -Be 3
+    }
+}
+
 Describe 'Resolve-DnsName' {
     It 'resolves a lab host by name, FQDN or address and refuses any other name as Windows does' {
         $null = New-TestLab
