@@ -115,13 +115,23 @@ function Connect-LabHost {
     @{ Ok = $true; Host = $target.name; User = $user; CanDelegate = ($auth -ieq 'Credssp'); Auth = $auth; Kind = 'Ok' }
 }
 
+function Wait-LabCost {
+    # Waits what a connection or a call costs, and keeps the process' total (AppDomain data
+    # CredHopLab.WaitedMs): what the lab added, exactly, whatever else the machine was doing.
+    param([long]$Ms)
+    if ($Ms -le 0) { return }
+    Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $Ms
+    $total = [System.AppDomain]::CurrentDomain.GetData('CredHopLab.WaitedMs')
+    if ($null -eq $total) { $total = [long]0 }
+    [System.AppDomain]::CurrentDomain.SetData('CredHopLab.WaitedMs', [long]$total + $Ms)
+}
+
 function Wait-LabSessionOpen {
     # Opening a session costs what a new connection costs (Get-LabRemoteCost; zero in a lab file without latencies).
     param([string]$ComputerName)
     $st = Read-LabState -ReadOnly
     $r = Resolve-LabComputer $st $ComputerName
-    $ms = (Get-LabRemoteCost $st $(if ($null -ne $r) { $r.Host })).Connect
-    if ($ms -gt 0) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $ms }
+    Wait-LabCost (Get-LabRemoteCost $st $(if ($null -ne $r) { $r.Host })).Connect
 }
 
 function Use-LabSessionCall {
@@ -129,8 +139,7 @@ function Use-LabSessionCall {
     param($State, $HostRecord)
     Add-LabCount $State 'calls' $HostRecord.name
     Save-LabState $State
-    $ms = (Get-LabRemoteCost $State $HostRecord).Call
-    if ($ms -gt 0) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $ms }
+    Wait-LabCost (Get-LabRemoteCost $State $HostRecord).Call
 }
 
 function New-LabRunspace {
@@ -299,7 +308,7 @@ function Invoke-Command {
         foreach ($cn in $ComputerName) {
             $conn = Connect-LabHost $cn ([string]$Authentication) $Credential 'PSSessionStateBroken'
             $wait = Get-LabConnectWait (Read-LabState) $cn $conn $SessionOption
-            if ($wait.Ms -gt 0) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $wait.Ms }
+            Wait-LabCost $wait.Ms
             if ($wait.Error) { Write-LabError $PSCmdlet $wait.Error; continue }
             if (-not $conn.Ok) { Write-LabError $PSCmdlet $conn.Error; continue }
             $rs = New-LabRunspace $conn
