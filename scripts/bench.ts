@@ -15,15 +15,20 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { createMainServices } from '../src/main/services';
+import { durableSyncs } from '../src/main/fs/durable';
 import { createRouter } from '../src/main/ipc/router';
 import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../src/main/hop/practice';
 import { AUDIT_FILE_NAME, auditLine, DEFAULT_AUDIT_MAX_BYTES, monthOf, rotatedName, rotationDue, type AuditEntry } from '../src/main/hop/audit';
 import { Journal, type JournalRecord } from '../src/main/hop/journal';
+import { COUNT_LABELS, COUNT_NAMES, COUNTS_PROBE, countRoundTrips, countsBetween, credhopReader, PHASES, practiceFlow, readingsFromOutput, sumCounts, type Counts, type Phase, type Reading } from './bench-counts';
 import type { Plan, Snapshot } from '../src/shared/domain/hop';
 
 const ROOT = resolve(__dirname, '..');
 const PWSH = join(ROOT, '.tools', 'pwsh', 'pwsh');
+const DEFAULT_LAB = join(ROOT, 'tests', 'lab', 'default-lab.json');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** Runs at the LAN-like cost (CI runs fewer: each pass waits for its connections). */
+const LAN_RUNS = Number(process.env.BENCH_LAN_RUNS ?? RUNS);
 const SOAK_FLOWS = Number(process.env.BENCH_SOAK_FLOWS ?? 500);
 /** Flows per reported group: a hundred for the full soak, a fifth of a short (CI) one. */
 const SOAK_GROUP = Number(process.env.BENCH_SOAK_GROUP ?? (SOAK_FLOWS >= 500 ? 100 : Math.max(1, Math.ceil(SOAK_FLOWS / 5))));
@@ -51,74 +56,194 @@ const fileSize = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 /** Released garbage is not what we measure: collect first when run with --expose-gc (npm run bench is). */
 const collect = () => (globalThis as { gc?: () => void }).gc?.();
 
-/** The phases both columns report, in the order they run (the plain sequence has no check). */
-export const PHASES = ['start', 'check', 'client', 'server', 'test', 'restore'] as const;
-export type Phase = (typeof PHASES)[number];
 type Phases = Record<Phase, number>;
 
+/** What a connection and a call cost in the lab (its hosts' latencyMs and operationMs; the client is local). */
+export interface Cost {
+  name: 'zero' | 'lan';
+  connectMs: number;
+  callMs: number;
+  labFile: string;
+}
+
+/** The two cost settings: the lab as it is (connections free), and a LAN-like cost per connection and per call. */
+function costs(dir: string): Cost[] {
+  const connectMs = Number(process.env.BENCH_LAN_CONNECT_MS ?? 500);
+  const callMs = Number(process.env.BENCH_LAN_CALL_MS ?? 20);
+  const lab = JSON.parse(readFileSync(DEFAULT_LAB, 'utf8')) as { client: string; hosts: { name: string }[] };
+  const lan = { ...lab, description: `The default lab with a LAN-like cost: ${connectMs} ms per new connection, ${callMs} ms per call.`, hosts: lab.hosts.map((h) => (h.name === lab.client ? h : { ...h, latencyMs: connectMs, operationMs: callMs })) };
+  const lanFile = join(dir, 'lan-lab.json');
+  writeFileSync(lanFile, JSON.stringify(lan, null, 2));
+  return [{ name: 'zero', connectMs: 0, callMs: 0, labFile: DEFAULT_LAB }, { name: 'lan', connectMs, callMs, labFile: lanFile }];
+}
+
+/** A column run by hand in one pwsh: its timed first pass (cold), the warm passes, and its counts per phase. */
+interface HandRun {
+  ms: number;
+  processes: number;
+  connections: Record<string, number>;
+  phases: Phases;
+  warm: Phases;
+  counts: Record<Phase, Counts>;
+}
+
 /**
- * The article's commands, by hand, in one fresh pwsh over a fresh lab. Each phase ends with a line
+ * Commands typed by hand, in one fresh pwsh over a fresh lab. `steps` are each phase's commands (start
+ * has none: PowerShell started and the lab loaded). Each phase ends with a line
  * `PHASE:<pass>:<name>:<unix ms>`, so its time is read against the moment pwsh was spawned. The steps
- * then run WARM_PASSES more times in the same pwsh (warm: the median of those passes per phase): the
- * difference is what a fresh PowerShell spends on first use (compiling the lab's functions and its own code).
+ * then run WARM_PASSES more times in the same pwsh (warm: the median of those passes per phase), and
+ * once more, untimed, reading the lab's counters after each phase (the counts).
  */
-function plainSequence(): { ms: number; processes: number; connections: Record<string, number>; phases: Phases; warm: Phases } {
-  const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-plain-'));
-  const payload = Buffer.from(JSON.stringify({ labFile: join(ROOT, 'tests/lab/default-lab.json'), stateDir: join(dir, 'lab'), reset: true })).toString('base64');
+function byHand(name: string, labFile: string, setup: string[], steps: Record<Exclude<Phase, 'start'>, string[]>): HandRun {
+  const dir = mkdtempSync(join(tmpdir(), `credhop-bench-${name}-`));
+  const stateDir = join(dir, 'lab');
+  const payload = Buffer.from(JSON.stringify({ labFile, stateDir, reset: true })).toString('base64');
   const mark = (pass: number, phase: Phase) => `[Console]::Out.WriteLine('PHASE:${pass}:${phase}:' + [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds())`;
-  const steps = (pass: number) => [
-    mark(pass, 'check'),
-    'Enable-WSManCredSSP -Role Client -DelegateComputer adfs1.company.pri -Force | Out-Null',
-    mark(pass, 'client'),
-    'Invoke-Command -ComputerName adfs1.company.pri -ScriptBlock { Enable-WSManCredSSP -Role Server -Force } | Out-Null',
-    mark(pass, 'server'),
-    `$cred = [pscredential]::new('COMPANY\\Administrator', (ConvertTo-SecureString '${PRACTICE_PASSWORD}' -AsPlainText -Force))`,
-    'Invoke-Command -ComputerName adfs1.company.pri -Authentication CredSSP -Credential $cred -ScriptBlock { Invoke-Command -ComputerName mem2.company.pri -ScriptBlock { hostname } } | Out-Null',
-    mark(pass, 'test'),
-    'Disable-WSManCredSSP -Role Client | Out-Null',
-    'Invoke-Command -ComputerName adfs1.company.pri -ScriptBlock { Disable-WSManCredSSP -Role Server } | Out-Null',
-    mark(pass, 'restore'),
+  const pass = (n: number, counting = false) => [
+    mark(n, 'start'),
+    ...(counting ? ["Write-BenchCounts 'start'"] : []),
+    ...PHASES.filter((p) => p !== 'start').flatMap((p) => [...steps[p as Exclude<Phase, 'start'>], mark(n, p), ...(counting ? [`Write-BenchCounts '${p}'`] : [])]),
   ];
   const script = [
     `Import-Module '${join(ROOT, 'tests/lab/CredHopLab.psd1')}' -Global -DisableNameChecking | Out-Null`,
     `Initialize-CredHopLab -Payload '${payload}' | Out-Null`,
+    `$BenchStateDir = '${stateDir}'`,
     "$ErrorActionPreference = 'Stop'",
-    mark(1, 'start'),
-    ...steps(1),
-    // The counters as the first pass left them (the second pass is for its times only).
+    ...setup,
+    ...pass(1),
+    // The counters as the first pass left them (the later passes are for their times and counts only).
     `[Console]::Out.WriteLine((Get-CredHopLabState -Payload '${Buffer.from('{}').toString('base64')}'))`,
-    ...Array.from({ length: WARM_PASSES }, (_, i) => [mark(i + 2, 'start'), ...steps(i + 2)]).flat(),
+    ...Array.from({ length: WARM_PASSES }, (_, i) => pass(i + 2)).flat(),
+    COUNTS_PROBE,
+    ...pass(WARM_PASSES + 2, true),
   ].join('\n');
+  // A script file, as an administrator's session would run it (multi-line statements need no care).
+  const file = join(dir, `${name}.ps1`);
+  writeFileSync(file, script);
   const spawnedAt = Date.now();
-  const r = spawnSync(PWSH, ['-NoLogo', '-NoProfile', '-NonInteractive', '-Command', '-'], { input: script, encoding: 'utf8' });
+  const r = spawnSync(PWSH, ['-NoLogo', '-NoProfile', '-NonInteractive', '-File', file], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const line = r.stdout.split('\n').find((l) => l.includes('CREDHOP:'));
-  if (!line) throw new Error(`plain sequence failed: ${r.stderr.slice(0, 500)}`);
-  const state = labView.parse((JSON.parse(line.slice(line.indexOf('CREDHOP:') + 8)) as { data: unknown }).data);
+  const readings = readingsFromOutput(r.stdout);
   rmSync(dir, { recursive: true, force: true });
+  if (!line || readings.size !== PHASES.length) throw new Error(`${name} column failed: ${r.stderr.slice(0, 1500)}\n${r.stdout.slice(-1500)}`);
+  const state = labView.parse((JSON.parse(line.slice(line.indexOf('CREDHOP:') + 8)) as { data: unknown }).data);
   const marks = new Map<string, number>();
   for (const l of r.stdout.split('\n')) {
-    const m = /PHASE:(\d+):(\w+):(\d+)/.exec(l);
+    const m = /^PHASE:(\d+):(\w+):(\d+)/.exec(l.trim());
     if (m) marks.set(`${m[1]}:${m[2]}`, Number(m[3]));
   }
   const at = (key: string) => {
     const v = marks.get(key);
-    if (v === undefined) throw new Error(`plain sequence: no mark ${key}`);
+    if (v === undefined) throw new Error(`${name} column: no mark ${key}`);
     return v;
   };
-  const passPhases = (pass: number, from: number) => {
+  const passPhases = (n: number, from: number) => {
     const phases = {} as Phases;
     let previous = from;
     for (const p of PHASES) {
-      phases[p] = Math.max(0, at(`${pass}:${p}`) - previous);
-      previous = at(`${pass}:${p}`);
+      phases[p] = Math.max(0, at(`${n}:${p}`) - previous);
+      previous = at(`${n}:${p}`);
     }
     return phases;
   };
   const phases = passPhases(1, spawnedAt);
   const passes = Array.from({ length: WARM_PASSES }, (_, i) => passPhases(i + 2, at(`${i + 2}:start`)));
   const warm = Object.fromEntries(PHASES.map((p) => [p, median(passes.map((x) => x[p]))])) as Phases;
+  const counts = {} as Record<Phase, Counts>;
+  let from = readings.get('start')!;
+  counts.start = countsBetween(from, from);
+  for (const p of PHASES.filter((x) => x !== 'start')) {
+    const now = readings.get(p)!;
+    counts[p] = countsBetween(from, now);
+    from = now;
+  }
   // Wall time as CredHop's column counts it: from the spawn to the machines restored (not pwsh's exit).
-  return { ms: at('1:restore') - spawnedAt, processes: state.counters.processes, connections: state.counters.connections, phases, warm };
+  return { ms: at('1:restore') - spawnedAt, processes: state.counters.processes, connections: state.counters.connections, phases, warm, counts };
+}
+
+/** The article's commands: no reads, no verification; Disable-WSManCredSSP strips every wsman/* entry. */
+function plainSequence(cost: Cost): HandRun {
+  return byHand('plain', cost.labFile, [], {
+    check: [],
+    client: ['Enable-WSManCredSSP -Role Client -DelegateComputer adfs1.company.pri -Force | Out-Null'],
+    server: ['Invoke-Command -ComputerName adfs1.company.pri -ScriptBlock { Enable-WSManCredSSP -Role Server -Force } | Out-Null'],
+    test: [
+      `$cred = [pscredential]::new('COMPANY\\Administrator', (ConvertTo-SecureString '${PRACTICE_PASSWORD}' -AsPlainText -Force))`,
+      'Invoke-Command -ComputerName adfs1.company.pri -Authentication CredSSP -Credential $cred -ScriptBlock { Invoke-Command -ComputerName mem2.company.pri -ScriptBlock { hostname } } | Out-Null',
+    ],
+    restore: ['Disable-WSManCredSSP -Role Client | Out-Null', 'Invoke-Command -ComputerName adfs1.company.pri -ScriptBlock { Disable-WSManCredSSP -Role Server } | Out-Null'],
+  });
+}
+
+/**
+ * The runbook `credhop runbook --practice` writes for the default lab (the same file the wizard's
+ * Export as script saves), split at its numbered steps: what the careful administrator runs by hand.
+ */
+export interface RunbookSteps {
+  /** Everything before the steps: the host names and the local policy functions (no #Requires, no param). */
+  prelude: string[];
+  credential: string[];
+  client: string[];
+  server: string[];
+  test: string[];
+  restore: string[];
+}
+
+function runbookSteps(): { steps: RunbookSteps; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-runbook-'));
+  const file = join(dir, 'CredHop-bench.ps1');
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'credhop.cjs'), 'runbook', '--practice', '--out', file], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CREDHOP_DATA_DIR: join(dir, 'data') } });
+  if (r.status !== 0) throw new Error(`credhop runbook failed (${r.status}): ${r.stderr.slice(0, 800)}`);
+  const text = readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+  rmSync(dir, { recursive: true, force: true });
+  const lines = text.split(/\r?\n/);
+  const find = (pattern: RegExp, from = 0) => {
+    const i = lines.findIndex((l, n) => n >= from && pattern.test(l));
+    if (i < 0) throw new Error(`the runbook has no line ${pattern}: runbook.ts changed, update runbookSteps()`);
+    return i;
+  };
+  const apply = find(/^if \(-not \$Restore\) \{$/);
+  const now = find(/^ {4}# 1\. The state now/, apply);
+  const client = find(/^ {4}# 2\. Configure this computer/, apply);
+  const server = find(/^ {4}# 3\. Configure the jump server/, apply);
+  const test = find(/^ {4}# 4\. Test the hop/, apply);
+  const orElse = find(/^else \{$/, test);
+  const body = (a: number, b: number) => lines.slice(a, b).map((l) => l.replace(/^ {4}/, ''));
+  return {
+    file,
+    steps: {
+      prelude: lines.slice(0, apply).filter((l) => !/^#Requires|^param\(/.test(l)),
+      credential: body(apply + 1, now),
+      client: body(client, server),
+      server: body(server, test),
+      // The runbook's closing words are for a reader, not a measurement.
+      test: body(test, orElse - 1).filter((l) => !l.startsWith('Write-Output')),
+      restore: body(orElse + 1, lines.lastIndexOf('}')),
+    },
+  };
+}
+
+/**
+ * The careful administrator, by hand in one PowerShell: reads both machines first (the client's flags,
+ * registry and local policy; the jump server's WinRM flag), makes CredHop's changes with the exported
+ * runbook's own commands, reads back after each step, tests, restores exactly what was read (the
+ * runbook's -Restore) and reads both machines again. Each read of the jump server is its own
+ * Invoke-Command, as the runbook's commands are: a new connection each time.
+ */
+function carefulSequence(cost: Cost, runbook: RunbookSteps): HandRun {
+  const readClient = '$null = @(Get-WSManCredSSP; (Get-Item WSMan:\\localhost\\Client\\Auth\\CredSSP).Value; Get-ChildItem HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows\\CredentialsDelegation -Recurse -ErrorAction SilentlyContinue | Get-ItemProperty; (Read-CredHopPolicy).Records.Count)';
+  const readServer = '$null = Invoke-Command -ComputerName $jumpServer -Credential $cred -ScriptBlock { (Get-Item WSMan:\\localhost\\Service\\Auth\\CredSSP).Value }';
+  return byHand('careful', cost.labFile, [
+    // The administrator types the password when the runbook asks for it.
+    `function global:Get-Credential { param([string]$UserName, [string]$Message) [pscredential]::new('COMPANY\\Administrator', (ConvertTo-SecureString '${PRACTICE_PASSWORD}' -AsPlainText -Force)) }`,
+    ...runbook.prelude,
+  ], {
+    check: [...runbook.credential, readClient, readServer],
+    client: [...runbook.client.filter((l) => !/^Get-WSManCredSSP$/.test(l)), readClient],
+    server: [...runbook.server, readServer],
+    test: [...runbook.test.map((l) => l.replace(/^\}$/, '} | Out-Null'))],
+    restore: [...runbook.restore.filter((l) => !/^Get-WSManCredSSP$/.test(l)), readClient, readServer],
+  });
 }
 
 /**
@@ -160,12 +285,26 @@ async function secretChannelCost(calls: number): Promise<{ calls: number; withSe
 type Calls = Record<Phase, { calls: number; remote: number; inPowerShellMs: number }>;
 const noCalls = (): Calls => Object.fromEntries(PHASES.map((p) => [p, { calls: 0, remote: 0, inPowerShellMs: 0 }])) as Calls;
 
+interface FlowRun {
+  ms: number;
+  processes: number;
+  connections: Record<string, number>;
+  peakRssMb: number;
+  clean: boolean;
+  material: Material;
+  phases: Phases;
+  calls: Calls;
+  warm: Phases;
+  counts: Record<Phase, Counts>;
+}
+
 /**
  * CredHop's flow: check, plan, client, server, test, restore (with snapshot and verification), in-process,
  * in a fresh PowerShell; then WARM_PASSES more times in the same process (warm: the first use is paid).
- * Every primitive call is timed, so each phase splits into time inside PowerShell and CredHop's own.
+ * Every primitive call is timed, so each phase splits into time inside PowerShell and CredHop's own; the
+ * first pass is counted too (reading the counters is a file read, kept out of the phases' times).
  */
-async function credhopFlow(): Promise<{ ms: number; processes: number; connections: Record<string, number>; peakRssMb: number; clean: boolean; material: Material; phases: Phases; calls: Calls; warm: Phases }> {
+async function credhopFlow(cost: Cost): Promise<FlowRun> {
   const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-flow-'));
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
@@ -181,8 +320,10 @@ async function credhopFlow(): Promise<{ ms: number; processes: number; connectio
     phases[p] = Math.round(now - lap);
     lap = now;
   };
-  const services = createMainServices({ dataDir: dir, root: ROOT, practice: { reset: true } });
+  const services = createMainServices({ dataDir: dir, root: ROOT, practice: { labFile: cost.labFile, reset: true } });
   const engine = services.engine()!;
+  const trips = countRoundTrips(engine);
+  const fsyncsBefore = durableSyncs();
   // Counts and times every primitive call per phase (a measurement hook; the call itself is unchanged).
   const call = engine.call.bind(engine);
   engine.call = (async (primitive: string, ...rest: Parameters<typeof call> extends [string, ...infer R] ? R : never) => {
@@ -199,31 +340,31 @@ async function credhopFlow(): Promise<{ ms: number; processes: number; connectio
   const hop = services.hop()!;
   const target = { profileId: 'bench', profileName: 'bench', ...PRACTICE_TARGET };
   const cred = { userName: PRACTICE_TARGET.account, password: PRACTICE_PASSWORD };
-  // PowerShell started, the lab and the module loaded: what the plain column's "start" is.
+  // PowerShell started, the lab and the module loaded: what the hand columns' "start" is.
   await engine.info();
   done('start');
-  const steps = async () => {
-    phase = 'check';
-    const checked = await hop.check(target, cred);
-    done('check');
-    phase = 'client';
-    const session = hop.beginSession(target, checked.snapshot!, 60);
-    await hop.apply('client', target, checked.plan!, session, cred);
-    done('client');
-    phase = 'server';
-    await hop.apply('server', target, checked.plan!, session, cred);
-    done('server');
-    phase = 'test';
-    const test = await hop.test(target, cred, 'credssp');
-    if (!test.ok) throw new Error('the hop test failed during the benchmark');
-    done('test');
-    phase = 'restore';
-    const report = await hop.restoreAll(() => cred, 'bench');
-    done('restore');
-    return { checked, report };
-  };
+  const read = credhopReader(engine.config.practice!.stateDir, trips);
+  const counts = {} as Record<Phase, Counts>;
+  let reading: Reading | null = read();
+  counts.start = countsBetween({ lab: { connections: 0, calls: 0, registryWrites: 0, taskRegistrations: 0 }, policyVersion: reading.policyVersion, localCalls: 0, fsyncs: fsyncsBefore }, reading);
+  lap = performance.now();
+  const steps = () => practiceFlow(hop, target, cred, (p, at) => {
+    if (at === 'begin') {
+      phase = p;
+      return;
+    }
+    done(p);
+    if (reading) {
+      const now = read();
+      counts[p] = countsBetween(reading, now);
+      reading = now;
+      lap = performance.now();
+    }
+  });
   const { checked, report } = await steps();
-  const ms = performance.now() - t0;
+  reading = null;
+  // Wall time: the phases themselves (the counters' reads excluded).
+  const ms = PHASES.reduce((a, p) => a + phases[p], 0);
   const first = { phases, calls };
   const state = await engine.lab('Get-CredHopLabState', {}, labView);
   const flowAudit = hop.audit.export().trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
@@ -237,13 +378,14 @@ async function credhopFlow(): Promise<{ ms: number; processes: number; connectio
     allClean &&= (await steps()).report.clean;
     passes.push(phases);
   }
-  const warm = { phases: Object.fromEntries(PHASES.map((p) => [p, median(passes.map((x) => x[p]))])) as Phases };
+  const warm = Object.fromEntries(PHASES.map((p) => [p, median(passes.map((x) => x[p]))])) as Phases;
   clearInterval(sampler);
   engine.call = call;
+  trips.stop();
   const processes = engine.shell.processesStarted;
   await services.dispose();
   rmSync(dir, { recursive: true, force: true });
-  return { ms, processes, connections: state.counters.connections, peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10, clean: allClean, material: { snapshot: checked.snapshot!, plan: checked.plan!, flowAudit }, phases: first.phases, calls: first.calls, warm: warm.phases };
+  return { ms, processes, connections: state.counters.connections, peakRssMb: Math.round((peak / 1024 / 1024) * 10) / 10, clean: allClean, material: { snapshot: checked.snapshot!, plan: checked.plan!, flowAudit }, phases: first.phases, calls: first.calls, warm, counts };
 }
 
 interface SoakGroup {
@@ -595,18 +737,14 @@ async function startupBench() {
   };
 }
 
-/** `npm run bench -- --only flow`: the two columns and their phases, printed (no files written). */
+/** `npm run bench -- --only flow`: the three columns at both costs, their phases and counts, printed (no files written). */
 async function onlyFlow(): Promise<void> {
-  const plain: ReturnType<typeof plainSequence>[] = [];
-  const flows: Awaited<ReturnType<typeof credhopFlow>>[] = [];
-  for (let i = 0; i < RUNS; i += 1) {
-    plain.push(plainSequence());
-    flows.push(await credhopFlow());
-  }
-  const warmTotal = (xs: { warm: Phases }[]) => Math.round(median(xs.map((x) => sum(PHASES.map((p) => x.warm[p])))));
-  console.log([...phaseTableLines(phaseTable(plain, flows)),
-    `| total | ${Math.round(median(plain.map((x) => x.ms)))} ms | ${Math.round(median(flows.map((x) => x.ms)))} ms | | | | ${warmTotal(plain)} ms | ${warmTotal(flows)} ms |`,
-    `ratio ${(median(flows.map((x) => x.ms)) / median(plain.map((x) => x.ms))).toFixed(2)}, warm ${(warmTotal(flows) / warmTotal(plain)).toFixed(2)} (${RUNS} runs, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')})`].join('\n'));
+  const dir = mkdtempSync(join(tmpdir(), 'credhop-bench-costs-'));
+  const { steps } = runbookSteps();
+  const all: Columns[] = [];
+  for (const cost of costs(dir)) all.push(await runColumns(cost, steps));
+  rmSync(dir, { recursive: true, force: true });
+  console.log([...columnsLines(all), '', `(${RUNS} runs, load ${loadavg().map((l) => l.toFixed(1)).join(' / ')})`].join('\n'));
 }
 
 /** `npm run bench -- --only startup`: the start-up figures, printed (no files written; builds first). */
@@ -616,16 +754,38 @@ async function onlyStartup(): Promise<void> {
   console.log(JSON.stringify(await startupBench(), null, 2));
 }
 
-type PhaseRow = { plainMs: number; credhopMs: number; credhopInPowerShellMs: number; credhopOwnMs: number; credhopCalls: number; credhopRemoteCalls: number; plainWarmMs: number; credhopWarmMs: number };
+/** One cost setting's runs of the three columns, interleaved run by run (a noisy neighbour weighs on all three alike). */
+interface Columns {
+  cost: Cost;
+  plain: HandRun[];
+  careful: HandRun[];
+  flows: FlowRun[];
+}
 
-/** Medians per phase of both columns, cold (a fresh PowerShell) and warm (the second pass), and CredHop's calls. */
-function phaseTable(plain: ReturnType<typeof plainSequence>[], flows: Awaited<ReturnType<typeof credhopFlow>>[]): Record<Phase, PhaseRow> {
+async function runColumns(cost: Cost, runbook: RunbookSteps): Promise<Columns> {
+  const c: Columns = { cost, plain: [], careful: [], flows: [] };
+  const runs = cost.name === 'lan' ? LAN_RUNS : RUNS;
+  for (let i = 0; i < runs; i += 1) {
+    c.plain.push(plainSequence(cost));
+    c.careful.push(carefulSequence(cost, runbook));
+    c.flows.push(await credhopFlow(cost));
+    console.error(`bench: ${cost.name} cost, run ${i + 1}/${runs}: plain ${c.plain[i]!.ms} ms, careful ${c.careful[i]!.ms} ms, CredHop ${Math.round(c.flows[i]!.ms)} ms`);
+  }
+  return c;
+}
+
+type PhaseRow = { plainMs: number; carefulMs: number; credhopMs: number; credhopInPowerShellMs: number; credhopOwnMs: number; credhopCalls: number; credhopRemoteCalls: number; plainWarmMs: number; carefulWarmMs: number; credhopWarmMs: number };
+
+/** Medians per phase of the three columns, cold (a fresh PowerShell) and warm (the later passes), and CredHop's calls. */
+function phaseTable(c: Columns): Record<Phase, PhaseRow> {
   const m = (xs: number[]) => Math.round(median(xs));
+  const { plain, careful, flows } = c;
   return Object.fromEntries(PHASES.map((p) => {
     const inPs = m(flows.map((f) => f.calls[p].inPowerShellMs));
     const credhopMs = m(flows.map((f) => f.phases[p]));
     return [p, {
       plainMs: m(plain.map((x) => x.phases[p])),
+      carefulMs: m(careful.map((x) => x.phases[p])),
       credhopMs,
       // The start phase's one call (the version) is its whole work: counted as PowerShell's.
       credhopInPowerShellMs: p === 'start' ? credhopMs : inPs,
@@ -633,20 +793,139 @@ function phaseTable(plain: ReturnType<typeof plainSequence>[], flows: Awaited<Re
       credhopCalls: flows[0]!.calls[p].calls,
       credhopRemoteCalls: flows[0]!.calls[p].remote,
       plainWarmMs: m(plain.map((x) => x.warm[p])),
+      carefulWarmMs: m(careful.map((x) => x.warm[p])),
       credhopWarmMs: m(flows.map((f) => f.warm[p])),
     }];
   })) as Record<Phase, PhaseRow>;
 }
 
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+/** Whole flows: medians, cold from the spawn and warm (start excluded), and CredHop's ratios to both hand columns. */
+function summary(c: Columns) {
+  const warmTotal = (xs: { warm: Phases }[]) => Math.round(median(xs.map((x) => sum(PHASES.map((p) => x.warm[p])))));
+  const cold = { plainMs: Math.round(median(c.plain.map((x) => x.ms))), carefulMs: Math.round(median(c.careful.map((x) => x.ms))), credhopMs: Math.round(median(c.flows.map((x) => x.ms))) };
+  const warm = { plainMs: warmTotal(c.plain), carefulMs: warmTotal(c.careful), credhopMs: warmTotal(c.flows) };
+  return {
+    cost: { name: c.cost.name, connectMs: c.cost.connectMs, callMs: c.cost.callMs },
+    cold: { ...cold, ratioToPlain: ratio(cold.credhopMs, cold.plainMs), ratioToCareful: ratio(cold.credhopMs, cold.carefulMs) },
+    warm: { ...warm, ratioToPlain: ratio(warm.credhopMs, warm.plainMs), ratioToCareful: ratio(warm.credhopMs, warm.carefulMs) },
+    connectionsToJumpServer: { plain: c.plain[0]!.connections.adfs1 ?? 0, careful: c.careful[0]!.connections.adfs1 ?? 0, credhop: c.flows[0]!.connections.adfs1 ?? 0 },
+    phases: phaseTable(c),
+  };
+}
+
+/** Each column's counts per phase (one run: they do not depend on the machine), and whether every run counted the same. */
+function countsOf(c: Columns) {
+  const same = (xs: { counts: Record<Phase, Counts> }[]) => xs.every((x) => JSON.stringify(x.counts) === JSON.stringify(xs[0]!.counts));
+  return {
+    plain: c.plain[0]!.counts,
+    careful: c.careful[0]!.counts,
+    credhop: c.flows[0]!.counts,
+    sameInEveryRun: same(c.plain) && same(c.careful) && same(c.flows),
+  };
+}
+
 function phaseTableLines(rows: Record<Phase, PhaseRow>): string[] {
   return [
-    '| phase | plain | CredHop | CredHop − plain | CredHop: inside PowerShell / its own | CredHop\'s calls (to the jump server) | warm: plain | warm: CredHop |',
-    '|---|---|---|---|---|---|---|---|',
+    '| phase | plain | careful | CredHop | CredHop / careful | CredHop: inside PowerShell / its own | CredHop\'s calls (to the jump server) | warm: plain | warm: careful | warm: CredHop |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...PHASES.map((p) => {
       const x = rows[p];
-      const warm = p === 'start' ? '| – | – |' : `| ${x.plainWarmMs} ms | ${x.credhopWarmMs} ms |`;
-      return `| ${p} | ${x.plainMs} ms | ${x.credhopMs} ms | ${x.credhopMs - x.plainMs} ms | ${x.credhopInPowerShellMs} / ${x.credhopOwnMs} ms | ${p === 'start' ? '1 (version)' : `${x.credhopCalls} (${x.credhopRemoteCalls})`} ${warm}`;
+      const warm = p === 'start' ? '| – | – | – |' : `| ${x.plainWarmMs} ms | ${x.carefulWarmMs} ms | ${x.credhopWarmMs} ms |`;
+      const r = x.carefulMs > 0 ? ratio(x.credhopMs, x.carefulMs).toFixed(2) : '–';
+      return `| ${p} | ${x.plainMs} ms | ${x.carefulMs} ms | ${x.credhopMs} ms | ${r} | ${x.credhopInPowerShellMs} / ${x.credhopOwnMs} ms | ${p === 'start' ? '1 (version)' : `${x.credhopCalls} (${x.credhopRemoteCalls})`} ${warm}`;
     }),
+  ];
+}
+
+function countsTableLines(counts: ReturnType<typeof countsOf>): string[] {
+  const columns = [['plain', counts.plain], ['careful', counts.careful], ['CredHop', counts.credhop]] as const;
+  return [
+    `| count | column | ${PHASES.join(' | ')} | whole flow |`,
+    `|---|---|${PHASES.map(() => '---|').join('')}---|`,
+    ...COUNT_NAMES.flatMap((n) => columns.map(([label, c], i) => {
+      // The by-hand columns make no round trips to a CredHop PowerShell and keep no journal.
+      const handOnly = label !== 'CredHop' && (n === 'localCalls' || n === 'fsyncs');
+      const cells = PHASES.map((p) => (handOnly ? '–' : String(c[p][n])));
+      return `| ${i === 0 ? COUNT_LABELS[n] : ''} | ${label} | ${cells.join(' | ')} | ${handOnly ? '–' : sumCounts(PHASES.map((p) => c[p]))[n]} |`;
+    })),
+  ];
+}
+
+/** What the kept management connection is worth at a cost: the connections to the jump server it saves, against its calls. */
+function keptConnection(zero: Columns, lan: Columns) {
+  const z = summary(zero);
+  const l = summary(lan);
+  const calls = (c: Record<Phase, Counts>) => sum(PHASES.map((p) => c[p].calls));
+  const connections = (c: Record<Phase, Counts>) => sum(PHASES.map((p) => c[p].connections));
+  const cc = countsOf(lan);
+  const model = (x: Record<Phase, Counts>) => connections(x) * lan.cost.connectMs + calls(x) * lan.cost.callMs;
+  return {
+    connectMs: lan.cost.connectMs,
+    callMs: lan.cost.callMs,
+    // What the network adds to each column, by the counts (the model) and as measured (LAN median − zero median, cold).
+    modelMs: { plain: model(cc.plain), careful: model(cc.careful), credhop: model(cc.credhop) },
+    measuredMs: { plain: l.cold.plainMs - z.cold.plainMs, careful: l.cold.carefulMs - z.cold.carefulMs, credhop: l.cold.credhopMs - z.cold.credhopMs },
+    connections: { plain: connections(cc.plain), careful: connections(cc.careful), credhop: connections(cc.credhop) },
+    callsOverKept: { plain: calls(cc.plain), careful: calls(cc.careful), credhop: calls(cc.credhop) },
+    toJumpServer: l.connectionsToJumpServer,
+  };
+}
+
+function columnsLines(all: Columns[]): string[] {
+  const [zero, lan] = [all.find((c) => c.cost.name === 'zero')!, all.find((c) => c.cost.name === 'lan')!];
+  const rows = all.map((c) => ({ c, s: summary(c) }));
+  const counts = countsOf(zero);
+  const lanCounts = countsOf(lan);
+  const kept = keptConnection(zero, lan);
+  const costName = (c: Cost) => (c.name === 'zero' ? 'zero (the lab as it is: a connection costs nothing)' : `LAN-like: ${c.connectMs} ms per new connection, ${c.callMs} ms per call`);
+  return [
+    `## CredHop against the plain sequence and the careful administrator (${RUNS} runs each at zero cost, ${LAN_RUNS} at the LAN-like cost, side by side, medians; target: CredHop within 1.10× the careful administrator, cold and warm)`,
+    '',
+    'plain: the article\'s five commands (reads nothing, verifies nothing, Disable-WSManCredSSP strips every wsman/* entry).',
+    'careful: the same care as CredHop, by hand in one PowerShell: reads both machines first, makes CredHop\'s changes with the',
+    'runbook `credhop runbook --practice` writes (the wizard\'s Export as script), reads back after each step, tests, restores',
+    'exactly what was read (the runbook\'s -Restore) and reads both machines again; each read of the jump server is its own',
+    'Invoke-Command. CredHop: the practice flow in-process (journal, audit log, scheduled restore armed on both machines,',
+    'one kept management connection to the jump server).',
+    '',
+    '| connection cost | plain | careful | CredHop | CredHop / careful | CredHop / plain | warm: plain | warm: careful | warm: CredHop | warm: CredHop / careful |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map(({ c, s }) => `| ${costName(c.cost)} | ${s.cold.plainMs} ms | ${s.cold.carefulMs} ms | ${s.cold.credhopMs} ms | ${s.cold.ratioToCareful} | ${s.cold.ratioToPlain} | ${s.warm.plainMs} ms | ${s.warm.carefulMs} ms | ${s.warm.credhopMs} ms | ${s.warm.ratioToCareful} |`),
+    '',
+    'Cold: from spawning a fresh PowerShell to both machines restored. Warm: the same steps again in the same process (median',
+    `of ${WARM_PASSES} passes, start excluded), once every function has been used.`,
+    '',
+    `### What one kept management connection is worth (at ${kept.connectMs} ms per connection, ${kept.callMs} ms per call)`,
+    '',
+    `New connections in the whole flow: plain ${kept.connections.plain} (to the jump server: ${kept.toJumpServer.plain}), careful ${kept.connections.careful} (${kept.toJumpServer.careful}), CredHop ${kept.connections.credhop} (${kept.toJumpServer.credhop});`,
+    `calls over a kept connection: CredHop ${kept.callsOverKept.credhop}, the others ${kept.callsOverKept.plain} and ${kept.callsOverKept.careful}.`,
+    `By the counts the network adds plain ${kept.modelMs.plain} ms, careful ${kept.modelMs.careful} ms, CredHop ${kept.modelMs.credhop} ms; measured (LAN − zero, cold medians):`,
+    `plain ${kept.measuredMs.plain} ms, careful ${kept.measuredMs.careful} ms, CredHop ${kept.measuredMs.credhop} ms. Against the plain sequence's ${kept.toJumpServer.plain} connections to the jump server, CredHop's kept one`,
+    `(plus the hop test's own CredSSP connection) saves ${(kept.toJumpServer.plain - kept.toJumpServer.credhop) * kept.connectMs - kept.callsOverKept.credhop * kept.callMs} ms by the model; against the careful administrator's ${kept.toJumpServer.careful}, ${(kept.toJumpServer.careful - kept.toJumpServer.credhop) * kept.connectMs - kept.callsOverKept.credhop * kept.callMs} ms.`,
+    '',
+    ...rows.flatMap(({ c, s }) => [
+      `### Where the time goes, ${costName(c.cost)}`,
+      '',
+      ...phaseTableLines(s.phases),
+      '',
+    ]),
+    'start: PowerShell started, the lab (and for CredHop its module) loaded; check: reading both machines (CredHop also plans);',
+    'client/server: the change on each machine (CredHop: journaled, read back, its scheduled restore armed; careful: read back);',
+    'test: the second hop; restore: both machines back (CredHop and careful: exact, read back; plain: Disable-WSManCredSSP on both).',
+    'Inside PowerShell: the time CredHop waited on its PowerShell calls; its own: the rest (Node: plans, journal writes and',
+    'syncs, the audit log, validation).',
+    '',
+    `### Counts (they do not depend on the machine; the same in every run: ${counts.sameInEveryRun && lanCounts.sameInEveryRun}, and the same at both costs: ${JSON.stringify(counts.credhop) === JSON.stringify(lanCounts.credhop) && JSON.stringify(counts.careful) === JSON.stringify(lanCounts.careful)})`,
+    '',
+    ...countsTableLines(counts),
+    '',
+    'new connections: Invoke-Command -ComputerName and New-PSSession, every host (the hop test\'s inner one to the target too);',
+    'calls over a kept connection: Invoke-Command -Session; local PowerShell calls: CredHop\'s round trips to its own PowerShell;',
+    'registry writes: keys and values written or removed with the item cmdlets on HKLM: and WSMan: (the plain sequence\'s',
+    'Enable-/Disable-WSManCredSSP write inside the cmdlets, not counted); policy-file writes: Registry.pol saves (gpt.ini\'s',
+    'version); fsyncs: CredHop\'s journal and audit log. tests/integration/flow-counts.test.ts pins CredHop\'s row.',
   ];
 }
 
@@ -659,12 +938,14 @@ async function main(): Promise<void> {
     const build = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`build failed:\n${build.stderr.slice(-1500)}`);
   }
-  const plain: ReturnType<typeof plainSequence>[] = [];
-  const flows: Awaited<ReturnType<typeof credhopFlow>>[] = [];
-  for (let i = 0; i < RUNS; i += 1) {
-    plain.push(plainSequence());
-    flows.push(await credhopFlow());
-  }
+  // The three columns side by side, at zero cost and at a LAN-like cost per connection and per call.
+  const costDir = mkdtempSync(join(tmpdir(), 'credhop-bench-costs-'));
+  const runbook = runbookSteps().steps;
+  const columns: Columns[] = [];
+  for (const cost of costs(costDir)) columns.push(await runColumns(cost, runbook));
+  rmSync(costDir, { recursive: true, force: true });
+  const zero = columns.find((c) => c.cost.name === 'zero')!;
+  const { plain, careful, flows } = zero;
   const secretChannel = await secretChannelCost(Number(process.env.BENCH_SECRET_CALLS ?? 15));
   const startup = await startupBench();
   const size = rendererSize();
@@ -680,17 +961,25 @@ async function main(): Promise<void> {
     const change = (a: number, b: number) => Math.round(((b - a) / a) * 1000) / 10;
     const plainMs = median(plain.map((p) => p.ms));
     const flowMs = median(flows.map((f) => f.ms));
+    const zeroSummary = summary(zero);
     const result = {
       date: new Date().toISOString(),
       machine: { cpus, node: process.version, loadAverage: loadavg().map((l) => Math.round(l * 10) / 10) },
       runs: RUNS,
       plainSequence: { medianMs: Math.round(plainMs), processes: plain[0]!.processes, connections: plain[0]!.connections },
       credhopFlow: { medianMs: Math.round(flowMs), processes: flows[0]!.processes, connections: flows[0]!.connections, peakRssMb: Math.max(...flows.map((f) => f.peakRssMb)), restoredClean: flows.every((f) => f.clean) },
+      carefulAdministrator: { medianMs: zeroSummary.cold.carefulMs, processes: careful[0]!.processes, connections: careful[0]!.connections },
       ratio: Math.round((flowMs / plainMs) * 100) / 100,
-      // Where the time goes: the median of each phase over the runs, for both columns, and CredHop's calls.
-      phases: phaseTable(plain, flows),
-      // The same steps again in the same process (both columns): what is left once first use is paid.
-      warm: { plainMs: Math.round(median(plain.map((p) => sum(PHASES.map((x) => p.warm[x]))))), credhopMs: Math.round(median(flows.map((f) => sum(PHASES.map((x) => f.warm[x]))))) },
+      ratioToCareful: zeroSummary.cold.ratioToCareful,
+      // Where the time goes at zero cost: the median of each phase over the runs, for the three columns, and CredHop's calls.
+      phases: zeroSummary.phases,
+      // The same steps again in the same process (all columns): what is left once first use is paid.
+      warm: zeroSummary.warm,
+      // Both cost settings: whole flows, ratios and phases.
+      costs: Object.fromEntries(columns.map((c) => [c.cost.name, summary(c)])),
+      // Per phase and column, machine-independent (tests/integration/flow-counts.test.ts pins CredHop's).
+      counts: countsOf(zero),
+      keptConnection: keptConnection(zero, columns.find((c) => c.cost.name === 'lan')!),
       secretChannel,
       startup,
       rendererGzipBytes: size,
@@ -713,26 +1002,14 @@ async function main(): Promise<void> {
       '',
       `${RUNS} runs each, medians, ${result.machine.cpus} cores, Node ${result.machine.node}, load average ${result.machine.loadAverage.join(' / ')} (the machine is shared: absolute times scale with it).`,
       '',
-      '| | plain article sequence | CredHop practice flow |',
-      '|---|---|---|',
-      `| wall time | ${result.plainSequence.medianMs} ms | ${result.credhopFlow.medianMs} ms (ratio ${result.ratio}) |`,
-      `| PowerShell processes | ${result.plainSequence.processes} | ${result.credhopFlow.processes} |`,
-      `| connections to adfs1 | ${result.plainSequence.connections.adfs1 ?? 0} | ${result.credhopFlow.connections.adfs1 ?? 0} |`,
-      `| connections to mem2 | ${result.plainSequence.connections.mem2 ?? 0} | ${result.credhopFlow.connections.mem2 ?? 0} |`,
+      '| | plain article sequence | careful administrator | CredHop practice flow |',
+      '|---|---|---|---|',
+      `| wall time (zero cost) | ${result.plainSequence.medianMs} ms | ${result.carefulAdministrator.medianMs} ms | ${result.credhopFlow.medianMs} ms (ratio to plain ${result.ratio}, to careful ${result.ratioToCareful}) |`,
+      `| PowerShell processes | ${result.plainSequence.processes} | ${result.carefulAdministrator.processes} | ${result.credhopFlow.processes} |`,
+      `| connections to adfs1 | ${result.plainSequence.connections.adfs1 ?? 0} | ${result.carefulAdministrator.connections.adfs1 ?? 0} | ${result.credhopFlow.connections.adfs1 ?? 0} |`,
+      `| connections to mem2 | ${result.plainSequence.connections.mem2 ?? 0} | ${result.carefulAdministrator.connections.mem2 ?? 0} | ${result.credhopFlow.connections.mem2 ?? 0} |`,
       '',
-      `### Where the time goes (median of each phase over ${RUNS} runs; target: CredHop within 1.10× the plain sequence)`,
-      '',
-      'start: PowerShell started (its start check is its first line), the lab and CredHop\'s module loaded; check: CredHop reads both',
-      'machines and plans (the plain sequence reads nothing); client/server: the change on each machine (CredHop: journaled,',
-      'read back, its scheduled restore armed); test: the second hop; restore: both machines back (CredHop: exact, verified,',
-      'scheduled restores removed; the plain sequence: Disable-WSManCredSSP on both).',
-      '',
-      ...phaseTableLines(result.phases),
-      '',
-      `Inside PowerShell: the time CredHop waited on its PowerShell calls; CredHop's own: the rest of the phase (Node: plans,`,
-      `journal writes and syncs, the audit log, validation). Warm: the same steps ${WARM_PASSES} more times in the same process (median`,
-      `per phase), once every function has been used. Whole flow warm (start excluded): plain ${result.warm.plainMs} ms, CredHop ${result.warm.credhopMs} ms`,
-      `(ratio ${(result.warm.credhopMs / result.warm.plainMs).toFixed(2)}).`,
+      ...columnsLines(columns),
       '',
       `## The secret channel (median of ${secretChannel.calls} alternating calls in one warm PowerShell)`,
       '',

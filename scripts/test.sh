@@ -27,9 +27,9 @@ run_layer "spec (Windows behaviour, the lab as subject)" .tools/pwsh/pwsh -NoPro
 run_layer "workflow files (schema)" node scripts/validate-workflows.cjs
 run_layer "playwright (renderer in Chromium, Electron)" npx playwright test
 # The benchmark measures (bench/latest.md); it fails only if the flow itself breaks, never on a number.
-# Five runs of both flows (the per-phase medians), a short soak (20 flows) and start-up over a simulated
-# year; `npm run bench` runs the full 500-flow soak.
-run_layer "benchmark" env BENCH_RUNS=5 BENCH_SOAK_FLOWS=20 BENCH_STARTUP_RUNS=5 BENCH_SCAN_HOSTS=20 BENCH_SCAN_LATENCY_MS=100 npx tsx --expose-gc scripts/bench.ts --no-build
+# Three runs of the three columns at zero cost and one at the LAN-like cost (two warm passes each), a short
+# soak (20 flows) and start-up over a simulated year; `npm run bench` runs five of each and the 500-flow soak.
+run_layer "benchmark" env BENCH_RUNS=3 BENCH_LAN_RUNS=1 BENCH_WARM_PASSES=2 BENCH_SOAK_FLOWS=20 BENCH_STARTUP_RUNS=5 BENCH_SCAN_HOSTS=20 BENCH_SCAN_LATENCY_MS=100 npx tsx --expose-gc scripts/bench.ts --no-build
 
 node scripts/test-summary.cjs artifacts/vitest.json artifacts/pester.json artifacts/playwright.json artifacts/spec.json
 if [ ${#failed_layers[@]} -gt 0 ]; then

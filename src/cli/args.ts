@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { checkAccount, checkHostName, checkTargetName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
 import { SCAN_LIMITS } from '../shared/domain/scan';
 
-export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'scan', 'help'] as const;
+export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'scan', 'runbook', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -31,11 +31,13 @@ export interface CliArgs {
   computers: string | null;
   /** scan: how many machines at once (default 32). */
   throttle: number | null;
+  /** runbook: the file to write (null: print it). */
+  out: string | null;
 }
 
 export type Parsed = { ok: true; args: CliArgs } | { ok: false; message: string };
 
-const VALUE_FLAGS = new Set(['--lab', '--profile', '--jump', '--target', '--account', '--target-account', '--probe', '--step', '--timebox', '--wildcard', '--pwsh', '--computers', '--throttle']);
+const VALUE_FLAGS = new Set(['--lab', '--profile', '--jump', '--target', '--account', '--target-account', '--probe', '--step', '--timebox', '--wildcard', '--pwsh', '--computers', '--throttle', '--out']);
 const BOOL_FLAGS = new Set(['--json', '--password-stdin', '--explicit', '--confirm-wildcard', '--confirm-ntlm-only', '--practice']);
 const WILDCARD = /^wsman\/(\*|\*\.[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+)$/i;
 
@@ -114,6 +116,9 @@ export function parseArgs(argv: readonly string[]): Parsed {
     throttle = Number(t);
   }
   if (command === 'scan' && computers === null && !(lab !== null || flags.has('--practice'))) return { ok: false, message: 'scan needs --computers <file> (one name a line, or a CSV with a "name" column), or --practice.' };
+  const out = values.get('--out') ?? null;
+  if (out !== null && (out.length === 0 || /[\0\r\n]/.test(out))) return { ok: false, message: '--out: not a file name.' };
+  if (out !== null && existsSync(out)) return { ok: false, message: `--out: "${printable(out)}" already exists; nothing was written. Name another file, or move that one away.` };
   const profile = values.get('--profile') ?? null;
   if (profile !== null && (profile.length === 0 || profile.length > 200 || /[\0-\x1f]/.test(profile))) return { ok: false, message: '--profile: not a profile name.' };
 
@@ -140,6 +145,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
       pwsh,
       computers,
       throttle,
+      out,
     },
   };
 }
@@ -165,6 +171,8 @@ Commands:
   restore    put every machine CredHop changed back to its snapshot (the one-click clean-up)
   journal    show the changes CredHop has not restored yet
   audit      print the audit log (JSON lines: when, who, profile, host, what changed, outcome)
+  runbook    read both machines and write the plan as a PowerShell runbook to run by hand (the wizard's
+             Export as script): --out <file>, or printed; the runbook's -Restore puts back exactly that
   scan       read CredSSP on many machines (read-only): --computers <file> [--throttle N]; exit 1 when
              anything is found (--practice scans the practice estate)
 
@@ -187,6 +195,7 @@ Options:
   --pwsh <path>            the PowerShell executable to use
   --computers <file>       scan: machine names, one a line (# comments), or a CSV with a name column
   --throttle <n>           scan: machines read at once (default 32)
+  --out <file>             runbook: the .ps1 file to write (never over an existing file)
   --json                   machine-readable output
 
 Exit codes: 0 success, 1 a diagnosed failure (or differences after restore), 2 refused input,

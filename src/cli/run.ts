@@ -10,6 +10,8 @@ import { PRACTICE_PASSWORD, PRACTICE_TARGET } from '../main/hop/practice';
 import { HELP, parseArgs, type CliArgs } from './args';
 import { passwordsFromStdin, sameAccount } from './passwords';
 import { scanCommand } from './scan';
+import { runbook, runbookFileName } from '../main/hop/runbook';
+import { writeFileSync } from 'node:fs';
 import { appLayout, practiceEstate } from '../main/paths';
 import { diagnosisLines, planLines, restoreLines, safetyNetLine, sessionLines, stateLines, testLines } from './report';
 
@@ -151,6 +153,29 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
         ], { session, results, plan: checked.plan });
         return verified ? EXIT.ok : EXIT.diagnosed;
       }
+      case 'runbook': {
+        const target = await targetFrom(args, services);
+        const { credential } = await credentialsFor(args, io, services, false, target);
+        const checked = await hop.check(target, credential, { ...planOptions(args), progress });
+        if (!checked.plan || !checked.snapshot) {
+          out(checked.diagnosis ? [...diagnosisLines(checked.diagnosis), 'No runbook was written.'] : ['The check could not complete. No runbook was written.'], checked);
+          return EXIT.diagnosed;
+        }
+        const content = runbook(checked.plan, checked.snapshot, new Date().toISOString(), { account: target.account });
+        const blocked = checked.plan.blockers.length > 0;
+        if (args.out === null) {
+          // Printed for a pipe or a redirection; --json wraps it.
+          if (args.json) out([], { content, suggestedFileName: runbookFileName(target.profileName), blockers: checked.plan.blockers });
+          else io.stdout(content.endsWith('\n') ? content : `${content}\r\n`);
+        } else {
+          writeRunbookFile(args.out, content);
+          out([
+            `Wrote ${args.out}: ${checked.plan.changes.length} change(s) for ${target.jumpServer} -> ${target.target}.`,
+            blocked ? `Blocked: ${checked.plan.blockers[0]!.message} The runbook stops before changing anything.` : `Read it, then run it in an elevated PowerShell on this computer; run it again with -Restore to put back exactly what it changed.`,
+          ], { file: args.out, changes: checked.plan.changes.length, blockers: checked.plan.blockers });
+        }
+        return blocked ? EXIT.diagnosed : EXIT.ok;
+      }
       case 'test': {
         const target = await targetFrom(args, services);
         const { credential, targetCredential } = await credentialsFor(args, io, services, !args.explicit, target, args.explicit);
@@ -175,6 +200,19 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
     return EXIT.internal;
   } finally {
     await services.dispose();
+  }
+}
+
+/**
+ * Writes the runbook as a new file (never over one: 'wx'), UTF-8 with a byte order mark so that
+ * Windows PowerShell 5.1 reads any non-ASCII name in it as written (without one it reads the file as ANSI).
+ */
+function writeRunbookFile(file: string, content: string): void {
+  try {
+    writeFileSync(file, `\uFEFF${content}`, { encoding: 'utf8', flag: 'wx' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Refused(code === 'EEXIST' ? `--out: "${file}" already exists; nothing was written. Name another file, or move that one away.` : `--out: could not write "${file}" (${code ?? 'error'}); nothing was written. Name a file in a folder you can write to.`);
   }
 }
 

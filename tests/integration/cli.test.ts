@@ -241,12 +241,49 @@ describe('credhop (the command line)', () => {
     }
   }, 180_000);
 
+  it('runbook: writes the wizard\'s exported script for the practice lab or for --jump/--target/--account, never over a file', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    const lab = join(dataDir, 'lab.json');
+    writeFileSync(lab, JSON.stringify(articleLab()));
+    const file = join(dataDir, 'CredHop-practice.ps1');
+    try {
+      const written = credhop(['runbook', '--practice', '--out', file], { dataDir });
+      expect(written.code).toBe(0);
+      expect(written.stdout).toMatch(/^Wrote .*CredHop-practice\.ps1: 3 change\(s\) for adfs1\.company\.pri -> mem2\.company\.pri\./);
+      const bytes = readFileSync(file);
+      // UTF-8 with a byte order mark: Windows PowerShell 5.1 reads a file without one as ANSI.
+      expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+      const text = bytes.subarray(3).toString('utf8');
+      expect(text.startsWith('#Requires -RunAsAdministrator\r\n')).toBe(true);
+      expect(text).toContain("New-ItemProperty -LiteralPath $list -Name '1' -Value 'wsman/adfs1.company.pri' -PropertyType String");
+      expect(text).toContain("Restore-CredHopPolicyEntry -List 'AllowFreshCredentials' -Name '1' -Value 'wsman/adfs1.company.pri'");
+      expect(text).toContain("$cred = Get-Credential -UserName 'COMPANY\\Administrator'");
+      // An existing file is never overwritten: refused, and left as it was.
+      const again = credhop(['runbook', '--practice', '--out', file], { dataDir });
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/--out: ".*" already exists; nothing was written/);
+      expect(readFileSync(file)).toEqual(bytes);
+      // Without --out: printed (for a pipe), here by host names over a lab file; --json wraps it with the file name the wizard offers.
+      const hosts = ['--lab', lab, '--jump', 'adfs1.company.pri', '--target', 'mem2.company.pri', '--account', 'COMPANY\\Administrator'];
+      const printed = credhop(['runbook', ...hosts], { dataDir: join(dataDir, 'by-host') });
+      expect(printed.code).toBe(0);
+      expect(printed.stdout).toMatch(/^#Requires -RunAsAdministrator\r\n# CredHop runbook: CredSSP for the second hop dc1 -> adfs1\.company\.pri -> mem2\.company\.pri/);
+      const json = JSON.parse(credhop(['runbook', ...hosts, '--json'], { dataDir: join(dataDir, 'by-host') }).stdout) as { content: string; suggestedFileName: string };
+      expect(json.suggestedFileName).toBe('CredHop-COMPANY-Administrator-via-adfs1.company.pri-to-mem2.company..ps1'); // (the wizard's rule: 60 characters of the profile name)
+      expect(json.content).toContain('param([switch]$Restore)');
+    } finally {
+      removeDir(dataDir);
+    }
+  }, 180_000);
+
   it('help lists the commands and the exit codes', () => {
     const r = credhop(['help'], { dataDir: tmpdir() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/practice/);
     expect(r.stdout).toMatch(/^ {2}check {6}read both machines and show the plan/m);
     expect(r.stdout).toMatch(/^ {2}doctor {5}a read-only self-test/m);
+    expect(r.stdout).toMatch(/^ {2}runbook {4}read both machines and write the plan as a PowerShell runbook/m);
+    expect(r.stdout).toMatch(/^ {2}--out <file> {13}runbook: the \.ps1 file to write/m);
     expect(r.stdout).toMatch(/Exit codes: 0 success, 1 a diagnosed failure/);
   });
 });

@@ -128,6 +128,25 @@ Describe 'Invoke-Command over many computers' -Tag 'LabOnly', 'Why: needs an est
     }
 }
 
+Describe 'A connection that costs time, and a kept session' -Tag 'LabOnly', 'Why: the lab''s own cost model and counters' -Skip:$SpecSkipLabOnly {
+    It 'opening a session costs a new connection, each call over it the host''s operationMs; calls over it are counted apart from connections' {
+        $null = New-TestLab -Lab @{ domain = 'company.pri'; client = 'dc1'; hosts = @(@{ name = 'dc1' }, @{ name = 'srv1'; latencyMs = 400; operationMs = 150 }) }
+        # What the lab waited, by its own account (a clock would also count how busy the machine is).
+        $waited = { $w = [System.AppDomain]::CurrentDomain.GetData('CredHopLab.WaitedMs'); if ($null -eq $w) { [long]0 } else { [long]$w } }
+        $w0 = & $waited
+        $s = New-PSSession -ComputerName 'srv1'
+        (& $waited) - $w0 | Should -Be 400
+        foreach ($i in 1..3) { Invoke-Command -Session $s -ScriptBlock { hostname } | Should -Be 'srv1' }
+        (& $waited) - $w0 | Should -Be (400 + 3 * 150)
+        Invoke-Command -ComputerName 'srv1' -ScriptBlock { hostname } | Should -Be 'srv1'   # a new connection and one call
+        (& $waited) - $w0 | Should -Be (400 + 3 * 150 + 400 + 150)
+        Remove-PSSession $s
+        $c = (Get-LabView).counters
+        $c.connections.srv1 | Should -Be 2
+        $c.calls.srv1 | Should -Be 3
+    }
+}
+
 Describe 'Resolve-DnsName' -Tag 'LabOnly', 'Why: resolves the lab''s own names' -Skip:$SpecSkipLabOnly {
     It 'resolves a lab host by name, FQDN or address and refuses any other name as Windows does' {
         $null = New-TestLab

@@ -2,12 +2,24 @@
 // on disk before the effect it announces runs.
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
+let fsyncs = 0;
+/** How many fsyncs this process has made through this module (the journal's and the audit log's): the benchmark and the counts test read it. */
+export function durableSyncs(): number {
+  return fsyncs;
+}
+
+/** fsync, counted. */
+export function syncDurably(fd: number): void {
+  fsyncSync(fd);
+  fsyncs += 1;
+}
+
 /** Appends `text` to `file` (created owner-only) and flushes it to disk before returning. */
 export function appendDurably(file: string, text: string): void {
   const fd = openSync(file, 'a', 0o600);
   try {
     writeSync(fd, text);
-    fsyncSync(fd);
+    syncDurably(fd);
   } finally {
     closeSync(fd);
   }
@@ -18,7 +30,7 @@ export function fsyncDir(dir: string): void {
   if (process.platform === 'win32') return;
   const fd = openSync(dir, 'r');
   try {
-    fsyncSync(fd);
+    syncDurably(fd);
   } finally {
     closeSync(fd);
   }

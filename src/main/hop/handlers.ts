@@ -12,7 +12,7 @@ import type { Credential, HopEngine, HopTarget, RestoreReport, RunControl, TestR
 import type { BeginRecord } from './journal';
 import { nextFreeValueName, powershellFor, titleFor } from './plan';
 import { PRACTICE_PASSWORD } from './practice';
-import { runbook } from './runbook';
+import { runbook, runbookFileName } from './runbook';
 import { openConsole, type ConsoleDeps } from './console';
 
 export type HopChannel = 'hopCancel' | 'hopStatus' | 'hopCheck' | 'hopApply' | 'hopTest' | 'hopFix' | 'hopRestore' | 'hopRunbook' | 'hopOpenConsole' | 'auditExport';
@@ -250,8 +250,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
     hopRunbook: async (request) => {
       const flow = flowOf(request.checkId);
       const stamp = now().toISOString();
-      const safeName = flow.profile.name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'profile';
-      return { content: runbook(flow.plan, flow.snapshot, stamp, { account: flow.profile.jumpAccount }), suggestedFileName: `CredHop-${safeName}.ps1` };
+      return { content: runbook(flow.plan, flow.snapshot, stamp, { account: flow.profile.jumpAccount }), suggestedFileName: runbookFileName(flow.profile.name) };
     },
 
     hopOpenConsole: async (request) => {

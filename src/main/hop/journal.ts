@@ -4,12 +4,12 @@
 // It holds what restore needs, not history: once a session is closed its records are compacted away
 // (the audit log keeps the history), so every start and status check reads only the open sessions.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { change, snapshot } from '../../shared/domain/hop';
 import { AppError } from '../errors';
-import { appendDurably, fsyncDir } from '../fs/durable';
+import { appendDurably, fsyncDir, syncDurably } from '../fs/durable';
 
 export const journalRecord = z.discriminatedUnion('type', [
   z.object({
@@ -183,7 +183,7 @@ export class Journal {
     try {
       writeSync(fd, keep.map((r) => `${JSON.stringify(r)}\n`).join(''));
       this.afterCompactionStep('tmp-written');
-      fsyncSync(fd);
+      syncDurably(fd);
       this.afterCompactionStep('tmp-synced');
     } finally {
       closeSync(fd);

@@ -174,6 +174,12 @@ export interface RunbookOptions {
   account?: string | undefined;
 }
 
+/** The file name the wizard offers and the command line writes by default: CredHop-<profile>.ps1. */
+export function runbookFileName(profileName: string): string {
+  const safeName = profileName.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'profile';
+  return `CredHop-${safeName}.ps1`;
+}
+
 export function runbook(plan: Plan, snapshot: Snapshot, generatedAt: string, options: RunbookOptions = {}): string {
   const client = snapshot.client;
   const computer = comment(client.computerName);

@@ -21,15 +21,28 @@ function Get-LabSessionTimeoutMs {
     [long]$p.Value
 }
 
+function Get-LabRemoteCost {
+    <# What talking to a host costs in time, ms: @{ Connect = a new connection (the host's latencyMs, or the
+       lab-wide one); Call = one call over it (the host's operationMs) }. Zero unless the lab file sets them. #>
+    param($State, $HostRecord)
+    $cost = @{ Connect = [long]$State.latencyMs; Call = [long]0 }
+    if ($null -ne $HostRecord) {
+        if ($null -ne $HostRecord.latencyMs) { $cost.Connect = [long]$HostRecord.latencyMs }
+        if ($null -ne $HostRecord.operationMs) { $cost.Call = [long]$HostRecord.operationMs }
+    }
+    $cost
+}
+
 function Get-LabConnectWait {
     <# How long a connection takes before its answer, and the time-out it ends in, if any: @{ Ms; Error }. #>
     param($State, [string]$ComputerName, [hashtable]$Conn, $SessionOption)
     $open = Get-LabSessionTimeoutMs $SessionOption 'OpenTimeout'
     $operation = Get-LabSessionTimeoutMs $SessionOption 'OperationTimeout'
-    $latency = [long]$State.latencyMs
     $r = Resolve-LabComputer $State $ComputerName
     $h = $null
-    if ($null -ne $r) { $h = $r.Host; if ($null -ne $h.latencyMs) { $latency = [long]$h.latencyMs } }
+    if ($null -ne $r) { $h = $r.Host }
+    $cost = Get-LabRemoteCost $State $h
+    $latency = $cost.Connect
     if ($Conn.Kind -eq 'Timeout') {
         # A host that never answers is given up after the open time-out (when the caller set one).
         $ms = $latency; if ($null -ne $open) { $ms = $open }
@@ -39,7 +52,7 @@ function Get-LabConnectWait {
     if ($null -ne $open -and $latency -gt $open) {
         return @{ Ms = $open; Error = (New-LabTransportError 'Timeout' $ComputerName 'PSSessionStateBroken') }
     }
-    $op = 0; if ($null -ne $h -and $null -ne $h.operationMs) { $op = [long]$h.operationMs }
+    $op = $cost.Call
     if ($null -ne $operation -and $op -gt $operation) {
         return @{ Ms = $latency + $operation; Error = (New-LabTransportError 'Timeout' $ComputerName 'PSSessionStateBroken') }
     }

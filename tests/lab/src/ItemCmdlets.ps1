@@ -85,6 +85,7 @@ function Invoke-LabItem {
         else { Invoke-LabRegistryItem $Verb $Cmdlet $Bound $state $h $pi $faultChecks }
     }
     if ($faultChecks.Count -gt 0) {
+        Add-LabCount $state 'registryWrites' $h.name $faultChecks.Count   # HKLM: and WSMan: (WinRM keeps its settings in the registry)
         Save-LabState $state
         foreach ($p in $faultChecks) { Invoke-LabWriteFault $Verb $p }
     }

@@ -125,6 +125,33 @@ function Connect-LabHost {
     @{ Ok = $true; Host = $target.name; User = $user; CanDelegate = ($auth -ieq 'Credssp'); Auth = $auth; Kind = 'Ok' }
 }
 
+function Wait-LabCost {
+    # Waits what a connection or a call costs, and keeps the process' total (AppDomain data
+    # CredHopLab.WaitedMs): what the lab added, exactly, whatever else the machine was doing.
+    param([long]$Ms)
+    if ($Ms -le 0) { return }
+    Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $Ms
+    $total = [System.AppDomain]::CurrentDomain.GetData('CredHopLab.WaitedMs')
+    if ($null -eq $total) { $total = [long]0 }
+    [System.AppDomain]::CurrentDomain.SetData('CredHopLab.WaitedMs', [long]$total + $Ms)
+}
+
+function Wait-LabSessionOpen {
+    # Opening a session costs what a new connection costs (Get-LabRemoteCost; zero in a lab file without latencies).
+    param([string]$ComputerName)
+    $st = Read-LabState -ReadOnly
+    $r = Resolve-LabComputer $st $ComputerName
+    Wait-LabCost (Get-LabRemoteCost $st $(if ($null -ne $r) { $r.Host })).Connect
+}
+
+function Use-LabSessionCall {
+    # One call over a kept session: counted (counters.calls, by host) and its cost waited (the host's operationMs).
+    param($State, $HostRecord)
+    Add-LabCount $State 'calls' $HostRecord.name
+    Save-LabState $State
+    Wait-LabCost (Get-LabRemoteCost $State $HostRecord).Call
+}
+
 function New-LabRunspace {
     param([hashtable]$Conn)
     # The endpoint's PowerShell runs the session (the default endpoint: Windows PowerShell 5.1).
@@ -285,6 +312,7 @@ function Invoke-Command {
                     Write-LabError $PSCmdlet (New-LabTransportError $down $entry.Session.ComputerName 'PSSessionStateBroken')
                     continue
                 }
+                Use-LabSessionCall $st $th
                 Invoke-LabInRunspace $PSCmdlet $entry.Runspace $entry.Conn $entry.Session.ComputerName $script1 $ArgumentList -HideComputerName:$HideComputerName
             }
             return
@@ -296,7 +324,7 @@ function Invoke-Command {
         foreach ($cn in $ComputerName) {
             $conn = Connect-LabHost $cn ([string]$Authentication) $Credential 'PSSessionStateBroken'
             $wait = Get-LabConnectWait (Read-LabState) $cn $conn $SessionOption
-            if ($wait.Ms -gt 0) { Microsoft.PowerShell.Utility\Start-Sleep -Milliseconds $wait.Ms }
+            Wait-LabCost $wait.Ms
             if ($wait.Error) { Write-LabError $PSCmdlet $wait.Error; continue }
             if (-not $conn.Ok) { Write-LabError $PSCmdlet $conn.Error; continue }
             $rs = New-LabRunspace $conn
@@ -320,6 +348,7 @@ function New-PSSession {
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
     foreach ($cn in $ComputerName) {
         $conn = Connect-LabHost $cn ([string]$Authentication) $Credential 'PSSessionOpenFailed'
+        Wait-LabSessionOpen $cn
         if (-not $conn.Ok) { Write-LabError $PSCmdlet $conn.Error; continue }
         $rs = New-LabRunspace $conn
         $id = $script:NextSessionId++

@@ -147,6 +147,7 @@ function Register-ScheduledTask {
         startWhenAvailable = ($null -ne $Settings -and [bool]$Settings.StartWhenAvailable)
         description = $Description; state = 'Ready'; lastRunUtc = $null; lastResult = 267011; lastOutput = $null
     }
+    Add-LabCount $state 'taskRegistrations' $h.name
     Save-LabState $state
     Invoke-LabWriteFault 'Register-ScheduledTask' $TaskName
     ConvertTo-LabTaskObject $tasks[$TaskName]

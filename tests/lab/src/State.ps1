@@ -28,6 +28,16 @@ function Write-LabBytesAtomic {
     [System.IO.File]::Move($tmp, $Path, $true)
 }
 
+function Add-LabCount {
+    <# The lab's own count of what its callers did, by host: counters.<Name>.<host> += $By (the caller saves).
+       Read by the benchmark and the counts test through Get-CredHopLabState; counters.connections is the same shape. #>
+    param($State, [string]$Name, [string]$HostName, [int]$By = 1)
+    if (-not $State.counters.Contains($Name)) { $State.counters[$Name] = [ordered]@{} }
+    $c = $State.counters[$Name]
+    $prev = 0; if ($c.Contains($HostName)) { $prev = [int]$c[$HostName] }
+    $c[$HostName] = $prev + $By
+}
+
 function Get-LabStateStamp {
     param([string]$Path)
     $fi = [System.IO.FileInfo]::new($Path)
