@@ -42,6 +42,8 @@ describe('profileState', () => {
     expect(profileState(profile('a'), open, undefined, clock, now)).toEqual({ words: 'CredSSP on, restores at 14:05 on both machines', on: true });
     expect(profileState(profile('b'), open, undefined, clock, now).words).toBe('CredSSP on, restores at 09:30 on this computer');
     expect(profileState(profile('c'), open, undefined, clock, now).on).toBe(false);
+    // A time box runs up to 8 hours: a restore after midnight names its day.
+    expect(profileState(profile('a'), [session('a', local(8, 1, 5), ['client'])], undefined, clock, now).words).toBe('CredSSP on, restores on 8 Dec at 01:05 on this computer');
   });
 
   it('adds the last verified hop, and with two open sessions names the earliest restore', () => {

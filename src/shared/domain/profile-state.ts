@@ -54,7 +54,8 @@ export function profileState(profile: HopProfile, open: readonly OpenSession[], 
   if (mine.length > 0) {
     const first = mine[0]!;
     const where = mine.length === 1 ? machinesOf(first) : 'its machines';
-    const words = `CredSSP on, restores at ${clock(first.expiresAt)} on ${where}`;
+    // (a time box runs up to 8 hours: past midnight the restore names its day)
+    const words = `CredSSP on, restores ${whenWords(first.expiresAt, now, clock)} on ${where}`;
     return { words: verified ? `${words}; ${verified}` : words, on: true };
   }
   if (verified) return { words: `CredSSP off; ${verified}`, on: false };
