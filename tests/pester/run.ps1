@@ -46,7 +46,7 @@ $skipped = [int]$result.SkippedCount
 $ok = $failed -eq 0 -and $result.Result -eq 'Passed'
 foreach ($c in $children) {
     $c.Process.WaitForExit()
-    foreach ($f in @($c.Base + '.out', $c.Base + '.err')) { if ([System.IO.File]::Exists($f)) { [Console]::Out.Write([System.IO.File]::ReadAllText($f)); [System.IO.File]::Delete($f) } }
+    foreach ($f in @(('{0}.out' -f $c.Base), ('{0}.err' -f $c.Base))) { if ([System.IO.File]::Exists($f)) { [Console]::Out.Write([System.IO.File]::ReadAllText($f)); [System.IO.File]::Delete($f) } }
     $r = $null
     if ([System.IO.File]::Exists($c.Base + '.json')) { $r = Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($c.Base + '.json')); [System.IO.File]::Delete($c.Base + '.json') }
     if ($null -eq $r) { $failed += 1; $ok = $false; [Console]::Out.WriteLine("Pester (client as $($c.Edition)): no result"); continue }
