@@ -301,6 +301,18 @@ Describe 'SetWinRMFlag and RefreshPolicy' {
         $r.error.message | Should -BeLike 'The config setting CredSSP cannot be changed because is controlled by policies.*'
     }
 
+    It 'a Trusted Hosts policy set to Disabled (TrustedHosts = 0) does not own the list: the local one is read and set' {
+        $lab = Get-DefaultLab
+        $lab.hosts[0].domainPolicy = @{ winrmClientTrustedHostsDisabled = $true }
+        $lab.hosts[0].winrm = $true
+        $null = New-TestLab -Lab $lab
+        (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client').TrustedHosts | Should -Be 0
+        (Invoke-Prim GetHostState).data.trustedHosts.policyOwned | Should -BeFalse
+        $r = Invoke-Prim SetTrustedHosts @{ add = 'adfs1.company.pri' }
+        $r.ok | Should -BeTrue
+        (Get-LabHostView dc1).trustedHosts | Should -BeExactly 'adfs1.company.pri'
+    }
+
     It 'RefreshPolicy runs gpupdate and re-applies the local GPO' {
         $null = New-TestLab
         $null = Invoke-Prim AddDelegation @{ list = 'fresh'; spn = 'wsman/adfs1.company.pri' }
