@@ -11,6 +11,7 @@ import { HELP, parseArgs, type CliArgs } from './args';
 import { passwordsFromStdin, sameAccount } from './passwords';
 import { scanCommand } from './scan';
 import { appLayout, practiceEstate } from '../main/paths';
+import { CREDHOP_VERSION } from '../main/version';
 import { diagnosisLines, planLines, restoreLines, safetyNetLine, sessionLines, stateLines, testLines } from './report';
 
 export const EXIT = { ok: 0, diagnosed: 1, refused: 2, internal: 3 } as const;
@@ -41,6 +42,10 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
   const args = parsed.args;
   if (args.command === 'help') {
     io.stdout(HELP);
+    return EXIT.ok;
+  }
+  if (args.command === 'version') {
+    io.stdout(args.json ? `${JSON.stringify({ version: CREDHOP_VERSION })}\n` : `credhop ${CREDHOP_VERSION} (the CredHop app and its command line)\n`);
     return EXIT.ok;
   }
   const services = createMainServices({

@@ -12,6 +12,7 @@ import { parseAnswer } from '../powershell/protocol';
 import { notFoundSummary, type ResolvedPowerShell } from '../powershell/resolve';
 import type { AppLayout } from '../paths';
 import type { Vault } from '../vault/vault';
+import { CREDHOP_VERSION } from '../version';
 
 export type DoctorLevel = 'ok' | 'warn' | 'fail' | 'n/a';
 
@@ -25,6 +26,8 @@ export interface DoctorLine {
 }
 
 export interface DoctorReport {
+  /** CredHop's version (the app's and the command line's). */
+  version: string;
   practiceMode: boolean;
   platform: string;
   lines: DoctorLine[];
@@ -171,7 +174,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
         : { check: 'practice-lab', level: 'ok', found: 'Installed (use --practice, or `credhop practice`, to learn the flow on it).' },
   );
 
-  return { practiceMode: deps.practiceMode, platform: deps.platform, lines, ok: !lines.some((l) => l.level === 'fail') };
+  return { version: CREDHOP_VERSION, practiceMode: deps.practiceMode, platform: deps.platform, lines, ok: !lines.some((l) => l.level === 'fail') };
 }
 
 const LABELS: Record<DoctorLine['check'], string> = {
@@ -188,7 +191,8 @@ const LABELS: Record<DoctorLine['check'], string> = {
 const MARKS: Record<DoctorLevel, string> = { ok: 'OK  ', warn: 'WARN', fail: 'FIX ', 'n/a': '--  ' };
 
 export function doctorLines(report: DoctorReport): string[] {
-  const out = report.lines.flatMap((l) => [`${MARKS[l.level]}  ${LABELS[l.check].padEnd(17)} ${l.found}`, ...(l.todo && l.level !== 'ok' ? [`      ${' '.repeat(17)} What to do: ${l.todo}`] : [])]);
+  const out = [`CredHop ${report.version}`];
+  out.push(...report.lines.flatMap((l) => [`${MARKS[l.level]}  ${LABELS[l.check].padEnd(17)} ${l.found}`, ...(l.todo && l.level !== 'ok' ? [`      ${' '.repeat(17)} What to do: ${l.todo}`] : [])]));
   out.push(report.ok ? 'CredHop can run here.' : 'Fix the lines marked FIX, then run `credhop doctor` again.');
   return out;
 }
