@@ -84,6 +84,13 @@ Describe 'RunRestorePlan' {
         (Get-LabHostView 'dc1').winrm | Should -BeTrue
     }
 
+    It 'says "absent" for a switch it removed, in the words of CredHop''s own restore (never a blank)' {
+        $null = Invoke-Prim 'AddDelegation' @{ list = 'fresh'; spn = 'wsman/adfs1.company.pri' }
+        $null = Invoke-Prim 'RemoveDelegation' @{ list = 'fresh'; entries = @(@{ name = '1'; value = 'wsman/adfs1.company.pri' }) }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'set-delegation-flags'; list = 'fresh'; allow = $null; concatenate = $null; removeEmptyListKey = $true; removeEmptyKey = $true; store = 'both'; expect = @{ allow = 1; concatenate = 1 }; known = @('wsman/adfs1.company.pri') }))
+        @($r.data.restored) | Should -Be @("AllowFreshCredentials's switches set back (allow=absent, concatenate=absent)")
+    }
+
     It 'never switches a list off under entries CredHop did not add (another session''s or someone else''s)' {
         $null = Invoke-Prim 'AddDelegation' @{ list = 'fresh'; spn = 'wsman/other.company.pri' }
         $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'set-delegation-flags'; list = 'fresh'; allow = $null; concatenate = $null; removeEmptyListKey = $true; removeEmptyKey = $true; store = 'both'; expect = @{ allow = 1; concatenate = 1 }; known = @('wsman/adfs1.company.pri') }))
