@@ -97,6 +97,18 @@ Describe 'GetHostState and GetCredSSPView' {
         $r.error.fullyQualifiedErrorId | Should -BeLike 'System.InvalidOperationException,Microsoft.WSMan.Management.GetWSManCredSSPCommand*'
         $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $true } }
     }
+
+    It 'takes an empty RSoP (logging off: no instance, no error) for "unknown", never for "no domain GPO"' {
+        $lab = Get-DefaultLab
+        $lab.hosts[0].rsopLogging = $false
+        $null = New-TestLab -Lab $lab
+        @(Get-CimInstance -Namespace root\rsop\computer -ClassName RSOP_RegistryPolicySetting -ErrorAction Stop) | Should -HaveCount 0
+        $owners = (Invoke-Prim GetHostState).data.policyOwners
+        $owners.rsopAvailable | Should -BeFalse
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ rsopLogging = $true } }
+        $null = Invoke-Lab Invoke-CredHopLabGpUpdate @{ host = 'dc1' }
+        (Invoke-Prim GetHostState).data.policyOwners.rsopAvailable | Should -BeTrue
+    }
 }
 
 Describe 'GetCheckState: what the check reads of this computer, in one call' {
