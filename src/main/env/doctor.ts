@@ -121,7 +121,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
     lines.push(
       probe.languageMode === 'FullLanguage'
         ? { check: 'language-mode', level: 'ok', found: 'FullLanguage.' }
-        : { check: 'language-mode', level: 'fail', found: `${probe.languageMode}: CredHop's module cannot run in it (AppLocker or WDAC restricts PowerShell on this computer).`, todo: 'Ask your administrator to allow CredHop\'s module (signed publisher or path rule).' },
+        : { check: 'language-mode', level: 'fail', found: `${probe.languageMode}: CredHop's module cannot run in it (AppLocker or WDAC restricts PowerShell on this computer).`, todo: 'CredHop cannot run under App Control script enforcement (commands sent to PowerShell run in ConstrainedLanguage, signed module or not): run it on a computer whose policy does not enforce script rules; under AppLocker, a script rule that allows your account gives FullLanguage.' },
     );
     const enforced = probe.machinePolicy !== '' && probe.machinePolicy !== 'Undefined' ? probe.machinePolicy : null;
     lines.push(
