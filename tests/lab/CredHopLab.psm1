@@ -31,7 +31,7 @@ Export-ModuleMember -Function (@(
     'hostname', 'whoami', 'gpupdate', 'Resolve-DnsName',
     'Get-Service', 'Start-Service', 'Stop-Service', 'Set-Service',
     'Get-CimInstance',
-    'Get-Acl',
+    'Get-Acl', 'Get-ExecutionPolicy',
     'Join-Path', 'mkdir', 'Set-Location', 'Push-Location', 'Pop-Location', 'Get-Location',
     'Invoke-CredHopLabFileIo',
     'Initialize-CredHopLab', 'Get-CredHopLabState', 'Set-CredHopLabHost', 'Add-CredHopLabFault', 'Add-CredHopLabFileFault', 'Invoke-CredHopLabGpUpdate',

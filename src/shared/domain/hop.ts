@@ -74,6 +74,10 @@ export const serverState = z.object({
   userName: z.string(),
   serviceCredSSP: z.boolean().nullable(),
   servicePolicyAllowCredSSP: z.number().int().nullable(),
+  /** The jump server endpoint's language mode (ConstrainedLanguage: App Control/AppLocker). Optional for older snapshots. */
+  languageMode: z.string().nullish(),
+  /** The execution policy a Group Policy sets for the jump server (MachinePolicy scope; 'Undefined' when none). */
+  executionPolicy: z.string().nullish(),
 });
 export type ServerState = z.infer<typeof serverState>;
 

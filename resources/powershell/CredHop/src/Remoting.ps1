@@ -17,7 +17,14 @@ $script:Catalog = @{
             }
         }
         catch { $pol = $null }
-        [pscustomobject]@{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol }
+        # What decides whether CredHop's scripts and its scheduled restore can run there: the endpoint's
+        # language mode (App Control/AppLocker: ConstrainedLanguage) and the execution policy a Group
+        # Policy sets for the computer (SYSTEM's powershell.exe is bound by it, -ExecutionPolicy Bypass or not).
+        $ep = $null
+        try { $ep = [string](Get-ExecutionPolicy -Scope MachinePolicy) } catch { $ep = $null }
+        # A hashtable, not [pscustomobject]: ConstrainedLanguage refuses that cast, and this answer must
+        # still arrive to say why CredHop cannot go on there.
+        @{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol; languageMode = [string]$ExecutionContext.SessionState.LanguageMode; executionPolicy = $ep }
     }
     SetServiceFlag  = {
         param($a)
