@@ -353,7 +353,9 @@ Describe 'InvokeRemote' {
         $d.output[0].userName | Should -Be 'company\administrator'
         $d.output[0].serviceCredSSP | Should -BeFalse
         $d.output[0].servicePolicyAllowCredSSP | Should -BeNullOrEmpty
-        @($d.output[0].PSObject.Properties.Name) | Should -Be @('computerName', 'userName', 'serviceCredSSP', 'servicePolicyAllowCredSSP')
+        @($d.output[0].PSObject.Properties.Name) | Should -Be @('computerName', 'userName', 'serviceCredSSP', 'servicePolicyAllowCredSSP', 'languageMode', 'executionPolicy')
+        $d.output[0].languageMode | Should -Be 'FullLanguage'
+        $d.output[0].executionPolicy | Should -Be 'Undefined'
         (Remote 'Kerberos' 'Whoami' @{} 'adfs1' $null).output[0].computerName | Should -Be 'adfs1'
     }
 

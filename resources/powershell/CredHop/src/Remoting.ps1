@@ -22,9 +22,9 @@ $script:Catalog = @{
         # Policy sets for the computer (SYSTEM's powershell.exe is bound by it, -ExecutionPolicy Bypass or not).
         $ep = $null
         try { $ep = [string](Get-ExecutionPolicy -Scope MachinePolicy) } catch { $ep = $null }
-        # A hashtable, not [pscustomobject]: ConstrainedLanguage refuses that cast, and this answer must
-        # still arrive to say why CredHop cannot go on there.
-        @{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol; languageMode = [string]$ExecutionContext.SessionState.LanguageMode; executionPolicy = $ep }
+        # An ordered hashtable, not [pscustomobject]: ConstrainedLanguage refuses that cast, and this answer
+        # must still arrive to say why CredHop cannot go on there.
+        [ordered]@{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol; languageMode = [string]$ExecutionContext.SessionState.LanguageMode; executionPolicy = $ep }
     }
     SetServiceFlag  = {
         param($a)
