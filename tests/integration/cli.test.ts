@@ -32,6 +32,10 @@ describe('credhop (the command line)', () => {
       expect(r.stdout).toMatch(/Everything is back as it was/);
       expect(r.stderr).toMatch(/… Turn on CredSSP/); // progress on long steps
       expect(r.code).toBe(0);
+      // every audit entry names the CredHop version that wrote it
+      const audit = readFileSync(join(dataDir, 'practice', 'audit.jsonl'), 'utf8').trim().split('\n');
+      expect(audit.length).toBeGreaterThan(0);
+      for (const line of audit) expect((JSON.parse(line) as { version?: string }).version).toBe(VERSION);
     } finally {
       removeDir(dataDir);
     }

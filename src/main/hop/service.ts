@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { PowerShellEngine } from '../powershell/engine';
 import { AuditLog } from './audit';
 import { HopEngine } from './engine';
+import { CREDHOP_VERSION } from '../version';
 import { Journal } from './journal';
 
 export function hopDataDir(dataDir: string, practice: boolean): string {
@@ -16,7 +17,7 @@ export function createHopEngine(options: { ps: PowerShellEngine; dataDir: string
   return new HopEngine({
     ps: options.ps,
     journal: new Journal(dir),
-    audit: new AuditLog(dir, { ...(options.auditRetentionDays ? { retentionDays: options.auditRetentionDays } : {}), ...(options.now ? { now: options.now } : {}) }),
+    audit: new AuditLog(dir, { version: CREDHOP_VERSION, ...(options.auditRetentionDays ? { retentionDays: options.auditRetentionDays } : {}), ...(options.now ? { now: options.now } : {}) }),
     practice: options.practice,
     practiceLab: options.practiceLab,
     ...(options.now ? { now: options.now } : {}),
