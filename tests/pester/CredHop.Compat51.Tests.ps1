@@ -110,7 +110,8 @@ Describe 'CredHop module: every shipped PowerShell file is ASCII or UTF-8 with a
             $null
         }
         $root = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'resources', 'powershell')
-        $script:Shipped = @(Get-ChildItem -LiteralPath $root -Recurse -File | Where-Object { $_.Extension -in '.ps1', '.psm1', '.psd1' })
+        # .NET, not Get-ChildItem: other test files leave the lab (which shadows the item cmdlets) loaded
+        $script:Shipped = @([System.IO.Directory]::GetFiles($root, '*', [System.IO.SearchOption]::AllDirectories) | Where-Object { [System.IO.Path]::GetExtension($_) -in '.ps1', '.psm1', '.psd1' } | ForEach-Object { [System.IO.FileInfo]::new($_) })
     }
 
     It 'finds the shipped files, and each is ASCII or starts with a UTF-8 BOM' {
