@@ -1,7 +1,7 @@
 // Adds up the results of every test layer into one closing line: "Total: N passed, N failed, N skipped".
 const { existsSync, readFileSync } = require('node:fs');
 
-const [vitestFile, pesterFile, playwrightFile] = process.argv.slice(2);
+const [vitestFile, pesterFile, playwrightFile, specFile] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -27,15 +27,19 @@ if (v) {
   lines.push('vitest: no results (the layer did not run)');
 }
 
-const p = read(pesterFile);
-if (p) {
-  passed += p.passed;
-  failed += p.failed;
-  skipped += p.skipped ?? 0;
-  lines.push(`pester: ${p.passed} passed, ${p.failed} failed, ${p.skipped ?? 0} skipped`);
-} else {
-  failed += 1;
-  lines.push('pester: no results (the layer did not run)');
+// Pester's two runs: the module's tests, and the Windows-behaviour spec against the lab (same summary format).
+for (const [name, file] of [['pester', pesterFile], ['spec (lab)', specFile]]) {
+  if (name !== 'pester' && file === undefined) continue;
+  const p = read(file);
+  if (p) {
+    passed += p.passed;
+    failed += p.failed;
+    skipped += p.skipped ?? 0;
+    lines.push(`${name}: ${p.passed} passed, ${p.failed} failed, ${p.skipped ?? 0} skipped`);
+  } else {
+    failed += 1;
+    lines.push(`${name}: no results (the layer did not run)`);
+  }
 }
 
 const w = read(playwrightFile);

@@ -73,6 +73,7 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
         practiceMode: services.practiceMode,
         layout: services.layout,
         powershell: services.powershell,
+        powershellSkipped: services.powershellSkipped,
         configuredPowerShell: args.pwsh ?? undefined,
         engine: services.engine,
         hop: services.hop,

@@ -23,6 +23,8 @@ export interface AppLayout {
   defaultLabFile: string;
   /** The second shipped lab: the managed workstation (WinRM stopped, TrustedHosts empty, a script's entry). */
   managedLabFile: string;
+  /** The third: a workstation whose only PowerShell is Windows PowerShell 5.1. */
+  windowsPowerShellLabFile: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export function appLayout(root: string, packaged = false): AppLayout {
         labModulePath: join(base, 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'lab', 'default-lab.json'),
         managedLabFile: join(base, 'lab', 'managed-workstation.json'),
+        windowsPowerShellLabFile: join(base, 'lab', 'windows-powershell-only.json'),
       }
     : {
         appRoot: base,
@@ -45,6 +48,7 @@ export function appLayout(root: string, packaged = false): AppLayout {
         labModulePath: join(base, 'tests', 'lab', 'CredHopLab.psd1'),
         defaultLabFile: join(base, 'tests', 'lab', 'default-lab.json'),
         managedLabFile: join(base, 'tests', 'lab', 'managed-workstation.json'),
+        windowsPowerShellLabFile: join(base, 'tests', 'lab', 'windows-powershell-only.json'),
       };
 }
 

@@ -12,12 +12,13 @@ import type { HopEngine, RestoreReport } from './hop/engine';
 import { createHopHandlers } from './hop/handlers';
 import { ExpiryWatcher } from './hop/timebox';
 import { safetyNetArmed } from './hop/safety-net';
-import { PRACTICE_PASSWORD, SHIPPED_LABS } from './hop/practice';
+import { PRACTICE_PASSWORD, SHIPPED_LABS, shippedLabFile } from './hop/practice';
 import { createHopEngine, hopDataDir } from './hop/service';
 import type { Handlers } from './ipc/handler';
 import { appLayout, practiceEstate, type AppLayout } from './paths';
 import { PowerShellEngine } from './powershell/engine';
-import { resolvePowerShell, type ResolvedPowerShell } from './powershell/resolve';
+import { choosePowerShell, type ResolvedPowerShell, type SkippedPowerShell } from './powershell/resolve';
+import { checkFolder, readWindowsFolders, type WindowsFolders } from './powershell/windows-folders';
 import type { ShellEvent } from './powershell/shell';
 import { createSettingsHandlers } from './settings/handlers';
 import { createScanHandlers } from './scan/handlers';
@@ -36,6 +37,8 @@ export interface MainOptions {
   practice?: { labFile?: string | undefined; reset?: boolean; /** Folder name of the lab state in the practice data folder (default lab-state). */ stateDirName?: string } | false;
   configuredPowerShell?: string | undefined;
   platform?: NodeJS.Platform;
+  /** Windows: the folders as Windows reports them (read from Windows itself when left out). */
+  windowsFolders?: WindowsFolders;
   env?: Record<string, string | undefined>;
   onShellEvent?: (event: ShellEvent) => void;
 }
@@ -46,6 +49,8 @@ export interface MainServices {
   /** The diagnostic log (fixed fields only, never a secret). */
   log: DiagnosticLog;
   powershell: ResolvedPowerShell | null;
+  /** PowerShells found but passed over, and why (doctor shows them). */
+  powershellSkipped: SkippedPowerShell[];
   /** Whether practice mode is on now (it can be switched at runtime from the settings). */
   readonly practiceMode: boolean;
   settings: SettingsStore;
@@ -80,7 +85,18 @@ export function createMainServices(options: MainOptions): MainServices {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
   const layout = appLayout(options.root, options.packaged ?? false);
-  const powershell = resolvePowerShell({ platform, env, appRoot: layout.appRoot, configured: options.configuredPowerShell });
+  // On Windows CredHop runs elevated: the PowerShell it starts is chosen from Windows' own folders only.
+  const windows = platform === 'win32' ? (options.windowsFolders ?? (process.platform === 'win32' ? readWindowsFolders() : undefined)) : undefined;
+  const system32 = windows?.system32;
+  const choice = choosePowerShell({
+    platform,
+    env,
+    appRoot: layout.appRoot,
+    configured: options.configuredPowerShell,
+    windows,
+    folderCheck: system32 && process.platform === 'win32' ? (folder) => checkFolder(system32, folder) : undefined,
+  });
+  const powershell = choice.chosen;
   const settings = new SettingsStore(options.dataDir);
   const log = new DiagnosticLog(options.dataDir);
   const labFileFor = (saved: string | null): string => saved ?? layout.defaultLabFile;
@@ -169,6 +185,7 @@ export function createMainServices(options: MainOptions): MainServices {
     dataDir: options.dataDir,
     practiceMode: practice !== undefined,
     powershell,
+    powershellSkipped: choice.skipped,
     configuredPowerShell: options.configuredPowerShell,
     engine: getEngine,
   });
@@ -237,7 +254,7 @@ export function createMainServices(options: MainOptions): MainServices {
       store: settings,
       practiceMode: () => practice !== undefined,
       labFileFor,
-      practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: l.id === 'article' ? layout.defaultLabFile : layout.managedLabFile })),
+      practiceLabs: () => SHIPPED_LABS.map((l) => ({ ...l, file: shippedLabFile(layout, l.id) })),
       environment: environmentNow,
       // Sessions of another practice lab do not hold the switch: switching to their lab is how they are restored.
       openSessions: () => getHop()?.restorableSessions().length ?? 0,
@@ -263,6 +280,7 @@ export function createMainServices(options: MainOptions): MainServices {
     layout,
     dataDir: options.dataDir,
     powershell,
+    powershellSkipped: choice.skipped,
     get practiceMode() {
       return practice !== undefined;
     },

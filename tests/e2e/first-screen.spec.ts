@@ -9,7 +9,7 @@ test.describe('first screen', () => {
     await expect(page.getByRole('heading', { name: /Choose a profile/ })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Clean up now' })).toBeVisible();
     await expect(page.getByTestId('real-badge')).toHaveText('Real machines');
-    const summary = page.getByTestId('powershell-summary');
+    const summary = page.getByTestId('powershell-report');
     await expect(summary).toContainText(/PowerShell 7\.\d+\.\d+ is ready/);
     await expect(summary).toContainText(app.services.powershell!.path);
     // Steps that need an earlier one say why they are not available yet.
@@ -58,7 +58,7 @@ test.describe('first screen without PowerShell', () => {
 
   test('says in plain words that no PowerShell was found and what to do', async ({ page, app }) => {
     await app.open(page);
-    const summary = page.getByTestId('powershell-summary');
+    const summary = page.getByTestId('powershell-report');
     await expect(summary).toContainText('was not found');
     await expect(summary).toContainText('Choose another');
   });

@@ -137,7 +137,8 @@ test.describe('managing profiles', () => {
     await expect(page.getByTestId('status-profile')).toContainText(`Deleted "${PRACTICE_NAME}"`);
     await expect(radio(page, PRACTICE_NAME)).toHaveCount(0);
     await expect(page.getByTestId('password-panel')).toHaveCount(0);
-    await expect(page.getByRole('button', { name: 'Continue to the check' })).toBeDisabled();
+    await expect(page.getByTestId('empty-home')).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Continue to the check' })).toHaveCount(0);
     expect(await app.services.profiles.store.list()).toEqual([]);
     expect((await app.services.profiles.vault.status({ profileId: profile!.id, role: 'jump' })).stored).toBe('none');
   });

@@ -215,6 +215,9 @@ describe('credhop (the command line)', () => {
       const practice = credhop(['doctor', '--practice'], { dataDir });
       expect(practice.stdout).toMatch(new RegExp(`^CredHop ${VERSION.replace(/\./g, '\\.')}$`, 'm'));
       expect(practice.stdout).toMatch(/^OK {2}\s+PowerShell\s+PowerShell 7\.\d+\.\d+ \(Core\) at .*pwsh, with CredHop's module and the practice lab loaded\./m);
+      // Which PowerShell was chosen and why, and what its edition means (the jump server runs 5.1 anyway).
+      expect(practice.stdout).toMatch(/Why this one: PowerShell 7 that scripts\/setup\.sh installed/);
+      expect(practice.stdout).toMatch(/^OK {2}\s+Edition\s+Practice \(the lab's client\): PowerShell 7\.6 \(LTS\)\..*jump server run in its default remoting endpoint, Windows PowerShell 5\.1/m);
       expect(practice.stdout).toMatch(/^OK {2}\s+Elevation\s+Practice: the lab's DC1 runs as administrator/im);
       expect(practice.stdout).toMatch(/^OK {2}\s+Language mode\s+FullLanguage/m);
       expect(practice.stdout).toMatch(/^OK {2}\s+Execution policy\s+/m);

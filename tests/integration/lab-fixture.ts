@@ -63,12 +63,13 @@ export function machineState(view: LabStateView): unknown {
   return out;
 }
 
-export function startLab(lab: LabFile | string = articleLab(), existingDir?: string): LabRun {
+/** `configuredPowerShell`: the PowerShell CredHop starts (e.g. one with logging on, tests/support/ps-logging.ts). */
+export function startLab(lab: LabFile | string = articleLab(), existingDir?: string, options: { configuredPowerShell?: string } = {}): LabRun {
   requirePwsh();
   const dir = existingDir ?? mkdtempSync(join(tmpdir(), 'credhop-lab-'));
   const labFile = typeof lab === 'string' ? lab : join(dir, 'lab.json');
   if (typeof lab !== 'string' && !existingDir) writeFileSync(labFile, JSON.stringify(lab, null, 2));
-  const services = createMainServices({ dataDir: dir, root: process.cwd(), practice: { labFile, reset: !existingDir } });
+  const services = createMainServices({ dataDir: dir, root: process.cwd(), practice: { labFile, reset: !existingDir }, configuredPowerShell: options.configuredPowerShell });
   const hop = services.hop()!;
   const ps = services.engine()!;
   const run: LabRun = {
@@ -76,7 +77,7 @@ export function startLab(lab: LabFile | string = articleLab(), existingDir?: str
     labFile,
     services,
     hop,
-    restart: () => startLab(labFile, dir),
+    restart: () => startLab(labFile, dir, options),
     state: () => ps.lab('Get-CredHopLabState', {}, labView),
     gpupdate: async (host) => void (await ps.lab('Invoke-CredHopLabGpUpdate', { host }, z.unknown())),
     fault: async (fault) => void (await ps.lab('Add-CredHopLabFault', fault, z.unknown())),

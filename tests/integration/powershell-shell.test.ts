@@ -47,6 +47,19 @@ describe('the PowerShell shell (real pwsh through node-powershell)', () => {
     expect(events.some((e) => e.kind === 'timeout')).toBe(true);
   });
 
+  it('fails a prompt at once instead of waiting for an answer: the WSMan: drive\'s "Start WinRM Service" cannot hang CredHop or eat its next command', async () => {
+    // Windows' WSMan: drive asks ShouldContinue before starting a stopped WinRM (ConfigProvider.cs); the
+    // shell's -NonInteractive makes any such prompt throw (the provider swallows that and the call fails).
+    const shell = makeShell();
+    const ask = "function Ask { [CmdletBinding()] param() $PSCmdlet.ShouldContinue('WinRM service is not started currently. Running this command will start the WinRM service.', 'Start WinRM Service') }; "
+      + "try { $r = 'answered ' + (Ask) } catch { $r = $_.Exception.Message }; [Console]::Out.WriteLine('CREDHOP:' + (ConvertTo-Json -Compress @{ ok = $true; data = $r }))";
+    const answer = parseAnswer(await shell.run(ask, { timeoutMs: 20_000 }));
+    expect(answer).toMatchObject({ ok: true });
+    expect((answer as { data: string }).data).toMatch(/NonInteractive mode/);
+    expect(parseAnswer(await shell.run(ANSWER))).toEqual({ ok: true, data: { n: 2, v: 7 } });
+    expect(shell.processesStarted).toBe(1);
+  });
+
   it('cancels a running call', async () => {
     const shell = makeShell();
     await shell.run(ANSWER);

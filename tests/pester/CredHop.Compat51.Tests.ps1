@@ -10,6 +10,10 @@ Describe 'CredHop module: Windows PowerShell 5.1 compatibility (static)' {
         $files = @([System.IO.Path]::Combine($root, 'CredHop.psm1')) + @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($root, 'src')) -Filter '*.ps1' | ForEach-Object FullName)
         # and the scheduled restore's script, which Windows PowerShell 5.1 runs as SYSTEM
         $files += @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($root, 'task')) -Filter '*.ps1' | ForEach-Object FullName)
+        # and what the Windows workflow runs in powershell.exe: the spec's subject, snapshot and runner, the loopback hop
+        $tests = [System.IO.Path]::Combine($PSScriptRoot, '..')
+        $files += @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($tests, 'spec')) -Filter '*.ps1' | ForEach-Object FullName)
+        $files += @(Get-ChildItem -LiteralPath ([System.IO.Path]::Combine($tests, 'windows')) -Filter '*.ps1' | ForEach-Object FullName)
         $script:Asts = @(); $script:Tokens = @(); $script:ParseErrors = @()
         foreach ($path in $files) {
             $tokens = $null; $errors = $null

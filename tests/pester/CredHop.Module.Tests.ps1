@@ -55,7 +55,7 @@ Describe 'GetHostState and GetCredSSPView' {
         $d.userName | Should -Be 'company\administrator'
         $d.isElevated | Should -BeTrue
         $d.psVersion | Should -Be $PSVersionTable.PSVersion.ToString()
-        $d.psEdition | Should -Be 'Core'
+        $d.psEdition | Should -Be $(if ($env:CREDHOP_TEST_CLIENT_EDITION -eq '5.1') { 'Desktop' } else { 'Core' })   # (the client's edition, TestHelpers.ps1)
         $d.winrm.clientCredSSP | Should -BeFalse
         $d.winrm.serviceCredSSP | Should -BeFalse
         $d.winrm.clientPolicyAllowCredSSP | Should -BeNullOrEmpty
@@ -323,6 +323,26 @@ Describe 'SetWinRMFlag and RefreshPolicy' {
         $r = Invoke-Prim SetTrustedHosts @{ add = 'adfs1.company.pri' }
         $r.ok | Should -BeTrue
         (Get-LabHostView dc1).trustedHosts | Should -BeExactly 'adfs1.company.pri'
+    }
+
+    It 'refuses to change a flag while WinRM is stopped: Set-Item -Force would start the service unplanned, behind the snapshot''s back' {
+        # Windows' WSMan: drive starts a stopped WinRM itself under -Force (ConfigProvider.cs StartWSManService)
+        $null = New-TestLab
+        Stop-Service WinRM
+        $r = Invoke-Prim SetWinRMFlag @{ role = 'client'; enabled = $true }
+        $r.ok | Should -BeFalse
+        $r.error.message | Should -BeLike 'The WinRM service is not running on this computer, so CredSSP in its WinRM client cannot be changed*Run the check again*'
+        (Get-Service WinRM).Status | Should -Be 'Stopped'
+        (Get-LabHostView dc1).clientCredSSP | Should -BeFalse
+    }
+
+    It 'reads this computer''s state without starting a stopped WinRM (its snapshot records the service as it found it)' {
+        $null = New-TestLab
+        Stop-Service WinRM
+        $s = (Invoke-Prim GetHostState).data
+        $s.winrmService.status | Should -Be 'Stopped'
+        $null = Invoke-Prim GetCheckState
+        (Get-Service WinRM).Status | Should -Be 'Stopped'
     }
 
     It 'RefreshPolicy runs gpupdate and re-applies the local GPO' {

@@ -1,6 +1,7 @@
 # The lab at estate scale: Invoke-Command -ComputerName <many> -ThrottleLimit N runs hosts concurrently,
 # streams results with PSComputerName, reports per-host errors with Windows' ids and codes, honours
 # New-PSSessionOption's OpenTimeout, and resolves names (Resolve-DnsName) for the lab's hosts only.
+BeforeDiscovery { . ([System.IO.Path]::Combine($PSScriptRoot, '..', 'spec', 'Subject.ps1')) }   # the spec's subject: tests/spec/README.md
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     function New-FanOutLab {
@@ -15,7 +16,7 @@ BeforeAll {
     $script:Probe = { [pscustomobject]@{ flag = [string](Get-Item WSMan:\localhost\Service\Auth\CredSSP).Value; me = (hostname) } }
 }
 
-Describe 'Invoke-Command over many computers' {
+Describe 'Invoke-Command over many computers' -Tag 'LabOnly', 'Why: needs an estate of lab machines' -Skip:$SpecSkipLabOnly {
     It 'answers every host once, each result carrying PSComputerName as typed, and errors per host with Windows'' ids' {
         $null = New-FanOutLab -Count 6 -LatencyMs 0
         $names = @('srv1', 'SRV2.company.pri', 'srv3', 'srv4', 'srv5', 'srv6', 'down1', 'deny1', 'nope1')
@@ -127,7 +128,7 @@ Describe 'Invoke-Command over many computers' {
     }
 }
 
-Describe 'Resolve-DnsName' {
+Describe 'Resolve-DnsName' -Tag 'LabOnly', 'Why: resolves the lab''s own names' -Skip:$SpecSkipLabOnly {
     It 'resolves a lab host by name, FQDN or address and refuses any other name as Windows does' {
         $null = New-TestLab
         (Resolve-DnsName 'adfs1').Name | Should -Be 'adfs1.company.pri'

@@ -1,4 +1,5 @@
 # The lab's managed-estate parts (issue #11) behave as /work/shared/reference/windows-credssp.md says Windows does.
+BeforeDiscovery { . ([System.IO.Path]::Combine($PSScriptRoot, '..', 'spec', 'Subject.ps1')) }   # the spec's subject: tests/spec/README.md
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $script:ManagedLab = [System.IO.Path]::Combine($script:RepoRoot, 'tests', 'lab', 'managed-workstation.json')
@@ -7,7 +8,7 @@ BeforeAll {
     function Get-Caught { param([scriptblock]$Block) $e = $null; try { & $Block } catch { $e = $_ }; $e }
 }
 
-Describe 'Lab layout: one file per part of Windows' {
+Describe 'Lab layout: one file per part of Windows' -Tag 'LabOnly', 'Why: about the lab''s own files' -Skip:$SpecSkipLabOnly {
     It 'dot-sources every file under src and exports the shadowed commands' {
         $m = Get-Module CredHopLab
         $files = @(Get-ChildItem -LiteralPath ([IO.Path]::Combine($script:RepoRoot, 'tests', 'lab', 'src')) -Filter *.ps1 | ForEach-Object BaseName)
@@ -20,7 +21,7 @@ Describe 'Lab layout: one file per part of Windows' {
     }
 }
 
-Describe 'Enable-/Disable-WSManCredSSP edit the local GPO; Group Policy applies it' {
+Describe 'Enable-/Disable-WSManCredSSP edit the local GPO; Group Policy applies it' -Tag 'LabOnly', 'Why: seeds registry values and domain GPOs from a lab file' -Skip:$SpecSkipLabOnly {
     BeforeEach {
         $lab = Get-DefaultLab
         $lab.hosts[0].registryValues = @(@{ key = $script:FreshKey; name = '7'; type = 'String'; data = 'wsman/scripted.company.pri' })
@@ -36,9 +37,10 @@ Describe 'Enable-/Disable-WSManCredSSP edit the local GPO; Group Policy applies 
         @((Get-LabHostView dc1).gpApplied | Where-Object { $_.key -eq $script:FreshKey } | ForEach-Object name) | Should -Be @('1')
         (Get-LabHostView dc1).gptIni | Should -Match 'Version=\d+'
     }
-    It 'Disable strips wsman* from the GPO and Group Policy removes what it applied; the script-written value is not the cmdlet''s' {
+    It 'Disable strips wsman* from the GPO and Group Policy removes what it applied; the script-written value stays, so Disable then fails with E9' {
         Enable-WSManCredSSP -Role Client -DelegateComputer adfs1.company.pri -Force | Out-Null
-        Disable-WSManCredSSP -Role Client
+        # its check reads the effective registry, where the script-written wsman* value is left (CredSSP.cs)
+        { Disable-WSManCredSSP -Role Client } | Should -Throw -ErrorId 'WsManError,Microsoft.WSMan.Management.DisableWSManCredSSPCommand' -ExpectedMessage 'This command cannot be executed because the setting cannot be disabled.'
         @(Get-PolRecords dc1 | Where-Object { $_.key -eq $script:FreshKey }).Count | Should -Be 0
         $reg = Get-RegValues dc1 $script:FreshKey
         $reg.Contains('1') | Should -BeFalse
@@ -61,7 +63,7 @@ Describe 'Enable-/Disable-WSManCredSSP edit the local GPO; Group Policy applies 
     }
 }
 
-Describe 'Get-WSManCredSSP line 1 comes from the list key''s wsman* values' {
+Describe 'Get-WSManCredSSP line 1 comes from the list key''s wsman* values' -Tag 'LabOnly', 'Why: seeds registry values from a lab file' -Skip:$SpecSkipLabOnly {
     It 'lists wsman* entries of the effective list even when AllowFreshCredentials is 0 and the client flag is off' {
         $lab = Get-DefaultLab
         $lab.hosts[0].registryValues = @(
@@ -71,7 +73,7 @@ Describe 'Get-WSManCredSSP line 1 comes from the list key''s wsman* values' {
             @{ key = $script:FreshKey; name = '3'; type = 'String'; data = 'WSMAN/b.company.pri' })
         $null = New-TestLab -Lab $lab
         $lines = @(Get-WSManCredSSP)
-        $lines[0] | Should -BeExactly 'The machine is configured to allow delegating fresh credentials to the following target(s):wsman/a.company.pri, WSMAN/b.company.pri'
+        $lines[0] | Should -BeExactly 'The machine is configured to allow delegating fresh credentials to the following target(s):WSMAN/b.company.pri,wsman/a.company.pri'
     }
     It 'says not configured when the list holds no wsman* value' {
         $null = New-TestLab
@@ -80,8 +82,8 @@ Describe 'Get-WSManCredSSP line 1 comes from the list key''s wsman* values' {
 }
 
 Describe 'HKLM: and WSMan: for ordinary scripts' {
-    BeforeEach { $null = New-TestLab }
-    AfterEach { Set-Location -LiteralPath $TestDrive }
+    BeforeEach { Initialize-SpecSubject }
+    AfterEach { Set-Location -LiteralPath $TestDrive; Restore-SpecSubject }
     It 'Join-Path joins on the lab drives, -Resolve checks existence' {
         Join-Path HKLM:\SOFTWARE\Policies 'Microsoft\Windows' | Should -Be 'HKLM:\SOFTWARE\Policies\Microsoft\Windows'
         Join-Path 'WSMan:\localhost\Client\' 'TrustedHosts' | Should -Be 'WSMan:\localhost\Client\TrustedHosts'
@@ -138,14 +140,14 @@ $allowed |% {
 }
 '@
         $null = & ([scriptblock]::Create($sample))
-        (Get-RegValues dc1 "$($script:CDKey)\AllowFreshCredentialsWhenNTLMOnly")['1'] | Should -Be 'WSMAN/*'
-        (Get-RegValues dc1 $script:CDKey)['AllowFreshCredentialsWhenNTLMOnly'] | Should -Be 1
+        (Get-SpecRegValues "$($script:CDKey)\AllowFreshCredentialsWhenNTLMOnly")['1'] | Should -Be 'WSMAN/*'
+        (Get-SpecRegValues $script:CDKey)['AllowFreshCredentialsWhenNTLMOnly'] | Should -Be 1
         (Get-Item WSMan:\localhost\Client\TrustedHosts).Value | Should -Be '*'
         # written straight into the registry: no GPO behind it, no RSoP record, and a refresh leaves it alone
-        @(Get-PolRecords dc1 | Where-Object { $_.key -like '*WhenNTLMOnly' }).Count | Should -Be 0
+        @(Get-SpecPolRecords | Where-Object { $_.key -like '*WhenNTLMOnly' }).Count | Should -Be 0
         @(Get-Rsop | Where-Object { $_.registryKey -like '*WhenNTLMOnly' }).Count | Should -Be 0
         $null = gpupdate /force
-        (Get-RegValues dc1 "$($script:CDKey)\AllowFreshCredentialsWhenNTLMOnly")['1'] | Should -Be 'WSMAN/*'
+        (Get-SpecRegValues "$($script:CDKey)\AllowFreshCredentialsWhenNTLMOnly")['1'] | Should -Be 'WSMAN/*'
     }
     It 'runs a public-sample style TrustedHosts and cleanup script (verbatim)' {
         $sample = @'
@@ -165,7 +167,8 @@ $current
 }
 
 Describe 'The WinRM service (Get-/Start-/Stop-/Set-Service)' {
-    BeforeEach { $null = New-TestLab }
+    BeforeEach { Initialize-SpecSubject }
+    AfterEach { Restore-SpecSubject }
     It 'reports, stops, starts and reconfigures WinRM; restores status and start type exactly' {
         $s = Get-Service WinRM
         $s.Status | Should -Be 'Running'; $s.StartType | Should -Be 'Automatic'
@@ -174,7 +177,7 @@ Describe 'The WinRM service (Get-/Start-/Stop-/Set-Service)' {
         Set-Service -Name WinRM -StartupType Manual
         (Get-Service WinRM).Status | Should -Be 'Stopped'
         (Get-Service -Name WinRM).StartType | Should -Be 'Manual'
-        (Get-LabHostView dc1).winrm | Should -BeFalse
+        if ($SpecSubject -eq 'lab') { (Get-LabHostView dc1).winrm | Should -BeFalse }   # the lab's own record agrees
         Start-Service WinRM
         (Get-Service WinRM).Status | Should -Be 'Running'
         Get-Service WinRM | Stop-Service -PassThru | ForEach-Object Status | Should -Be 'Stopped'
@@ -187,16 +190,15 @@ Describe 'The WinRM service (Get-/Start-/Stop-/Set-Service)' {
         $e.Exception.InnerException.InnerException.NativeErrorCode | Should -Be 1058
         (Get-Service WinRM).Status | Should -Be 'Stopped'
     }
-    It 'other services are not modelled: NoServiceFoundForGivenName' {
+    It 'other services are not modelled: NoServiceFoundForGivenName' -Tag 'LabOnly', 'Why: a limit of the lab: Windows has the Spooler service' -Skip:$SpecSkipLabOnly {
         { Get-Service Spooler } | Should -Throw -ErrorId 'NoServiceFoundForGivenName,Microsoft.PowerShell.Commands.GetServiceCommand'
         @(Get-Service 'Spo*').Count | Should -Be 0
     }
-    It 'while WinRM is stopped the WSMan: drive and the CredSSP cmdlets fail with the reference''s text; outbound remoting works' {
+    It 'while WinRM is stopped the CredSSP cmdlets and the WSMan: drive without -Force (its prompt cannot be shown here) fail with the reference''s text; outbound remoting works' {
         Stop-Service WinRM
         $e = Get-Caught { Get-Item WSMan:\localhost\Client\TrustedHosts }
         $e.FullyQualifiedErrorId | Should -BeExactly 'System.InvalidOperationException,Microsoft.PowerShell.Commands.GetItemCommand'
         $e.Exception.Message | Should -BeLike 'The client cannot connect to the destination specified in the request. Verify that the service on the destination is running and is accepting requests. *'
-        { Set-Item WSMan:\localhost\Client\TrustedHosts -Value x -Force } | Should -Throw -ErrorId 'System.InvalidOperationException,Microsoft.PowerShell.Commands.SetItemCommand'
         foreach ($b in @(
                 @{ Id = 'WsManError,Microsoft.WSMan.Management.EnableWSManCredSSPCommand'; Do = { Enable-WSManCredSSP -Role Client -DelegateComputer adfs1.company.pri -Force } },
                 @{ Id = 'WsManError,Microsoft.WSMan.Management.DisableWSManCredSSPCommand'; Do = { Disable-WSManCredSSP -Role Client } },
@@ -205,15 +207,20 @@ Describe 'The WinRM service (Get-/Start-/Stop-/Set-Service)' {
             $e.FullyQualifiedErrorId | Should -BeExactly $b.Id
             $e.Exception.Message | Should -BeLike '*Code="2150858770"*The client cannot connect to the destination specified in the request.*'
         }
-        @(Get-PolRecords dc1).Count | Should -Be 0   # no effect
+        @(Get-SpecPolRecords).Count | Should -Be 0   # no effect
         Test-Path WSMan:\localhost\Client | Should -BeFalse
+    }
+    It 'while WinRM is stopped here, outbound remoting works and connections to this host fail' -Tag 'LabOnly', 'Why: needs a second machine (the lab''s adfs1)' -Skip:$SpecSkipLabOnly {
+        Stop-Service WinRM
         Invoke-Command -ComputerName adfs1.company.pri { hostname } | Should -Be 'adfs1'
-        # and connections TO the stopped host fail
         { Invoke-Command -ComputerName adfs1 { Invoke-Command -ComputerName dc1 -Credential $using:c { 1 } } } | Should -Throw
+        # the drive with -Force starts the service itself (Lab.WSManFidelity.Tests.ps1 has the whole rule)
+        Set-Item WSMan:\localhost\Client\TrustedHosts -Value x -Force
+        (Get-Service WinRM).Status | Should -Be 'Running'
     }
 }
 
-Describe 'TrustedHosts and connections by address or to a host without a WSMAN SPN' {
+Describe 'TrustedHosts and connections by address or to a host without a WSMAN SPN' -Tag 'LabOnly', 'Why: needs the lab''s machines by address and a domain GPO; the loopback hop shows TrustedHosts by address on Windows' -Skip:$SpecSkipLabOnly {
     BeforeAll {
         $lab = Get-DefaultLab
         $lab.hosts += @{ name = 'nospn'; address = '192.168.3.13'; spn = $false; admins = @('COMPANY\Administrator') }
@@ -273,7 +280,7 @@ Describe 'TrustedHosts and connections by address or to a host without a WSMAN S
     }
 }
 
-Describe 'Local GPO file faults through Invoke-CredHopLabFileIo' {
+Describe 'Local GPO file faults through Invoke-CredHopLabFileIo' -Tag 'LabOnly', 'Why: the lab''s injected file faults' -Skip:$SpecSkipLabOnly {
     BeforeEach {
         $null = New-TestLab
         Enable-WSManCredSSP -Role Client -DelegateComputer adfs1.company.pri -Force | Out-Null
@@ -326,7 +333,7 @@ Describe 'Local GPO file faults through Invoke-CredHopLabFileIo' {
     }
 }
 
-Describe 'RSoP: RSOP_RegistryPolicySetting and RSOP_GPO in root\rsop\computer' {
+Describe 'RSoP: RSOP_RegistryPolicySetting and RSOP_GPO in root\rsop\computer' -Tag 'LabOnly', 'Why: needs domain GPOs; the Windows runner is a workgroup machine' -Skip:$SpecSkipLabOnly {
     BeforeEach {
         $lab = Get-DefaultLab
         $lab.hosts[0].domainPolicy = @{ gpoName = 'Helpdesk CredSSP'; gpoGuid = '{0F2A4B6C-1D3E-4F50-8A9B-0C1D2E3F4A5B}'; freshNtlm = @{ allow = 1; entries = @{ '1' = 'wsman/ntlm.company.pri' } } }
@@ -365,7 +372,7 @@ Describe 'RSoP: RSOP_RegistryPolicySetting and RSOP_GPO in root\rsop\computer' {
     }
 }
 
-Describe 'The managed workstation lab (managed-workstation.json)' {
+Describe 'The managed workstation lab (managed-workstation.json)' -Tag 'LabOnly', 'Why: about the lab file shipped for practice mode' -Skip:$SpecSkipLabOnly {
     BeforeAll { $null = New-TestLab -LabFile $script:ManagedLab }
     It 'is ws1 with WinRM stopped (Manual), TrustedHosts empty, the jump server at an address' {
         $v = Get-LabView
@@ -399,7 +406,7 @@ Describe 'The managed workstation lab (managed-workstation.json)' {
     }
 }
 
-Describe 'What the lab cannot model (the lab README''s "Stubbed or simplified" list), so no one claims every script runs unchanged' {
+Describe 'What the lab cannot model (the lab README''s "Stubbed or simplified" list), so no one claims every script runs unchanged' -Tag 'LabOnly', 'Why: the lab''s own limits' -Skip:$SpecSkipLabOnly {
     BeforeEach { $null = New-TestLab }
     It 'platform checks answer Linux: a script gated on $IsWindows takes its other branch' {
         $IsLinux | Should -BeTrue

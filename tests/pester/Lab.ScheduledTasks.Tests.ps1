@@ -1,11 +1,12 @@
 # The lab's Task Scheduler, clock and power switch (tests/lab/src/ScheduledTasks.ps1), with the
 # ScheduledTasks module's parameter names and the errors CredHop meets.
+BeforeDiscovery { . ([System.IO.Path]::Combine($PSScriptRoot, '..', 'spec', 'Subject.ps1')) }   # the spec's subject: tests/spec/README.md
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     function New-TaskScript {
         # a task's script on the host's own ProgramData: says who and where it ran, turns the client flag on
         param([string]$Name, [string]$Body = '')
-        $dir = [IO.Path]::Combine($env:ProgramData, 'Test')
+        $dir = [IO.Path]::Combine($env:ProgramData, 'CredHopSpecTest')
         [void][IO.Directory]::CreateDirectory($dir)
         $p = [IO.Path]::Combine($dir, $Name + '.ps1')
         [IO.File]::WriteAllText($p, "`"`$(whoami)|`$(hostname)|`$((whoami /groups) -match 'S-1-16-12288' | Measure-Object | ForEach-Object Count)|`$((Get-Date).ToUniversalTime().ToString('o'))`"`n" + $Body)
@@ -22,26 +23,29 @@ BeforeAll {
 }
 
 Describe 'Task Scheduler' {
-    BeforeEach { $null = New-TestLab }
+    # On Windows the tasks are named CredHopSpec* (the spec's snapshot removes leftovers of that name).
+    BeforeEach { Initialize-SpecSubject }
+    AfterEach { Restore-SpecSubject }
+    AfterAll { if ($SpecSubject -eq 'windows') { Remove-Item -LiteralPath ([IO.Path]::Combine($env:ProgramData, 'CredHopSpecTest')) -Recurse -Force -ErrorAction SilentlyContinue } }
 
     It 'registers a one-shot task as SYSTEM and lists it; Get-ScheduledTask by name, by wildcard' {
-        $r = Register-TestTask 'CredHop restore x' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'a') -StartWhenAvailable
-        $r.TaskName | Should -Be 'CredHop restore x'
+        $r = Register-TestTask 'CredHopSpec restore x' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'a') -StartWhenAvailable
+        $r.TaskName | Should -Be 'CredHopSpec restore x'
         $r.State | Should -Be 'Ready'
         $r.PSObject.TypeNames[0] | Should -BeLike '*MSFT_ScheduledTask'
         $r.Principal.UserId | Should -Be 'NT AUTHORITY\SYSTEM'
         $r.Settings.StartWhenAvailable | Should -BeTrue
-        (Get-ScheduledTask -TaskName 'CredHop restore x').Actions[0].Execute | Should -BeLike '*powershell.exe'
-        @(Get-ScheduledTask -TaskName 'CredHop restore *').Count | Should -Be 1
+        (Get-ScheduledTask -TaskName 'CredHopSpec restore x').Actions[0].Execute | Should -BeLike '*powershell.exe'
+        @(Get-ScheduledTask -TaskName 'CredHopSpec restore *').Count | Should -Be 1
         @(Get-ScheduledTask -TaskName 'Nothing *').Count | Should -Be 0
     }
 
     It 'refuses a duplicate name without -Force (0x800700b7) and replaces it with -Force' {
         $s = New-TaskScript 'a'
-        $null = Register-TestTask 'T' ([datetime]::Now.AddMinutes(30)) $s
-        { Register-TestTask 'T' ([datetime]::Now.AddMinutes(60)) $s } | Should -Throw -ErrorId 'HRESULT 0x800700b7,Register-ScheduledTask' -ExpectedMessage 'Cannot create a file when that file already exists.'
-        $null = Register-TestTask 'T' ([datetime]::Now.AddMinutes(60)) $s -Force
-        @(Get-ScheduledTask -TaskName 'T').Count | Should -Be 1
+        $null = Register-TestTask 'CredHopSpec T' ([datetime]::Now.AddMinutes(30)) $s
+        { Register-TestTask 'CredHopSpec T' ([datetime]::Now.AddMinutes(60)) $s } | Should -Throw -ErrorId 'HRESULT 0x800700b7,Register-ScheduledTask' -ExpectedMessage 'Cannot create a file when that file already exists.'
+        $null = Register-TestTask 'CredHopSpec T' ([datetime]::Now.AddMinutes(60)) $s -Force
+        @(Get-ScheduledTask -TaskName 'CredHopSpec T').Count | Should -Be 1
     }
 
     It 'says a task is not found, as Get- and Unregister-ScheduledTask do' {
@@ -50,21 +54,21 @@ Describe 'Task Scheduler' {
         Get-ScheduledTask -TaskName 'Ghost' -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 
-    It 'refuses to register or remove a SYSTEM task when not elevated (Access is denied, 0x80070005)' {
-        $null = Register-TestTask 'T' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'a')
+    It 'refuses to register or remove a SYSTEM task when not elevated (Access is denied, 0x80070005)' -Tag 'LabOnly', 'Why: switches the caller to not elevated, which a process on Windows cannot do to itself' -Skip:$SpecSkipLabOnly {
+        $null = Register-TestTask 'CredHopSpec T' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'a')
         $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $false } }
-        { Register-TestTask 'U' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'b') } | Should -Throw -ErrorId 'HRESULT 0x80070005,Register-ScheduledTask' -ExpectedMessage 'Access is denied.'
-        { Unregister-ScheduledTask -TaskName 'T' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'HRESULT 0x80070005,Unregister-ScheduledTask'
+        { Register-TestTask 'CredHopSpec U' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'b') } | Should -Throw -ErrorId 'HRESULT 0x80070005,Register-ScheduledTask' -ExpectedMessage 'Access is denied.'
+        { Unregister-ScheduledTask -TaskName 'CredHopSpec T' -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'HRESULT 0x80070005,Unregister-ScheduledTask'
     }
 
     It 'unregisters with -Confirm:$false' {
-        $null = Register-TestTask 'T' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'a')
-        Unregister-ScheduledTask -TaskName 'T' -Confirm:$false
-        @((Get-LabHostView 'dc1').scheduledTasks).Count | Should -Be 0
+        $null = Register-TestTask 'CredHopSpec T' ([datetime]::Now.AddMinutes(30)) (New-TaskScript 'a')
+        Unregister-ScheduledTask -TaskName 'CredHopSpec T' -Confirm:$false
+        @(Get-ScheduledTask -TaskName 'CredHopSpec*' -ErrorAction SilentlyContinue).Count | Should -Be 0
     }
 }
 
-Describe 'The clock: due tasks run as SYSTEM in a fresh runspace of their host' {
+Describe 'The clock: due tasks run as SYSTEM in a fresh runspace of their host' -Tag 'LabOnly', 'Why: moves the lab''s clock; on Windows the loopback hop waits for a real task at a near expiry' -Skip:$SpecSkipLabOnly {
     BeforeEach { $null = New-TestLab }
 
     It 'runs nothing before the trigger, then the task once when the clock passes it, as SYSTEM, elevated, on that host, at the host''s time' {
@@ -124,7 +128,7 @@ Describe 'The clock: due tasks run as SYSTEM in a fresh runspace of their host' 
     }
 }
 
-Describe 'A host switched off' {
+Describe 'A host switched off' -Tag 'LabOnly', 'Why: switches a lab machine off and on' -Skip:$SpecSkipLabOnly {
     BeforeEach { $null = New-TestLab }
 
     It 'misses its due tasks while off; at its next start runs those with StartWhenAvailable and not the others' {

@@ -8,11 +8,15 @@ if (-not [System.IO.File]::Exists($script:Pwsh)) { $script:Pwsh = [System.IO.Pat
 $script:CD = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\CredentialsDelegation'
 $script:CDKey = 'SOFTWARE\Policies\Microsoft\Windows\CredentialsDelegation'
 
-Import-Module $script:LabManifest -Global -Force
+# The spec's subject (tests/spec/Subject.ps1): the lab unless CREDHOP_SPEC_SUBJECT=windows, where the lab
+# must not shadow Windows' own commands.
+. ([System.IO.Path]::Combine($script:RepoRoot, 'tests', 'spec', 'Subject.ps1'))
+if ($SpecSubject -eq 'lab') { Import-Module $script:LabManifest -Global -Force }
 
 function ConvertTo-B64 {
     param($Object)
-    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes((ConvertTo-Json -InputObject $Object -Compress -Depth 30)))
+    # (module-qualified: a test may put an edition's persona on this runspace, Editions.ps1)
+    [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes((Microsoft.PowerShell.Utility\ConvertTo-Json -InputObject $Object -Compress -Depth 30)))
 }
 
 function Read-CredHopLine {
@@ -22,7 +26,7 @@ function Read-CredHopLine {
     $l = [string]$all[0]
     if (-not $l.StartsWith('CREDHOP:')) { throw "line does not start with CREDHOP: $l" }
     if ($l.Contains("`n")) { throw 'line contains a newline' }
-    ConvertFrom-Json -InputObject $l.Substring(8) -Depth 50
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject $l.Substring(8) -Depth 50
 }
 
 function Invoke-Lab {
@@ -38,12 +42,19 @@ function New-TestLab {
     $dir = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'credhop-lab-' + [guid]::NewGuid().ToString('N'))
     $p = @{ stateDir = $dir; reset = $true }
     if ($null -ne $Lab) { $p.lab = $Lab } elseif ($LabFile) { $p.labFile = $LabFile }
+    # CREDHOP_TEST_CLIENT_EDITION=5.1|7.4: the default lab's client runs as that edition (Editions.ps1), so a
+    # test file of the module can be run under it: see README, "Tests".
+    if ($env:CREDHOP_TEST_CLIENT_EDITION -and -not $p.Contains('labFile')) {
+        if (-not $p.Contains('lab')) { $p.lab = Get-DefaultLab }
+        $c = @($p.lab.hosts | Where-Object { $_.name -eq $p.lab.client })[0]
+        if ($null -ne $c -and -not $c.Contains('powershell')) { $c['powershell'] = @{ installed = $env:CREDHOP_TEST_CLIENT_EDITION } }
+    }
     $null = Invoke-Lab Initialize-CredHopLab $p
     $dir
 }
 
 function Get-DefaultLab {
-    ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($script:DefaultLab)) -AsHashtable
+    Microsoft.PowerShell.Utility\ConvertFrom-Json -InputObject ([System.IO.File]::ReadAllText($script:DefaultLab)) -AsHashtable
 }
 
 function Get-LabView { Invoke-Lab Get-CredHopLabState @{} }
@@ -78,7 +89,7 @@ function New-Cred {
 # a private folder (0700), so only this user reaches the sockets.
 $script:SecretHome = [System.IO.Path]::Combine([System.IO.Path]::GetTempPath(), 'credhop-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $null = [System.IO.Directory]::CreateDirectory($script:SecretHome)
-if (-not $IsWindows) { & chmod 700 $script:SecretHome }
+if ([System.IO.Path]::DirectorySeparatorChar -eq '/') { & chmod 700 $script:SecretHome }   # ($IsWindows is not in 5.1)
 $env:CREDHOP_SECRET_CHANNEL = [System.IO.Path]::Combine($script:SecretHome, 's')
 
 function Split-CredHopSecrets {

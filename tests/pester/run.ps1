@@ -1,5 +1,6 @@
 <#
-  Runs every *.Tests.ps1 in this folder with the project's Pester 5.7.1.
+  Runs every *.Tests.ps1 in this folder with the project's Pester 5.7.1, except the lab's conformance files
+  (Lab.*.Tests.ps1): they are the Windows-behaviour spec, which tests/spec/run.ps1 runs (once) against the lab.
   Usage (from the repo root): .tools/pwsh/pwsh -NoProfile -NonInteractive -File tests/pester/run.ps1
   Last line: "Pester: N passed, N failed" (", N skipped" only if any); exit code non-zero on any failure.
   -ResultFile <path> also writes {passed, failed, skipped} as JSON, for the test summary.
@@ -15,7 +16,7 @@ if (-not [System.IO.File]::Exists($pester)) {
 }
 Import-Module $pester -Force
 $cfg = New-PesterConfiguration
-$cfg.Run.Path = $PSScriptRoot
+$cfg.Run.Path = [string[]]@(Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.Tests.ps1' | Where-Object { $_.Name -notlike 'Lab.*' } | ForEach-Object FullName)
 $cfg.Run.PassThru = $true
 $cfg.Output.Verbosity = 'Normal'
 $result = Invoke-Pester -Configuration $cfg

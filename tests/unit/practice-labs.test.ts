@@ -4,16 +4,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SHIPPED_LABS } from '../../src/main/hop/practice';
+import { SHIPPED_LABS, shippedLabFile } from '../../src/main/hop/practice';
 import { appLayout } from '../../src/main/paths';
 import { labStateDir } from '../../src/main/services';
 
 describe('the shipped practice labs', () => {
-  it('are the article lab and the managed workstation, with their files in the app', () => {
-    expect(SHIPPED_LABS.map((l) => l.id)).toEqual(['article', 'managed-workstation']);
+  it('are the article lab, the managed workstation and the workstation without PowerShell 7, with their files in the app', () => {
+    expect(SHIPPED_LABS.map((l) => l.id)).toEqual(['article', 'managed-workstation', 'windows-powershell-only']);
     const layout = appLayout(process.cwd());
     expect(existsSync(layout.defaultLabFile)).toBe(true);
     expect(existsSync(layout.managedLabFile)).toBe(true);
+    expect(existsSync(layout.windowsPowerShellLabFile)).toBe(true);
+    for (const l of SHIPPED_LABS) expect(existsSync(shippedLabFile(layout, l.id))).toBe(true);
     expect(appLayout('/app', true).managedLabFile).toBe(join('/app', 'lab', 'managed-workstation.json'));
   });
 

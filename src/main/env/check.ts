@@ -5,7 +5,8 @@ import type { EnvReport } from '../../shared/contract/env';
 import { isAppError } from '../errors';
 import type { PowerShellEngine } from '../powershell/engine';
 import { parseAnswer } from '../powershell/protocol';
-import { notFoundSummary, type ResolvedPowerShell } from '../powershell/resolve';
+import { editionNote } from '../powershell/editions';
+import { notFoundSummary, type ResolvedPowerShell, type SkippedPowerShell } from '../powershell/resolve';
 import { START_REPORT } from '../powershell/startup';
 
 export interface EnvDeps {
@@ -13,6 +14,7 @@ export interface EnvDeps {
   dataDir: string;
   practiceMode: boolean;
   powershell: ResolvedPowerShell | null;
+  powershellSkipped?: readonly SkippedPowerShell[];
   configuredPowerShell?: string | undefined;
   engine: () => PowerShellEngine | null;
 }
@@ -46,12 +48,13 @@ export async function checkEnvironment(deps: EnvDeps): Promise<EnvReport> {
   const base = { platform: deps.platform, practiceMode: deps.practiceMode, dataDir: deps.dataDir };
   const engine = deps.engine();
   if (!deps.powershell || !engine) {
-    return { ...base, powershell: { found: false, summary: notFoundSummary(deps.platform, deps.configuredPowerShell) } };
+    return { ...base, powershell: { found: false, summary: notFoundSummary(deps.platform, deps.configuredPowerShell, deps.powershellSkipped) } };
   }
   const name = deps.powershell.kind === 'pwsh' ? 'PowerShell' : 'Windows PowerShell';
   try {
     const info = await engine.info({ timeoutMs: 30_000 });
     const policy = await readPowerShellPolicy(engine).catch(() => null);
+    const note = editionNote(info.version, info.edition);
     return {
       ...base,
       powershell: {
@@ -59,7 +62,9 @@ export async function checkEnvironment(deps: EnvDeps): Promise<EnvReport> {
         path: deps.powershell.path,
         version: info.version,
         edition: info.edition,
-        summary: `${name} ${info.version} is ready (${deps.powershell.path}). ${describePolicy(policy)}`,
+        editionLabel: note.label,
+        editionNote: note.meaning,
+        summary: `${name} ${info.version} is ready (${deps.powershell.path}): ${note.label}, ${info.edition} edition. ${note.meaning} ${describePolicy(policy)}`,
       },
     };
   } catch (error) {

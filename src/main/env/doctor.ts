@@ -9,7 +9,8 @@ import { isAppError } from '../errors';
 import type { HopEngine } from '../hop/engine';
 import type { PowerShellEngine } from '../powershell/engine';
 import { parseAnswer } from '../powershell/protocol';
-import { notFoundSummary, type ResolvedPowerShell } from '../powershell/resolve';
+import { editionNote, ELSEWHERE } from '../powershell/editions';
+import { notFoundSummary, type ResolvedPowerShell, type SkippedPowerShell } from '../powershell/resolve';
 import type { AppLayout } from '../paths';
 import type { Vault } from '../vault/vault';
 import { CREDHOP_VERSION } from '../version';
@@ -17,7 +18,7 @@ import { CREDHOP_VERSION } from '../version';
 export type DoctorLevel = 'ok' | 'warn' | 'fail' | 'n/a';
 
 export interface DoctorLine {
-  check: 'powershell' | 'elevation' | 'language-mode' | 'execution-policy' | 'winrm' | 'keychain' | 'data-folder' | 'practice-lab';
+  check: 'powershell' | 'edition' | 'elevation' | 'language-mode' | 'execution-policy' | 'winrm' | 'keychain' | 'data-folder' | 'practice-lab';
   level: DoctorLevel;
   /** What was found, in plain words. */
   found: string;
@@ -63,6 +64,8 @@ export interface DoctorDeps {
   practiceMode: boolean;
   layout: AppLayout;
   powershell: ResolvedPowerShell | null;
+  /** PowerShells found but passed over, and why. */
+  powershellSkipped?: readonly SkippedPowerShell[];
   configuredPowerShell?: string | undefined;
   engine: () => PowerShellEngine | null;
   hop: () => HopEngine | null;
@@ -77,7 +80,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
   let probe: z.output<typeof probeAnswer> | null = null;
   let probeProblem = '';
   if (!deps.powershell || !engine) {
-    lines.push({ check: 'powershell', level: 'fail', found: 'No PowerShell was found.', todo: notFoundSummary(deps.platform, deps.configuredPowerShell) });
+    lines.push({ check: 'powershell', level: 'fail', found: 'No PowerShell was found.', todo: notFoundSummary(deps.platform, deps.configuredPowerShell, deps.powershellSkipped) });
   } else {
     try {
       const answer = parseAnswer(await engine.shell.run(DOCTOR_PROBE, { timeoutMs: 60_000 }));
@@ -88,11 +91,23 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
       probeProblem = isAppError(error) ? error.message : 'it did not start';
     }
     const name = deps.powershell.kind === 'pwsh' ? 'PowerShell' : 'Windows PowerShell';
+    // Which PowerShell was chosen and why, and what was passed over (CredHop runs it as administrator).
+    const why = deps.powershell.why ? ` Why this one: ${deps.powershell.why}` : '';
+    const passed = (deps.powershellSkipped ?? []).map((s) => ` Passed over ${s.path}: ${s.reason}`).join('');
     lines.push(
       probe
-        ? { check: 'powershell', level: 'ok', found: `${name} ${probe.version} (${probe.edition}) at ${deps.powershell.path}, with CredHop's module${deps.practiceMode ? ' and the practice lab' : ''} loaded.` }
+        ? { check: 'powershell', level: 'ok', found: `${name} ${probe.version} (${probe.edition}) at ${deps.powershell.path}, with CredHop's module${deps.practiceMode ? ' and the practice lab' : ''} loaded.${why}${passed}` }
         : { check: 'powershell', level: 'fail', found: `${name} at ${deps.powershell.path} could not be used: ${probeProblem}`, todo: 'Reinstall CredHop, or name another PowerShell with --pwsh <path>.' },
     );
+    if (probe) {
+      const note = editionNote(probe.version, probe.edition);
+      lines.push({
+        check: 'edition',
+        level: note.level,
+        found: `${deps.practiceMode ? 'Practice (the lab\'s client): ' : ''}${note.label}. ${note.meaning} ${ELSEWHERE}`,
+        ...(note.level === 'warn' ? { todo: 'Install PowerShell 7.6 LTS for all users (the MSI, into Program Files); CredHop uses the newest one it finds there.' } : {}),
+      });
+    }
   }
 
   // Elevation: the lab's simulated client in practice mode, this process' token on Windows.
@@ -179,6 +194,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
 
 const LABELS: Record<DoctorLine['check'], string> = {
   powershell: 'PowerShell',
+  edition: 'Edition',
   elevation: 'Elevation',
   'language-mode': 'Language mode',
   'execution-policy': 'Execution policy',

@@ -152,7 +152,8 @@ export function diagnose(record: ErrorRecordData, ctx: DiagnoseContext): Diagnos
   }
   // On this computer the same code (and an InvalidOperationException from the WSMan: drive) means the
   // local WinRM service is stopped: "cannot connect to the destination" is misleading there.
-  if (ctx.stage === 'local' && (code === CODES.cannotConnect || has(record, /client cannot connect to the destination specified/i))) {
+  // CredHop's own refusal to let the WSMan: drive start a stopped WinRM unplanned says the same.
+  if (ctx.stage === 'local' && (code === CODES.cannotConnect || has(record, /client cannot connect to the destination specified|WinRM service is not running on this computer/i))) {
     return { id: 'winrm-stopped-local', cause: 'WinRM is not running on this computer', explanation: 'CredHop changes this computer\'s WinRM settings through the local WinRM service, and it is stopped (Windows 10 and 11 leave it on Manual). This is not a network problem.', fix: 'Run the check again: CredHop then plans to start WinRM for the change and to stop it again when it restores. Or start it yourself: Start-Service WinRM.', fixable: false };
   }
   if (code === CODES.serverNotTrusted || head === 'servernottrusted') {

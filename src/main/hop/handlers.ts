@@ -153,6 +153,7 @@ export function createHopHandlers(deps: HopHandlerDeps): HandlerGroup<HopChannel
         practiceMode: deps.practiceMode(),
         open: open.map((s) => ({
           session: s.begin.session,
+          profileId: s.begin.profileId,
           profileName: s.begin.profileName,
           jumpServer: s.begin.jumpServer,
           target: s.begin.target,

@@ -13,7 +13,18 @@ export const SHIPPED_LABS = [
   {
     id: 'managed-workstation',
     title: 'The managed workstation',
-    summary: "Helpdesk PC ws1 as a security baseline leaves it: the WinRM service stopped (Manual), TrustedHosts empty, and a delegation entry an old script wrote into the registry. Jump server adfs1, target mem2.",
+    summary: "Helpdesk PC ws1 as a security baseline leaves it: the WinRM service stopped (Manual), TrustedHosts empty, and a delegation entry an old script wrote into the registry; PowerShell 7.4 LTS. Jump server adfs1, target mem2.",
+  },
+  {
+    id: 'windows-powershell-only',
+    title: 'The workstation without PowerShell 7',
+    summary: 'Helpdesk PC ws2 has only Windows PowerShell 5.1, so CredHop runs in 5.1 there (as on the jump server and in scheduled tasks). Jump server adfs1, target mem2.',
   },
 ] as const;
 export type ShippedLabId = (typeof SHIPPED_LABS)[number]['id'];
+
+/** Where a shipped lab's file is in this layout. */
+export function shippedLabFile(layout: { defaultLabFile: string; managedLabFile: string; windowsPowerShellLabFile: string }, id: ShippedLabId): string {
+  if (id === 'article') return layout.defaultLabFile;
+  return id === 'managed-workstation' ? layout.managedLabFile : layout.windowsPowerShellLabFile;
+}

@@ -80,7 +80,7 @@ export class PowerShellEngine {
       // lab as the crash left it, like a real machine.
       bootstrap: (start) =>
         practice
-          ? [...bootstrap, buildCall('Initialize-CredHopLab', null, { labFile: practice.labFile, stateDir: practice.stateDir, reset: start === 1 && (practice.reset ?? false) })]
+          ? bootstrapLines(true, buildCall('Initialize-CredHopLab', null, { labFile: practice.labFile, stateDir: practice.stateDir, reset: start === 1 && (practice.reset ?? false) }))
           : bootstrap,
       defaultTimeoutMs: config.defaultTimeoutMs ?? 60_000,
       onEvent: config.onEvent,

@@ -56,15 +56,21 @@ function importLine(env: string, global: boolean): string {
   );
 }
 
-/** The lines, in order: start check, encoding, the lab (practice mode) and the module. */
-export function bootstrapLines(practice: boolean): string[] {
-  const lines = [
-    START_LINE,
+/**
+ * The lines, in order: start check, (practice mode: the lab and its start), encoding, the module.
+ * In practice mode the lab goes right after the start check and into the global scope: it stands in for
+ * the operating system, and `labStart` (Initialize-CredHopLab) makes this process the lab's client,
+ * running as the PowerShell edition the client has. So CredHop's own lines, from the encoding on, and its
+ * module meet that edition from their start, as they would meet the real one (real mode: no lab lines).
+ */
+export function bootstrapLines(practice: boolean, labStart?: string): string[] {
+  const lines = [START_LINE];
+  if (practice) lines.push(importLine(LAB_MODULE_ENV, true));
+  if (practice && labStart !== undefined) lines.push(labStart);
+  lines.push(
     '$ProgressPreference = "SilentlyContinue"; $WarningPreference = "SilentlyContinue"; $InformationPreference = "SilentlyContinue"',
     '[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false)',
-  ];
-  // The lab goes first and into the global scope: it stands in for the operating system.
-  if (practice) lines.push(importLine(LAB_MODULE_ENV, true));
+  );
   lines.push(importLine(MODULE_ENV, false));
   return lines;
 }

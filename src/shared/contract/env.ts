@@ -6,6 +6,10 @@ export const powershellInfoSchema = z.object({
   path: z.string().optional(),
   version: z.string().optional(),
   edition: z.string().optional(),
+  /** "Windows PowerShell 5.1", "PowerShell 7.4 (LTS)": what the edition is called. */
+  editionLabel: z.string().optional(),
+  /** What that edition means for the operator (support, what runs elsewhere). */
+  editionNote: z.string().optional(),
   /** One sentence for the operator: what was found, or what is missing and what to do. */
   summary: z.string(),
 });

@@ -10,6 +10,8 @@ const wildcardSpn = z.string().regex(/^wsman\/(\*|\*\.[A-Za-z0-9-]{1,63}(\.[A-Za
 
 export const sessionSummary = z.object({
   session: z.string(),
+  /** The profile the session was opened for (the home screen shows each profile's state by it). */
+  profileId: z.string(),
   profileName: z.string(),
   jumpServer: z.string(),
   target: z.string(),

@@ -85,12 +85,6 @@ function Update-LabDelegationStore {
     }
 }
 
-function Test-LabDomainOwnsFresh {
-    param($HostState)
-    $d = $HostState.domainPolicy
-    ($null -ne $d -and $null -ne $d.fresh)
-}
-
 # ---------------------------------------------------------------------------------------------
 # Enable / Disable / Get-WSManCredSSP
 # ---------------------------------------------------------------------------------------------
@@ -116,6 +110,7 @@ function Enable-WSManCredSSP {
         [Parameter(Position = 1)][ValidateNotNullOrEmpty()][string[]]$DelegateComputer,
         [switch]$Force
     )
+    trap { Stop-LabCommand $PSCmdlet $_ }   # its errors as the compiled cmdlet raises them (Errors.ps1)
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
     $state = Read-LabState
     $type = 'EnableWSManCredSSPCommand'
@@ -164,6 +159,7 @@ function Disable-WSManCredSSP {
         [Parameter(Mandatory, Position = 0)][ValidateSet('Client', 'Server')][string]$Role
     )
     # Windows' Disable-WSManCredSSP has no -Force and does not prompt (read from CredSSP.cs).
+    trap { Stop-LabCommand $PSCmdlet $_ }   # its errors as the compiled cmdlet raises them (Errors.ps1)
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
     $state = Read-LabState
     $type = 'DisableWSManCredSSPCommand'
@@ -185,28 +181,42 @@ function Disable-WSManCredSSP {
     Save-LabPol $script:Ctx.StateDir $h.name $recs.ToArray()
     Invoke-LabGpUpdateCore $state $h $script:Ctx.StateDir
     Save-LabState $state
-    # E9 (disable) when a domain GPO still supplies wsman* entries (the reference's case; see README)
-    if (Test-LabDomainOwnsFresh $h) {
-        $dom = @(ConvertTo-LabPolicyRecords $h.domainPolicy $true | Where-Object { $_.key -ieq ($script:KeyCD + '\' + $script:Lists.fresh.Sub) -and ([string]$_.data) -like 'wsman*' })
-        if ($dom.Count -gt 0) {
-            throw (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.E9Disable)) "WsManError,Microsoft.WSMan.Management.$type" 'InvalidOperation' $null)
-        }
+    # Then it checks the EFFECTIVE registry (not who wrote it) until no wsman* value is left, for up to 60 s,
+    # and fails with E9 (disable) when one is: a domain GPO's entry, or one a script wrote straight into
+    # HKLM:\SOFTWARE\Policies (no policy behind it, so the local-GPO edit did not remove it). Read from
+    # PowerShell's CredSSP.cs; the lab gives the outcome at once instead of waiting 60 s.
+    if (@((Get-LabDelegationList $h 'fresh').entries | Where-Object { $_ -like 'wsman*' }).Count -gt 0) {
+        throw (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.E9Disable)) "WsManError,Microsoft.WSMan.Management.$type" 'InvalidOperation' $null)
     }
     Save-LabState $state
     Invoke-LabWriteFault 'Disable-WSManCredSSP' 'Client'
 }
 
+function Get-LabGetCredSSPPrefix {
+    # Line 1's resource text: PowerShell 7's ends at the colon ("...target(s):wsman/x", as its own
+    # CredSSP.Tests.ps1 expects); Windows PowerShell 5.1's ends in a space. The edition of the PowerShell
+    # running this command comes from Editions.ps1 (Get-LabEdition, '5.1' | '7.4' | '7.6') once it exists; 7 until then.
+    $edition = '7'
+    if ($null -ne ${function:Get-LabEdition}) { $edition = [string](Get-LabEdition) }
+    if ($edition.StartsWith('5')) { return $script:Texts.GetConfigured + ' ' }
+    $script:Texts.GetConfigured
+}
+
 function Get-WSManCredSSP {
     [CmdletBinding()]
     param()
+    trap { Stop-LabCommand $PSCmdlet $_ }   # its errors as the compiled cmdlet raises them (Errors.ps1)
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
     $state = Read-LabState
     Assert-LabElevated $state 'GetWSManCredSSPCommand'
     $h = Get-LabCtxHost $state
     Assert-LabWinRMRunning $h 'GetWSManCredSSPCommand'
     # line 1: the wsman* values of the effective AllowFreshCredentials list, whatever the DWORD and the client flag say
+    # (CredSSP.cs GetDelegateSettings: each wsman* value is PREPENDED with the culture's list separator, so
+    # they come out in reverse registry enumeration order, joined by ',' in en-US, no space)
     $l = Get-LabDelegationList $h 'fresh'
     $ws = @($l.entries | Where-Object { $_ -like 'wsman*' })
-    if ($ws.Count -gt 0) { $script:Texts.GetConfigured + ($ws -join ', ') } else { $script:Texts.GetNotConfig }
+    [array]::Reverse($ws)
+    if ($ws.Count -gt 0) { (Get-LabGetCredSSPPrefix) + ($ws -join [System.Globalization.CultureInfo]::CurrentCulture.TextInfo.ListSeparator) } else { $script:Texts.GetNotConfig }
     if (Get-LabWinRMFlag $h 'Service') { $script:Texts.GetReceive } else { $script:Texts.GetNoReceive }
 }

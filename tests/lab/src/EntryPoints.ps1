@@ -50,7 +50,10 @@ function Initialize-CredHopLab {
             $seeded = $true
         }
         $state = Read-LabState $stateDir
-        Enter-CredHopLabHost -StateDir $stateDir -HostName $state.client -CanDelegate $true -Authentication 'Local'
+        # This process is the client: it runs as the PowerShell CredHop finds there (Editions.ps1). In practice
+        # mode this comes before CredHop's module is imported, so the module meets that edition from its start.
+        $edition = Get-LabHostEdition (Get-LabHost $state $state.client) 'installed'
+        Enter-CredHopLabHost -StateDir $stateDir -HostName $state.client -CanDelegate $true -Authentication 'Local' -Edition $edition
         $key = 'CredHopLab.ProcessCounted:' + $stateDir
         if ($seeded -or -not [System.AppDomain]::CurrentDomain.GetData($key)) {
             $state.counters.processes = [int]$state.counters.processes + 1

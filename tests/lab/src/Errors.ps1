@@ -46,7 +46,22 @@ $script:Texts = @{
     ConsentServer = 'CredSSP authentication allows the server to accept user credentials from a remote computer. If you enable CredSSP authentication on the server, the server will have access to the user name and password of the client computer if the client computer sends them. For more information, see the Enable-WSManCredSSP Help topic. Do you want to enable CredSSP authentication?'
     ConsentDisable = 'Do you want to disable CredSSP authentication?'
     ConsentCaption = 'CredSSP Authentication Configuration for WS-Management'
+    # the WSMan: provider's own (PowerShell's WsManResources.resx)
+    WinRMStartCaption = 'Start WinRM Service'
+    WinRMStartQuery   = "WinRM service is not started currently. Running this command will start the WinRM service.`n`nDo you want to continue?"
+    WinRMServiceError = 'This command cannot be executed because the WinRM Service is not started.'
+    SetItemNoValue    = 'This command cannot be used because Parameter Value is not supplied. Check the value again and run your command.'
+    SetItemNotSupported = 'This command cannot be used in the current path because this cmdlet is not supported at this level of Provider path.'
+    TrustedHostType   = "Cannot convert 'System.Object[]' to the type 'System.String' required by the parameter. Specified method is not supported."
+    SetItemWhatIf     = '"Set-Item" on the WinRM configuration setting "{0}" to update the value to "{1}"'
 }
+
+# ErrorRecord internals the lab sets so its errors look like a compiled cmdlet's (PowerShell's ErrorPackage.cs):
+# a function's errors otherwise get ",<function name>" appended to their id, and their position and
+# ScriptStackTrace point into the lab's files instead of the caller's line.
+$script:ErrFqid = [System.Management.Automation.ErrorRecord].GetField('_serializedFullyQualifiedErrorId', [System.Reflection.BindingFlags]'NonPublic,Instance')
+$script:ErrStack = [System.Management.Automation.ErrorRecord].GetField('_scriptStackTrace', [System.Reflection.BindingFlags]'NonPublic,Instance')
+$script:ErrSetInvocation = [System.Management.Automation.ErrorRecord].GetMethod('SetInvocationInfo', [System.Reflection.BindingFlags]'NonPublic,Instance')
 
 function New-LabErrorRecord {
     param(
@@ -57,12 +72,34 @@ function New-LabErrorRecord {
     )
     $er = [System.Management.Automation.ErrorRecord]::new($Exception, $Id, $Category, $Target)
     # Keep the id exactly as Windows prints it (a function would otherwise append its own name).
+    $script:ErrFqid.SetValue($er, $Id)
     $script:PreserveInvocation.SetValue($er, $true)
     $er
 }
 
+function Set-LabErrorSite {
+    # the error as a compiled cmdlet raises it: its InvocationInfo is the command's call in the caller's
+    # script (position, MyCommand), and its ScriptStackTrace starts at the caller, not inside the lab
+    param($Cmdlet, [System.Management.Automation.ErrorRecord]$ErrorRecord)
+    # the (outermost) frame of the command itself: its name can carry a block suffix ('Set-Item<Process>'),
+    # and a trap in it runs in a frame of the same invocation
+    $frames = @(Get-PSCallStack)
+    $i = $frames.Count
+    for ($k = 0; $k -lt $frames.Count; $k++) { if ([object]::ReferenceEquals($frames[$k].InvocationInfo, $Cmdlet.MyInvocation)) { $i = $k } }
+    $script:ErrStack.SetValue($ErrorRecord, ((@($frames | Select-Object -Skip ($i + 1)) | ForEach-Object { $_.ToString() }) -join [System.Environment]::NewLine))
+    $null = $script:ErrSetInvocation.Invoke($ErrorRecord, @($Cmdlet.MyInvocation))
+    $script:PreserveInvocation.SetValue($ErrorRecord, $true)
+}
+
 function Write-LabError {
     param($Cmdlet, [System.Management.Automation.ErrorRecord]$ErrorRecord)
-    $script:PreserveInvocation.SetValue($ErrorRecord, $true)
+    Set-LabErrorSite $Cmdlet $ErrorRecord
     $Cmdlet.WriteError($ErrorRecord)
+}
+
+function Stop-LabCommand {
+    # a terminating error of the command $Cmdlet runs (ThrowTerminatingError of a compiled cmdlet)
+    param($Cmdlet, [System.Management.Automation.ErrorRecord]$ErrorRecord)
+    Set-LabErrorSite $Cmdlet $ErrorRecord
+    throw $ErrorRecord
 }

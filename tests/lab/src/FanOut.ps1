@@ -110,11 +110,12 @@ function Wait-LabFanOutRunspace {
 function Enter-LabFanOutHost {
     # Makes the pooled runspace fresh and the given host (as whom, how far down the hops).
     param($Runspace, [hashtable]$Conn, [string]$StateDir, [int]$Depth)
+    $Conn.Edition = Get-LabHostEdition (Get-LabHost (Read-LabState -ReadOnly) $Conn.Host) 'endpoint'
     $ps = [powershell]::Create()
     try {
         $ps.Runspace = $Runspace
         $null = $ps.AddCommand('Reset-CredHopLabRunspace')
-        $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $StateDir).AddParameter('HostName', $Conn.Host).AddParameter('User', $Conn.User).AddParameter('CanDelegate', [bool]$Conn.CanDelegate).AddParameter('Authentication', $Conn.Auth).AddParameter('Remote', $true).AddParameter('Depth', $Depth + 1).AddParameter('SharedState', $true)
+        $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $StateDir).AddParameter('HostName', $Conn.Host).AddParameter('User', $Conn.User).AddParameter('CanDelegate', [bool]$Conn.CanDelegate).AddParameter('Authentication', $Conn.Auth).AddParameter('Remote', $true).AddParameter('Depth', $Depth + 1).AddParameter('SharedState', $true).AddParameter('Edition', $Conn.Edition)
         $null = $ps.Invoke()
         if ($ps.HadErrors) { throw "CredHop lab: could not enter host $($Conn.Host): $($ps.Streams.Error[0])" }
     }

@@ -164,7 +164,7 @@ function ConvertTo-LabState {
     foreach ($h in @($hosts)) {
         $f = "hosts[$i]"
         if (-not (Test-LabType $h 'object')) { Assert-LabField $Source $f 'expected object' }
-        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults', 'winrmStartType', 'trustedHosts', 'rsopLogging', 'registryValues', 'latencyMs', 'operationMs')
+        Assert-LabKeys $Source $f $h @('name', 'fqdn', 'address', 'winrm', 'reachable', 'spn', 'httpSpnConflict', 'admins', 'elevated', 'currentUser', 'credssp', 'encryptionOracle', 'localPolicy', 'domainPolicy', 'faults', 'winrmStartType', 'trustedHosts', 'rsopLogging', 'registryValues', 'latencyMs', 'operationMs', 'powershell')
         $name = Get-LabOpt $Source $f $h 'name' 'string' $null -Required
         if ($name -notmatch '^[A-Za-z0-9][A-Za-z0-9-]{0,14}$') { Assert-LabField $Source "$f.name" "expected a NetBIOS host name (1-15 letters, digits, '-'), got '$name'" }
         if ($null -ne (Get-LabHost $state $name)) { Assert-LabField $Source "$f.name" "duplicate host '$name'" }
@@ -192,6 +192,7 @@ function ConvertTo-LabState {
         Assert-LabKeys $Source "$f.credssp" $cred @('client', 'service')
         $oracle = Get-LabOpt $Source $f $h 'encryptionOracle' 'int' $null -Nullable
         if ($null -ne $oracle -and ($oracle -lt 0 -or $oracle -gt 2)) { Assert-LabField $Source "$f.encryptionOracle" "expected 0, 1, 2 or null, got $oracle" }
+        $psOut = ConvertTo-LabPowerShellSpec $Source "$f.powershell" (Get-LabOpt $Source $f $h 'powershell' 'object' ([ordered]@{}))
         $faults = Get-LabOpt $Source $f $h 'faults' 'object' ([ordered]@{})
         Assert-LabKeys $Source "$f.faults" $faults @('stopAnsweringAfter', 'writes')
         $host1 = [ordered]@{
@@ -212,6 +213,7 @@ function ConvertTo-LabState {
             rsopLogging       = Get-LabOpt $Source $f $h 'rsopLogging' 'bool' $true
             latencyMs         = Get-LabOpt $Source $f $h 'latencyMs' 'int' $null -Nullable
             operationMs       = Get-LabOpt $Source $f $h 'operationMs' 'int' 0
+            powershell        = $psOut
             registry          = [ordered]@{}
             gpApplied         = @()
             rsop              = $null
@@ -239,6 +241,20 @@ function ConvertTo-LabState {
     if ($null -eq $ch) { Assert-LabField $Source 'client' "unknown host '$client' (missing client: it must be one of the hosts)" }
     $state.client = $ch.name
     $state
+}
+
+function ConvertTo-LabPowerShellSpec {
+    # A host's PowerShells (Editions.ps1): its remoting endpoint and its scheduled tasks (Windows PowerShell
+    # 5.1 on every Windows), and the newest PowerShell CredHop finds on it (7.6, 7.4 or only 5.1).
+    param($Source, [string]$Field, $P)
+    Assert-LabKeys $Source $Field $P @('endpoint', 'tasks', 'installed')
+    $out = [ordered]@{}
+    foreach ($k in 'endpoint', 'tasks', 'installed') {
+        $v = Get-LabOpt $Source $Field $P $k 'string' $(if ($k -eq 'installed') { '7.6' } else { '5.1' })
+        if ($script:LabEditions -notcontains $v) { Assert-LabField $Source "$Field.$k" "expected '5.1', '7.4' or '7.6', got '$v'" }
+        $out[$k] = $v
+    }
+    $out
 }
 
 function ConvertTo-LabWriteFault {

@@ -179,6 +179,14 @@ function Assert-LabRegWrite {
 }
 
 
+function Test-LabRegShouldProcess {
+    # the registry provider asks ShouldProcess before each write (-WhatIf, -Confirm), with its own texts
+    # (RegistryProviderStrings.resx: "Set Property" / "Item: {0} Property: {1}", "New Item" / "Item: {0}", ...)
+    param($Cmdlet, [string]$Action, [string]$Key, [string]$Property)
+    $resource = if ($PSBoundParameters.ContainsKey('Property')) { "Item: HKEY_LOCAL_MACHINE\$Key Property: $Property" } else { "Item: HKEY_LOCAL_MACHINE\$Key" }
+    $Cmdlet.ShouldProcess($resource, $Action)
+}
+
 function Invoke-LabRegistryItem {
     # one HKLM: path of an item cmdlet; each write adds its path to $FaultChecks (the caller saves when any did)
     param([string]$Verb, $Cmdlet, $Bound, $State, $HostState, $PathInfo, [System.Collections.Generic.List[string]]$FaultChecks)
@@ -230,6 +238,7 @@ function Invoke-LabRegistryItem {
             }
             $parent = if ($target.Contains('\')) { $target.Substring(0, $target.LastIndexOf('\')) } else { '' }
             if ($null -eq (Find-LabRegKey $h $parent) -and -not $Bound.Force) { Write-LabError $Cmdlet (New-LabPathNotFound "HKLM:\$parent" $cmdType); break }
+            if (-not (Test-LabRegShouldProcess $Cmdlet 'New Item' $target)) { break }
             if ($null -ne $tk) { Remove-LabRegKey $h $tk }   # New-Item -Force on an existing key re-creates it empty (as on Windows)
             $nk = New-LabRegKey $h $target
             $faultChecks.Add("HKLM:\$nk")
@@ -253,6 +262,8 @@ function Invoke-LabRegistryItem {
             if ($null -eq $type) { Write-LabError $Cmdlet (New-LabErrorRecord ([System.ArgumentException]::new('The property type is not valid.')) "System.ArgumentException,Microsoft.PowerShell.Commands.$cmdType" 'InvalidArgument' $name); break }
             try { $data = ConvertTo-LabRegData $Bound.Value $type }
             catch { Write-LabError $Cmdlet (New-LabErrorRecord ([System.ArgumentException]::new("The value '$($Bound.Value)' cannot be converted to $type.")) "System.ArgumentException,Microsoft.PowerShell.Commands.$cmdType" 'InvalidArgument' $name); break }
+            $action = if ($Verb -eq 'New-ItemProperty') { 'New Property' } else { 'Set Property' }
+            if (-not (Test-LabRegShouldProcess $Cmdlet $action $key $name)) { break }
             Set-LabRegValue $h $key $name $type $data
             $faultChecks.Add("HKLM:\$key\$name")
             if ($Verb -eq 'New-ItemProperty' -or $Bound.PassThru) { New-LabPropertyObject $h $key @($name) }
@@ -261,6 +272,7 @@ function Invoke-LabRegistryItem {
             if ($null -eq $key) { Write-LabError $Cmdlet (New-LabPathNotFound $disp $cmdType); break }
             if (-not (Assert-LabRegWrite $Cmdlet $state $disp $cmdType)) { break }
             foreach ($n in @($Bound.Name)) {
+                if ($null -ne (Get-LabRegValue $h $key $n) -and -not (Test-LabRegShouldProcess $Cmdlet 'Remove Property' $key $n)) { continue }
                 if (-not (Remove-LabRegValue $h $key $n)) {
                     Write-LabError $Cmdlet (New-LabErrorRecord ([System.Management.Automation.PSArgumentException]::new("Property $n does not exist at path HKEY_LOCAL_MACHINE\$key.")) "System.Management.Automation.PSArgumentException,Microsoft.PowerShell.Commands.$cmdType" 'InvalidArgument' $n)
                 }
@@ -273,6 +285,7 @@ function Invoke-LabRegistryItem {
             if ((Get-LabRegSubKeys $h $key).Count -gt 0 -and -not $Bound.Recurse) {
                 Write-LabError $Cmdlet (New-LabErrorRecord ([System.Management.Automation.PSInvalidOperationException]::new("The item at $disp has children and the Recurse parameter was not specified. Nothing has been removed.")) "CredHopLabRemoveNeedsRecurse,Microsoft.PowerShell.Commands.$cmdType" 'InvalidOperation' $disp); break
             }
+            if (-not (Test-LabRegShouldProcess $Cmdlet 'Remove Key' $key)) { break }
             Remove-LabRegKey $h $key
             $faultChecks.Add("HKLM:\$key")
         }
@@ -290,6 +303,7 @@ function Invoke-LabRegistryItem {
             # on the registry, Clear-Item deletes every value of the key (and keeps the key and its subkeys)
             if ($null -eq $key) { Write-LabError $Cmdlet (New-LabPathNotFound $disp $cmdType); break }
             if (-not (Assert-LabRegWrite $Cmdlet $state $disp $cmdType)) { break }
+            if (-not (Test-LabRegShouldProcess $Cmdlet 'Clear Item' $key)) { break }
             $h.registry[$key] = [ordered]@{}
             $faultChecks.Add("HKLM:\$key")
         }

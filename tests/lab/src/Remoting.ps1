@@ -117,6 +117,8 @@ function Connect-LabHost {
 
 function New-LabRunspace {
     param([hashtable]$Conn)
+    # The endpoint's PowerShell runs the session (the default endpoint: Windows PowerShell 5.1).
+    $Conn.Edition = Get-LabHostEdition (Get-LabHost (Read-LabState -ReadOnly) $Conn.Host) 'endpoint'
     $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
     $rs = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
     $rs.Open()
@@ -124,7 +126,7 @@ function New-LabRunspace {
     try {
         $ps.Runspace = $rs
         $null = $ps.AddCommand('Microsoft.PowerShell.Core\Import-Module').AddParameter('Name', $script:ManifestPath).AddParameter('Global').AddParameter('Force')
-        $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $script:Ctx.StateDir).AddParameter('HostName', $Conn.Host).AddParameter('User', $Conn.User).AddParameter('CanDelegate', [bool]$Conn.CanDelegate).AddParameter('Authentication', $Conn.Auth).AddParameter('Remote', $true).AddParameter('Depth', [int]$script:Ctx.Depth + 1)
+        $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $script:Ctx.StateDir).AddParameter('HostName', $Conn.Host).AddParameter('User', $Conn.User).AddParameter('CanDelegate', [bool]$Conn.CanDelegate).AddParameter('Authentication', $Conn.Auth).AddParameter('Remote', $true).AddParameter('Depth', [int]$script:Ctx.Depth + 1).AddParameter('Edition', $Conn.Edition)
         $null = $ps.Invoke()
         if ($ps.HadErrors) { throw "CredHop lab: could not start the remote runspace: $($ps.Streams.Error[0])" }
     }
@@ -185,7 +187,11 @@ function Invoke-LabInRunspace {
         foreach ($a in @($Arguments)) { $null = $ps.AddArgument((Copy-LabBySerializer $a)) }
         $out = $null
         $terminating = $null
-        try { $out = $ps.Invoke() }
+        # The endpoint parses what it is sent: 5.1 refuses 7-only syntax (Editions.ps1).
+        if ($Conn.Edition -eq '5.1') {
+            try { Assert-LabRemoteScript51 $Script.Text } catch { $terminating = $_.Exception.ErrorRecord }
+        }
+        try { if ($null -eq $terminating) { $out = $ps.Invoke() } }
         catch {
             $inner = $_.Exception
             while ($inner -is [System.Management.Automation.MethodInvocationException] -and $null -ne $inner.InnerException) { $inner = $inner.InnerException }
@@ -358,15 +364,24 @@ function Remove-PSSession {
 }
 
 function Test-WSMan {
+    # PingWSMan.cs: an empty or '.' computer name means localhost; the answer is WinRM's Identify response
+    # as an XmlElement (its PSObject type name carries the namespace, its wsmid property is the xmlns).
     [CmdletBinding()]
     param(
-        [Parameter(Position = 0)][string]$ComputerName = 'localhost',
+        [Parameter(Position = 0, ValueFromPipeline)][AllowNull()][AllowEmptyString()][string]$ComputerName = 'localhost',
         [pscredential][System.Management.Automation.Credential()]$Credential,
-        [ValidateSet('None', 'Default', 'Digest', 'Negotiate', 'Basic', 'Kerberos', 'ClientCertificate', 'Credssp')][string]$Authentication = 'None',
-        [int]$Port, [switch]$UseSSL
+        [string]$Authentication = 'None',
+        [int]$Port, [switch]$UseSSL, [string]$ApplicationName = 'wsman', [string]$CertificateThumbprint
     )
     Import-LabCallerPreference $PSCmdlet $PSBoundParameters
-    $state = Read-LabState
+    if ([string]::IsNullOrEmpty($ComputerName) -or $ComputerName -eq '.') { $ComputerName = 'localhost' }
+    # -Authentication is the enum AuthenticationMechanism: an unknown name fails to convert
+    $mechanisms = @('None', 'Default', 'Digest', 'Negotiate', 'Basic', 'Kerberos', 'ClientCertificate', 'Credssp')
+    if ($mechanisms -notcontains $Authentication) {
+        $text = 'Cannot bind parameter ''Authentication''. Cannot convert value "{0}" to type "Microsoft.WSMan.Management.AuthenticationMechanism". Error: "Unable to match the identifier name {0} to a valid enumerator name. Specify one of the following enumerator names and try again:{1}{2}"' -f $Authentication, [System.Environment]::NewLine, ($mechanisms -join ', ')
+        Stop-LabCommand $PSCmdlet (New-LabErrorRecord ([System.Management.Automation.PSArgumentException]::new($text)) 'CannotConvertArgumentNoMessage,Microsoft.WSMan.Management.TestWSManCommand' 'InvalidArgument' $Authentication)
+    }
+    $state = Read-LabState -ReadOnly
     $r = Resolve-LabComputer $state $ComputerName
     $bad = $null
     if ($null -eq $r -or -not $r.Host.reachable) { $bad = $script:Texts.Unreachable }
@@ -376,6 +391,9 @@ function Test-WSMan {
         Write-LabError $PSCmdlet (New-LabErrorRecord $ex 'WsManError,Microsoft.WSMan.Management.TestWSManCommand' 'InvalidOperation' $ComputerName)
         return
     }
-    $o = [pscustomobject]@{ wsmid = 'http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd'; ProtocolVersion = 'http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd'; ProductVendor = 'Microsoft Corporation'; ProductVersion = $(if ($Authentication -ne 'None') { 'OS: 10.0.17763 SP: 0.0 Stack: 3.0' } else { 'OS: 0.0.0 SP: 0.0 Stack: 3.0' }) }
-    $o
+    # an authenticated Identify reveals the OS version; an anonymous one (the default) does not
+    $version = if ($Authentication -ne 'None') { 'OS: 10.0.17763 SP: 0.0 Stack: 3.0' } else { 'OS: 0.0.0 SP: 0.0 Stack: 3.0' }
+    $x = [System.Xml.XmlDocument]::new()
+    $x.LoadXml('<wsmid:IdentifyResponse xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><wsmid:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</wsmid:ProtocolVersion><wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor><wsmid:ProductVersion>' + $version + '</wsmid:ProductVersion></wsmid:IdentifyResponse>')
+    $x.DocumentElement
 }

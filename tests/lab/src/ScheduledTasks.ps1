@@ -229,6 +229,8 @@ function Invoke-LabTask {
             $result = -196608; $output.Add("The task's script was not found or the action is not modelled: $($task.execute) $($task.arguments)")
         }
         else {
+            # powershell.exe is the host's task PowerShell (Windows PowerShell 5.1), pwsh.exe its PowerShell 7.
+            $edition = Get-LabHostEdition $h $(if ([string]$task.execute -match '(?i)pwsh(\.exe)?$') { 'installed' } else { 'tasks' })
             $iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
             $rs = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace($iss)
             $rs.Open()
@@ -236,19 +238,25 @@ function Invoke-LabTask {
             try {
                 $ps.Runspace = $rs
                 $null = $ps.AddCommand('Microsoft.PowerShell.Core\Import-Module').AddParameter('Name', $script:ManifestPath).AddParameter('Global').AddParameter('Force')
-                $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $script:Ctx.StateDir).AddParameter('HostName', $h.name).AddParameter('User', $task.userId).AddParameter('CanDelegate', $false).AddParameter('Authentication', 'Local')
+                $null = $ps.AddStatement().AddCommand('Enter-CredHopLabHost').AddParameter('StateDir', $script:Ctx.StateDir).AddParameter('HostName', $h.name).AddParameter('User', $task.userId).AddParameter('CanDelegate', $false).AddParameter('Authentication', 'Local').AddParameter('Edition', $edition)
                 $null = $ps.Invoke()
             }
             finally { $ps.Dispose() }
+            # -File: 5.1 reads and parses the script file as it does (a parse error: exit code 1, the error on stderr).
+            $parseError = $null
+            if ($edition -eq '5.1') { try { Read-LabScriptFile51 $path } catch { $parseError = $_ } }
             Set-LabProcessEnv $state $h.name ([string]$task.userId)
             $ps = [powershell]::Create()
             try {
                 $ps.Runspace = $rs
                 $null = $ps.AddCommand($path)
-                try { foreach ($o in $ps.Invoke()) { $output.Add([string]$o) } }
-                catch { $result = 1; $output.Add("terminating: $($_.Exception.Message)") }
-                foreach ($e in $ps.Streams.Error) { $output.Add("error: $e") }
-                if ($ps.HadErrors -and $result -eq 0) { $result = 1 }
+                if ($null -ne $parseError) { $result = 1; $output.Add("terminating: $($parseError.Exception.Message)") }
+                else {
+                    try { foreach ($o in $ps.Invoke()) { $output.Add([string]$o) } }
+                    catch { $result = 1; $output.Add("terminating: $($_.Exception.Message)") }
+                    foreach ($e in $ps.Streams.Error) { $output.Add("error: $e") }
+                    if ($ps.HadErrors -and $result -eq 0) { $result = 1 }
+                }
             }
             finally { $ps.Dispose() }
         }

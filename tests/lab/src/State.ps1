@@ -117,8 +117,11 @@ function Enter-CredHopLabHost {
         [string]$Authentication = 'Local',
         [bool]$Remote = $false,
         [int]$Depth = 0,
-        [bool]$SharedState = $false
+        [bool]$SharedState = $false,
+        # The PowerShell edition this runspace runs as (Editions.ps1); not given: left as it is.
+        [string]$Edition
     )
+    if ($PSBoundParameters.ContainsKey('Edition')) { Set-LabEdition $Edition }
     $script:Ctx = [ordered]@{
         StateDir       = $StateDir
         Host           = $HostName

@@ -4,7 +4,8 @@
 # Modelled leaves: Client\Auth\CredSSP and Service\Auth\CredSSP (the DWORD auth_credssp under
 # HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WSMAN\{Client,Service}), Client\TrustedHosts
 # (the string trusted_hosts under ...\WSMAN\Client, or a GPO's list); the other leaves read fixed defaults and cannot be set. The drive needs the
-# host's WinRM service (Services.ps1): while it is stopped every call fails with the reference's text.
+# host's WinRM service (Services.ps1) and starts a stopped one itself, as PowerShell's provider does (Start-LabWsmanDriveService);
+# when it cannot, the call fails with the reference's text.
 
 $script:WsmanNodes = [ordered]@{
     ''                       = @{ Leaf = $false; Children = @('localhost') }
@@ -107,8 +108,44 @@ function Assert-LabWsmanService {
     $false
 }
 
+function Start-LabWsmanDriveService {
+    # PowerShell's WSMan provider (ConfigProvider.cs: CheckValidContainerOrPath, which ItemExists runs for
+    # every cmdlet that resolves a path, and NewItem/SetItem/RemoveItem/GetChildItems) starts a stopped
+    # WinRM on this computer by running `Restart-Service WinRM -Force` (StartWSManService): at once when
+    # the call has -Force, otherwise after a ShouldContinue "Start WinRM Service" prompt; not elevated, the
+    # elevation error comes first. "No" ends the call with WinRMServiceError. A prompt that cannot be shown
+    # (a -NonInteractive or host-less PowerShell: "PowerShell is in NonInteractive mode...") throws, and the
+    # provider swallows that throw (catch CmdletInvocationException), so the service stays stopped and the
+    # call goes on to fail as if nothing was tried. A Disabled service: Restart-Service fails inside that
+    # script, the provider does not look, and the call fails the same way. $false: an error was raised.
+    param($Cmdlet, $State, $HostState, $Bound, [string]$Display, [string]$CmdType)
+    if ($HostState.winrm) { return $true }
+    $id = "System.InvalidOperationException,Microsoft.PowerShell.Commands.$CmdType"
+    if (-not (Test-LabElevated $State)) {
+        Stop-LabCommand $Cmdlet (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.E10)) $id 'InvalidOperation' $Display)
+    }
+    $go = [bool]$Bound.Force
+    if (-not $go) {
+        try { $go = $Cmdlet.ShouldContinue($script:Texts.WinRMStartQuery, $script:Texts.WinRMStartCaption) }
+        catch { return $true }
+        if (-not $go) { Stop-LabCommand $Cmdlet (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.WinRMServiceError)) $id 'InvalidOperation' $Display) }
+    }
+    $w = Read-LabState
+    $wh = Get-LabCtxHost $w
+    if ([string]$wh.winrmStartType -eq 'Disabled') { return $true }
+    $wh.winrm = $true
+    Save-LabState $w
+    $HostState.winrm = $true
+    $true
+}
+
 function Set-LabTrustedHosts {
     param($Cmdlet, $State, $HostState, $Bound, [string]$Display, [string]$CmdType, [switch]$Clear)
+    # WinRM takes TrustedHosts only as a string (ConfigProvider.SetItem: TrustedHostValueTypeError for an
+    # array, a bool, a number...; the text names System.Object[] whatever the type was)
+    if (-not $Clear -and -not ($Bound.Value -is [string])) {
+        Stop-LabCommand $Cmdlet (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.TrustedHostType)) "System.InvalidOperationException,Microsoft.PowerShell.Commands.$CmdType" 'InvalidOperation' $Display)
+    }
     if (-not (Test-LabElevated $State)) {
         Write-LabError $Cmdlet (New-LabErrorRecord ([System.UnauthorizedAccessException]::new('Access is denied.')) "System.UnauthorizedAccessException,Microsoft.PowerShell.Commands.$CmdType" 'PermissionDenied' $Display); return $false
     }
@@ -117,7 +154,7 @@ function Set-LabTrustedHosts {
         Write-LabError $Cmdlet (New-LabErrorRecord $ex "System.InvalidOperationException,Microsoft.PowerShell.Commands.$CmdType" 'InvalidOperation' $Display); return $false
     }
     if (-not $Bound.Force -and -not $Cmdlet.ShouldContinue($script:TrustedHostsQuery, $script:TrustedHostsCaption)) { return $false }
-    $new = if ($Clear) { '' } else { (@($Bound.Value) | ForEach-Object { [string]$_ }) -join ',' }
+    $new = if ($Clear) { '' } else { [string]$Bound.Value }
     $cur = Get-LabTrustedHosts $HostState
     if ($Bound.Concatenate -and $cur -ne '' -and $new -ne '') { $new = $cur + ',' + $new }
     elseif ($Bound.Concatenate -and $new -eq '') { $new = $cur }
@@ -131,6 +168,8 @@ function Invoke-LabWsmanItem {
     $cmdType = ($Verb -replace '-', '') + 'Command'
     $disp = $PathInfo.Display
     $node = Get-LabWsmanNode $PathInfo.Sub
+    # every path this computer's WinRM answers for (not the drive's root) goes through the provider's ItemExists first
+    if ($PathInfo.Sub -like 'localhost*' -and -not (Start-LabWsmanDriveService $Cmdlet $State $HostState $Bound $disp $cmdType)) { return }
     if ($Verb -eq 'Test-Path') {
         $ok = ($null -ne $node) -and [bool]$HostState.winrm
         if ($ok -and $Bound.PathType -eq 'Leaf') { $ok = $node.Leaf }
@@ -162,6 +201,17 @@ function Invoke-LabWsmanItem {
             return
         }
         { $_ -in 'Set-Item', 'Clear-Item' } {
+            # ConfigProvider.SetItem, in its order: no value; the drive's root or a host (not a setting);
+            # ShouldProcess (-WhatIf/-Confirm); then the setting's own checks (Clear-Item sets '' unchecked)
+            $setId = "System.InvalidOperationException,Microsoft.PowerShell.Commands.$cmdType"
+            if ($Verb -eq 'Set-Item' -and $null -eq $Bound.Value) {
+                Stop-LabCommand $Cmdlet (New-LabErrorRecord ([System.ArgumentException]::new($script:Texts.SetItemNoValue)) "System.ArgumentException,Microsoft.PowerShell.Commands.$cmdType" 'InvalidArgument' $disp)
+            }
+            if ($node.Path -notlike '*\*') {
+                Stop-LabCommand $Cmdlet (New-LabErrorRecord ([System.InvalidOperationException]::new($script:Texts.SetItemNotSupported)) $setId 'InvalidOperation' $disp)
+            }
+            $shown = if ($Verb -eq 'Clear-Item') { '' } else { [string]$Bound.Value }
+            if (-not $Cmdlet.ShouldProcess(($script:Texts.SetItemWhatIf -f $node.Path, $shown), '', '')) { return }
             if ($node.Path -eq 'localhost\Client\TrustedHosts') {
                 if (-not (Set-LabTrustedHosts $Cmdlet $State $HostState $Bound $disp $cmdType -Clear:($Verb -eq 'Clear-Item'))) { return }
                 $FaultChecks.Add("WSMan:\$($node.Path)"); return

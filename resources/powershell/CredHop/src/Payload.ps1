@@ -13,14 +13,34 @@ function ConvertFrom-CredHopPayload {
     }
     catch { throw (New-CredHopPayloadError 'payload: not base64 of UTF-8 text') }
     $obj = $null
-    try {
-        $cmd = Get-Command -Name ConvertFrom-Json -CommandType Cmdlet
-        if ($cmd.Parameters.ContainsKey('DateKind')) { $obj = ConvertFrom-Json -InputObject $json -DateKind String -ErrorAction Stop }
-        else { $obj = ConvertFrom-Json -InputObject $json -ErrorAction Stop }
-    }
+    # Each edition's ConvertFrom-Json turns some strings into [datetime] by itself: 6.0-7.4 every ISO-8601
+    # string of 19-40 characters with a 'T' (Json.NET's default, no way to stop it; -DateKind came in 7.5),
+    # 5.1 every "\/Date(ms)\/" (JavaScriptSerializer). A string that starts with U+0001 is neither, so every
+    # string value gets that mark before the parse and loses it after: no edition touches any string, user
+    # text included, and one code path serves all. (Detecting -DateKind would leave 6.0-7.4 converting, and
+    # turning a date back into text cannot give back what was written.) Every string is matched from its
+    # opening quote; a name (a string followed by ':') is left alone.
+    $marked = [regex]::Replace($json, '"(?>[^"\\]*(?:\\.[^"\\]*)*)"(\s*:)?', { param($m) if ($m.Groups[1].Success) { $m.Value } else { '"\u0001' + $m.Value.Substring(1) } })
+    try { $obj = ConvertFrom-Json -InputObject $marked -ErrorAction Stop }
     catch { throw (New-CredHopPayloadError 'payload: not valid JSON') }
     if ($null -eq $obj -or $obj -isnot [System.Management.Automation.PSCustomObject]) { throw (New-CredHopPayloadError 'payload: expected a JSON object') }
-    $obj
+    Remove-CredHopStringMark $obj
+}
+
+function Remove-CredHopStringMark {
+    # Takes the mark (see ConvertFrom-CredHopPayload) off every string value of a decoded payload.
+    param($Value)
+    if ($Value -is [string]) { if ($Value.Length -gt 0 -and $Value[0] -eq [char]1) { return $Value.Substring(1) }; return $Value }
+    if ($Value -is [System.Management.Automation.PSCustomObject]) {
+        foreach ($p in $Value.PSObject.Properties) { $p.Value = Remove-CredHopStringMark $p.Value }
+        return $Value
+    }
+    if ($Value -is [System.Array]) {
+        for ($i = 0; $i -lt $Value.Length; $i++) { $Value[$i] = Remove-CredHopStringMark $Value[$i] }
+        # (the unary comma: an array comes back as one array, also an empty or one-element one)
+        return , $Value
+    }
+    $Value
 }
 
 function Assert-CredHopFields {

@@ -54,7 +54,11 @@ $script:Catalog['ArmRestoreTask'] = {
     if ([System.IO.Directory]::Exists($root)) { [System.IO.Directory]::Delete($root, $true) }
     [void][System.IO.Directory]::CreateDirectory($root)
     try {
-        foreach ($f in @(ConvertFrom-Json -InputObject $a.bundle)) {
+        # Assigned first: Windows PowerShell 5.1 (the jump server's endpoint) writes a JSON array as ONE
+        # object (PowerShell issue #3424), so @(ConvertFrom-Json ...) would hold the whole array as one
+        # item; the variable holds the array itself in 5.1 and its elements' array in 7.
+        $bundle = ConvertFrom-Json -InputObject $a.bundle
+        foreach ($f in $bundle) {
             $rel = [string]$f.p
             if ($rel -notmatch '\A[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*\z' -or $rel -match '(^|/)\.\.?(/|$)') { throw "CredHop: unexpected file name in the module bundle: $rel" }
             $path = [System.IO.Path]::Combine($root, $rel.Replace('/', [string][System.IO.Path]::DirectorySeparatorChar))

@@ -34,7 +34,9 @@ function New-CredHopPipeServer {
     $name = [System.Environment]::GetEnvironmentVariable('CREDHOP_SECRET_CHANNEL') + '-' + $Channel
     $in = [System.IO.Pipes.PipeDirection]::In
     $byte = [System.IO.Pipes.PipeTransmissionMode]::Byte
-    if ([string]$PSVersionTable.PSEdition -eq 'Core') {
+    # What .NET offers decides, not the edition's name: CurrentUserOnly exists from .NET Core 2.1 on (every
+    # PowerShell 7), never in .NET Framework (Windows PowerShell 5.1).
+    if ([enum]::GetNames([System.IO.Pipes.PipeOptions]) -contains 'CurrentUserOnly') {
         # .NET Core: CurrentUserOnly puts an ACL for this user on the pipe (Windows) or checks the
         # peer's user id and keeps the socket in our private folder (Linux, macOS).
         $opts = [System.IO.Pipes.PipeOptions]::Asynchronous -bor [System.IO.Pipes.PipeOptions]::CurrentUserOnly

@@ -8,6 +8,7 @@ function Invoke-CredHopSetWinRMFlag {
     $enabled = Get-CredHopBool $P 'enabled' 'payload'
     $r = 'Client'; if ($role -eq 'service') { $r = 'Service' }
     $path = "WSMan:\localhost\$r\Auth\CredSSP"
+    Assert-CredHopWinRMRunning "CredSSP in its WinRM $($r.ToLowerInvariant())"
     $before = Get-CredHopWinRMFlag $r
     $value = 'false'; if ($enabled) { $value = 'true' }
     Set-Item -Path $path -Value $value -Force -ErrorAction Stop | Out-Null
@@ -33,6 +34,16 @@ function Read-CredHopWinRMFlag {
         return ([long](ConvertTo-CredHopDwordValue $vals['auth_credssp']) -ne 0)
     }
     catch { return $null }
+}
+
+function Assert-CredHopWinRMRunning {
+    # Set-Item -Force on the WSMan: drive starts a stopped WinRM by itself (PowerShell's WSMan provider runs
+    # Restart-Service WinRM -Force), which no snapshot or restore plan would know about. CredHop starts the
+    # service only as a planned, journaled step (SetWinRMService), so a write finding it stopped is refused.
+    param([string]$What)
+    $svc = Get-CredHopWinRMService
+    if ($null -eq $svc -or $svc['status'] -eq 'Running') { return }
+    throw (New-CredHopTypedError 'winrm-stopped' "The WinRM service is not running on this computer, so $What cannot be changed; CredHop does not let Windows start it unplanned. Run the check again (CredHop then plans to start WinRM and to stop it again on restore), or Start-Service WinRM.")
 }
 
 function Get-CredHopWinRMService {

@@ -148,6 +148,8 @@ export class Wizard {
   cleanupNotice = $state<{ message: string; level: 'info' | 'warn' | 'error'; details: string[] } | null>(null);
 
   now = $state(Date.now());
+  /** When a hop was last verified, per profile id, in this run of CredHop (the home screen says it). */
+  verifiedAt = $state<Record<string, string>>({});
 
   get profile(): HopProfile | null {
     return this.profiles.find((p) => p.id === this.profileId) ?? null;
@@ -368,7 +370,7 @@ export class Wizard {
       getApi().hopTest({ operationId, checkId: check.checkId, mode }),
       (d) => (d.ok ? 'The test passed.' : { message: 'The test failed: see the diagnosis below.', level: 'warn' }),
     );
-    if (result.ok) this.test = result.data;
+    if (result.ok) this.tested(this.profileId, result.data);
     return result;
   }
 
@@ -522,7 +524,7 @@ export class Wizard {
     }, (d) => (d.ok ? 'The hop works.' : { message: 'The test failed.', level: 'warn' }));
     await this.refreshStatus();
     if (result.ok) {
-      this.test = result.data;
+      this.tested(this.profileId, result.data);
       if (result.data.ok) {
         this.express = 'done';
         return;
@@ -539,6 +541,12 @@ export class Wizard {
       this.go(stopped.at);
       this.handover = `Express stopped: ${result.error.message}`;
     }
+  }
+
+  /** Keeps a test's answer, and when the hop was verified for the profile it was run for. */
+  private tested(profileId: string | null, data: TestResponse): void {
+    this.test = data;
+    if (data.ok && profileId) this.verifiedAt = { ...this.verifiedAt, [profileId]: new Date().toISOString() };
   }
 
   /** Leaves the express view for the step-by-step wizard, keeping what was checked. */
