@@ -230,7 +230,7 @@ async function checkTrusting(args: CliArgs, hop: HopEngine, target: HopTarget, c
 function trustHint(args: CliArgs, checked: CheckResult): string[] {
   const d = checked.diagnosis;
   if (!d?.fixable || d.fixChange?.kind !== 'trusted-hosts') return [];
-  return [`Nothing was changed. The fix adds exactly ${d.fixChange.entry} to TrustedHosts and the NTLM-only entry: read the warning above first${args.command === 'practice' ? ' ("credhop practice ... --confirm-ntlm-only" works too)' : ''}.`];
+  return [`Nothing was changed. The fix adds exactly ${d.fixChange.entry} to TrustedHosts and the NTLM-only entry, only with --confirm-ntlm-only: read the warning above first${args.command === 'practice' ? ' ("credhop practice ... --confirm-ntlm-only" works too)' : ''}.`];
 }
 
 function planOptions(args: CliArgs) {
