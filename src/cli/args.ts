@@ -1,10 +1,11 @@
 // The command line's words, parsed and validated before anything runs: a bad value is refused with a
 // message that says what is wrong, and exit code 2.
 import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { checkAccount, checkHostName, checkTargetName, checkProbeCommand, PROFILE_LIMITS } from '../shared/domain/profile';
 import { SCAN_LIMITS } from '../shared/domain/scan';
 
-export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'scan', 'runbook', 'help'] as const;
+export const COMMANDS = ['practice', 'status', 'check', 'plan', 'doctor', 'apply', 'test', 'restore', 'journal', 'audit', 'scan', 'runbook', 'help', 'version'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -45,6 +46,7 @@ export function parseArgs(argv: readonly string[]): Parsed {
   const [first, ...rest] = argv;
   const command = (first ?? 'help') as Command;
   if (first === '--help' || first === '-h') return parseArgs(['help']);
+  if (first === '--version' || first === '-V') return parseArgs(['version']);
   if (!COMMANDS.includes(command)) return { ok: false, message: `Unknown command "${printable(first ?? '')}". Run "credhop help" for the list.` };
 
   const values = new Map<string, string>();
@@ -127,7 +129,8 @@ export function parseArgs(argv: readonly string[]): Parsed {
     args: {
       command,
       json: flags.has('--json'),
-      lab,
+      // Paths are the user's, relative to where they typed the command; PowerShell runs in CredHop's own folder.
+      lab: lab === null ? null : resolve(lab),
       practice: command === 'practice' || lab !== null || flags.has('--practice'),
       passwordStdin: flags.has('--password-stdin'),
       profile,
@@ -142,10 +145,10 @@ export function parseArgs(argv: readonly string[]): Parsed {
       wildcard,
       confirmWildcard: flags.has('--confirm-wildcard'),
       confirmNtlm: flags.has('--confirm-ntlm-only'),
-      pwsh,
-      computers,
+      pwsh: pwsh === null ? null : resolve(pwsh),
+      computers: computers === null ? null : resolve(computers),
       throttle,
-      out,
+      out: out === null ? null : resolve(out),
     },
   };
 }
@@ -173,6 +176,7 @@ Commands:
   audit      print the audit log (JSON lines: when, who, profile, host, what changed, outcome)
   runbook    read both machines and write the plan as a PowerShell runbook to run by hand (the wizard's
              Export as script): --out <file>, or printed; the runbook's -Restore puts back exactly that
+  version    CredHop's version (also: credhop --version)
   scan       read CredSSP on many machines (read-only): --computers <file> [--throttle N]; exit 1 when
              anything is found (--practice scans the practice estate)
 

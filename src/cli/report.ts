@@ -33,8 +33,27 @@ export function planLines(plan: Plan): string[] {
   return out;
 }
 
+/**
+ * The command that applies a diagnosis's fix (null: CredHop cannot): the step of the machine it
+ * changes, and the confirmation a fix that weakens authentication needs. Pure.
+ */
+export function fixCommand(d: Diagnosis): string | null {
+  if (!d.fixable) return null;
+  const c = d.fixChange;
+  const ntlm = c?.kind === 'trusted-hosts' || (c?.kind === 'add-delegation' && c.list === 'freshNtlm');
+  const step = !c || c.kind === 'trusted-hosts' ? '' : c.host === 'server' ? ' --step server' : ' --step client';
+  return `credhop apply ...${step}${ntlm ? ' --confirm-ntlm-only' : ''}`;
+}
+
 export function diagnosisLines(d: Diagnosis): string[] {
-  return [`Cause: ${d.cause}`, `  ${d.explanation}`, `Fix: ${d.fix}${d.fixable ? ' (CredHop can apply this fix)' : ''}`, ...(d.warning ? [`Warning: ${d.warning}`] : [])];
+  const command = fixCommand(d);
+  return [
+    `Cause: ${d.cause}`,
+    `  ${d.explanation}`,
+    `Fix: ${d.fix}`,
+    ...(d.warning ? [`Warning: ${d.warning}`] : []),
+    ...(command ? [`CredHop can apply this fix: run "${command}" with the same --jump, --target and --account (or --profile).`] : []),
+  ];
 }
 
 export function testLines(t: TestResult): string[] {

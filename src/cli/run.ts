@@ -13,6 +13,7 @@ import { scanCommand } from './scan';
 import { runbook, runbookFileName } from '../main/hop/runbook';
 import { writeFileSync } from 'node:fs';
 import { appLayout, practiceEstate } from '../main/paths';
+import { CREDHOP_VERSION } from '../main/version';
 import { diagnosisLines, planLines, restoreLines, safetyNetLine, sessionLines, stateLines, testLines } from './report';
 
 export const EXIT = { ok: 0, diagnosed: 1, refused: 2, internal: 3 } as const;
@@ -43,6 +44,10 @@ export async function runCli(argv: readonly string[], io: CliIo, env: CliEnv): P
   const args = parsed.args;
   if (args.command === 'help') {
     io.stdout(HELP);
+    return EXIT.ok;
+  }
+  if (args.command === 'version') {
+    io.stdout(args.json ? `${JSON.stringify({ version: CREDHOP_VERSION })}\n` : `credhop ${CREDHOP_VERSION} (the CredHop app and its command line)\n`);
     return EXIT.ok;
   }
   const services = createMainServices({
@@ -256,7 +261,7 @@ async function checkTrusting(args: CliArgs, hop: HopEngine, target: HopTarget, c
   if (!canTrust || !args.confirmNtlm || (args.command !== 'apply' && args.command !== 'practice')) return first;
   const r = await hop.trustJumpServer(target, first.client!, args.timebox, { progress });
   const started = r.applied.some((a) => a.change.kind === 'winrm-service');
-  say([`Added ${target.jumpServer} to this computer's TrustedHosts${started ? ' (WinRM started for it)' : ''}, as --confirm-ntlm-only confirmed; "credhop restore" puts both back.`]);
+  say([`Added ${target.jumpServer} to this computer's TrustedHosts${started ? ' (WinRM started for it)' : ''}, as --confirm-ntlm-only confirmed; "credhop restore" ${started ? 'puts both back' : 'takes it out again'}.`]);
   return hop.check(target, credential, { ...planOptions(args), progress });
 }
 
@@ -264,7 +269,7 @@ async function checkTrusting(args: CliArgs, hop: HopEngine, target: HopTarget, c
 function trustHint(args: CliArgs, checked: CheckResult): string[] {
   const d = checked.diagnosis;
   if (!d?.fixable || d.fixChange?.kind !== 'trusted-hosts') return [];
-  return [`Nothing was changed. To let CredHop add exactly ${d.fixChange.entry} to TrustedHosts and the NTLM-only entry, read the warning above and run the same command as "credhop apply ... --confirm-ntlm-only"${args.command === 'practice' ? ' (or "credhop practice ... --confirm-ntlm-only")' : ''}.`];
+  return [`Nothing was changed. The fix adds exactly ${d.fixChange.entry} to TrustedHosts and the NTLM-only entry, only with --confirm-ntlm-only: read the warning above first${args.command === 'practice' ? ' ("credhop practice ... --confirm-ntlm-only" works too)' : ''}.`];
 }
 
 function planOptions(args: CliArgs) {

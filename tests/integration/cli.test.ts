@@ -3,15 +3,16 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { articleLab, removeDir } from './lab-fixture';
 
 const CLI = 'bin/credhop.cjs';
+const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
-function credhop(args: string[], options: { dataDir: string; input?: string }) {
+function credhop(args: string[], options: { dataDir: string; input?: string; cwd?: string }) {
   if (!existsSync('out/main/cli.js')) throw new Error('The CLI is not built: run `npm run build` (scripts/setup.sh does) first.');
-  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, CREDHOP_DATA_DIR: options.dataDir }, input: options.input ?? '', encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, [resolve(CLI), ...args], { env: { ...process.env, CREDHOP_DATA_DIR: options.dataDir }, input: options.input ?? '', encoding: 'utf8', timeout: 180_000, ...(options.cwd ? { cwd: options.cwd } : {}) });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -31,6 +32,10 @@ describe('credhop (the command line)', () => {
       expect(r.stdout).toMatch(/Everything is back as it was/);
       expect(r.stderr).toMatch(/… Turn on CredSSP/); // progress on long steps
       expect(r.code).toBe(0);
+      // every audit entry names the CredHop version that wrote it
+      const audit = readFileSync(join(dataDir, 'practice', 'audit.jsonl'), 'utf8').trim().split('\n');
+      expect(audit.length).toBeGreaterThan(0);
+      for (const line of audit) expect((JSON.parse(line) as { version?: string }).version).toBe(VERSION);
     } finally {
       removeDir(dataDir);
     }
@@ -208,6 +213,7 @@ describe('credhop (the command line)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
     try {
       const practice = credhop(['doctor', '--practice'], { dataDir });
+      expect(practice.stdout).toMatch(new RegExp(`^CredHop ${VERSION.replace(/\./g, '\\.')}$`, 'm'));
       expect(practice.stdout).toMatch(/^OK {2}\s+PowerShell\s+PowerShell 7\.\d+\.\d+ \(Core\) at .*pwsh, with CredHop's module and the practice lab loaded\./m);
       // Which PowerShell was chosen and why, and what its edition means (the jump server runs 5.1 anyway).
       expect(practice.stdout).toMatch(/Why this one: PowerShell 7 that scripts\/setup\.sh installed/);
@@ -222,8 +228,9 @@ describe('credhop (the command line)', () => {
       expect(practice.code).toBe(0);
 
       const real = credhop(['doctor', '--json'], { dataDir });
-      const report = JSON.parse(real.stdout) as { practiceMode: boolean; lines: { check: string; level: string; found: string }[] };
+      const report = JSON.parse(real.stdout) as { version: string; practiceMode: boolean; lines: { check: string; level: string; found: string }[] };
       expect(report.practiceMode).toBe(false);
+      expect(report.version).toBe(VERSION);
       const line = (name: string) => report.lines.find((l) => l.check === name)!;
       expect(line('winrm')).toMatchObject({ level: 'n/a', found: expect.stringMatching(/Not applicable here/) });
       expect(line('elevation')).toMatchObject({ level: 'n/a', found: expect.stringMatching(/real mode needs Windows/) });
@@ -285,5 +292,24 @@ describe('credhop (the command line)', () => {
     expect(r.stdout).toMatch(/^ {2}runbook {4}read both machines and write the plan as a PowerShell runbook/m);
     expect(r.stdout).toMatch(/^ {2}--out <file> {13}runbook: the \.ps1 file to write/m);
     expect(r.stdout).toMatch(/Exit codes: 0 success, 1 a diagnosed failure/);
+    // --version is a command of its own, not an unknown one: the app's and the command line's version
+    for (const spelled of ['--version', 'version']) {
+      const v = credhop([spelled], { dataDir: tmpdir() });
+      expect(v.stderr).toBe('');
+      expect(v.stdout).toBe(`credhop ${VERSION} (the CredHop app and its command line)\n`);
+      expect(v.code).toBe(0);
+    }
   });
+
+  it('--lab with a path relative to where the command is typed: the lab is found and used', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'credhop-cli-'));
+    try {
+      const r = credhop(['status', '--lab', 'default-lab.json', '--json'], { dataDir, cwd: resolve('tests/lab') });
+      expect(r.stderr).not.toMatch(/does not exist/);
+      expect(JSON.parse(r.stdout)).toMatchObject({ client: { computerName: 'dc1' }, open: [] });
+      expect(r.code).toBe(0);
+    } finally {
+      removeDir(dataDir);
+    }
+  }, 180_000);
 });

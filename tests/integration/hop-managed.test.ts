@@ -63,6 +63,23 @@ describe('the managed workstation', () => {
     expect(plan.blockers.find((b) => b.code === 'delegation-owner-unknown')!.resolution).toMatch(/gpresult/);
   });
 
+  it('a jump server where CredHop cannot run (App Control: ConstrainedLanguage; Group Policy: Restricted) blocks the check with the reason, before anything changes; AllSigned is a stated risk', async () => {
+    const run = lab(articleLab());
+    const before = machineState(await run.state());
+    await run.setHost('adfs1', { endpointLanguageMode: 'ConstrainedLanguage' });
+    const clm = await run.hop.check(ARTICLE, CRED);
+    expect(clm.snapshot?.server.languageMode).toBe('ConstrainedLanguage');
+    expect(clm.plan!.blockers.find((b) => b.code === 'jump-server-locked-down')?.message).toMatch(/adfs1\.company\.pri runs CredHop's commands in ConstrainedLanguage/);
+    await run.setHost('adfs1', { endpointLanguageMode: 'FullLanguage', executionPolicy: 'Restricted' });
+    const restricted = (await run.hop.check(ARTICLE, CRED)).plan!;
+    expect(restricted.blockers.find((b) => b.code === 'jump-server-locked-down')?.message).toMatch(/Restricted, so no script runs there/);
+    await run.setHost('adfs1', { executionPolicy: 'AllSigned' });
+    const signed = (await run.hop.check(ARTICLE, CRED)).plan!;
+    expect(signed.blockers.map((b) => b.code)).not.toContain('jump-server-locked-down');
+    expect(signed.risks.join('\n')).toMatch(/AllSigned on adfs1\.company\.pri: .*Trusted Publishers/);
+    expect(machineState(await run.state())).toEqual(before);
+  });
+
   it('a disabled WinRM service is a blocker with what an administrator must change; nothing is started', async () => {
     const file = managed();
     (file.hosts as Record<string, unknown>[])[0]!.winrmStartType = 'Disabled';

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { HopTarget } from '../../src/main/hop/engine';
 import { hopDataDir } from '../../src/main/hop/service';
+import { TASK_GRACE_MINUTES } from '../../src/main/hop/safety-net';
 import { appLayout } from '../../src/main/paths';
 import { labStateDir } from '../../src/main/services';
 import { ARTICLE, CRED, type LabRun, labsForEachTest, machineState } from './lab-fixture';
@@ -70,9 +71,11 @@ describe('the scheduled restore', () => {
       expect(String(t.execute)).toMatch(/powershell\.exe$/);
       expect(String(t.arguments)).toMatch(/^-NoProfile -NonInteractive -ExecutionPolicy Bypass -File ".*Restore-CredHopSession\.ps1"$/);
       expect(JSON.stringify(t)).not.toContain(CRED.password);
-      // the trigger is the session's own expiry
+      // the trigger is the session's expiry plus the grace period (CredHop's own time box acts first)
       const begin = run.hop.openSessions()[0]!.begin;
-      expect(new Date(String(t.atUtc)).getTime()).toBe(new Date(begin.expiresAt).getTime());
+      expect(new Date(String(t.atUtc)).getTime()).toBe(new Date(begin.expiresAt).getTime() + TASK_GRACE_MINUTES * 60_000);
+      // a laptop unplugged at the expiry still restores: it starts and keeps running on batteries, within a time limit
+      expect(t).toMatchObject({ allowOnBatteries: true, stopOnBatteries: false, executionTimeLimit: 'PT15M', wakeToRun: false });
       expect((view.hosts[host] as Host).credhopFiles).toEqual(expect.arrayContaining([`${session}/restore.json`, `${session}/Restore-CredHopSession.ps1`, `${session}/CredHop/CredHop.psm1`]));
       const data = readFileSync(join(labStateOf(run), 'hosts', host, 'ProgramData', 'CredHop', 'Restore', session, 'restore.json'), 'utf8');
       expect(data).not.toContain(CRED.password);
@@ -92,6 +95,37 @@ describe('the scheduled restore', () => {
     expect((await run.moveClock('dc1', 2 * HOUR)).ran).toEqual([]);
     expect((await run.moveClock('adfs1', 2 * HOUR)).ran).toEqual([]);
     expect(machineState(await run.state())).toEqual(before);
+  });
+
+  it('two restores at one moment: CredHop restoring at the expiry comes first and the tasks never run; a task that ran first (the machine slept past the grace period) is reported, and nothing is left', async () => {
+    const run = lab();
+    const before = machineState(await run.state());
+    // CredHop first: its time box fires at the expiry, inside the tasks' grace period.
+    await applyBoth(run, 30);
+    for (const host of ['dc1', 'adfs1']) expect((await run.moveClock(host, 30 * 60 + 5)).ran).toEqual([]);
+    const mine = await run.hop.restoreAll(() => CRED, 'time box expired');
+    expect(mine.clean).toBe(true);
+    expect(mine.sessions[0]!.safetyNet).toBeUndefined();
+    for (const host of ['dc1', 'adfs1']) expect((await run.moveClock(host, HOUR)).ran).toEqual([]);
+    expect(machineState(await run.state())).toEqual(before);
+    // The task first: both machines pass the grace period before CredHop's time box fires (asleep, then woken).
+    await applyBoth(run, 60);
+    for (const host of ['dc1', 'adfs1']) expect((await run.moveClock(host, HOUR)).ran.map((r) => r.result)).toEqual([0]);
+    expect(machineState(await run.state())).toEqual(before);
+    const late = await run.hop.restoreAll(() => CRED, 'time box expired');
+    const entry = late.sessions[0]!;
+    expect(entry.complete).toBe(true);
+    expect(entry.safetyNet?.restoredAt).toBeTruthy();
+    expect(entry.operations).toEqual(expect.arrayContaining([expect.stringMatching(/^dc1: /), expect.stringMatching(/^adfs1: .*set back to false/)]));
+    // One restore: CredHop changed nothing the tasks had put back (no "set back" of its own).
+    expect(entry.operations.filter((o) => /^(WinRM|Delegation|Removed wsman)/.test(o))).toEqual([]);
+    const view = await run.state();
+    expect(machineState(view)).toEqual(before);
+    for (const host of ['dc1', 'adfs1']) {
+      expect(tasksOn(view, host)).toEqual([]);
+      expect((view.hosts[host] as Host).credhopFiles ?? []).toEqual([]);
+      expect(existsSync(join(labStateOf(run), 'hosts', host, 'ProgramData', 'CredHop', 'Outcomes', `${entry.session}.json`))).toBe(false);
+    }
   });
 
   it('CredHop killed after both steps: the clocks pass the expiry, both machines are back without CredHop, and the next `credhop status` closes the session and says so', async () => {

@@ -175,6 +175,10 @@ describe('passwords never reach PowerShell\'s own logs, with script block, modul
     expect(linesWith(syslog, 'Invoke-CredHop').length, 'script block logging of CredHop\'s calls').toBeGreaterThan(0);
     expect(linesWith(syslog, 'ParameterBinding(').length, 'module logging of parameter bindings').toBeGreaterThan(0);
     expect(leaksIn([{ path: logged.syslogFile, bytes: syslog }])).toEqual([]);
+    // Nor the secret channel's pipe name: its prefix (here a socket path in a fresh credhop-* folder)
+    // reaches PowerShell only in the environment, and no binding may carry it into the log.
+    const pipeNames = syslog.toString('utf8').split('\n').filter((l) => /credhop-[A-Za-z0-9]{6}[\\/]s-[0-9a-f]{16}/.test(l));
+    expect(pipeNames.map((l) => l.slice(0, 300)), 'a pipe name in the log').toEqual([]);
   });
 });
 

@@ -22,7 +22,7 @@ $script:FromRemoting = [System.Management.Automation.ErrorRecord].GetMethod(
     'FromPSObjectForRemoting', [System.Reflection.BindingFlags]'NonPublic,Static')
 
 # The parts of Windows the lab stands in for, one file each, loaded in this order.
-$script:LabParts = @('Constants', 'Errors', 'Common', 'Editions', 'State', 'LabFile', 'Registry', 'LocalGpo', 'Rsop', 'Faults', 'Services', 'WSManDrive', 'CredSSPCmdlets', 'OsProbes', 'Dns', 'Remoting', 'FanOut', 'ItemCmdlets', 'ScheduledTasks', 'EntryPoints')
+$script:LabParts = @('Constants', 'Errors', 'Common', 'Editions', 'State', 'LabFile', 'Registry', 'LocalGpo', 'Rsop', 'Faults', 'Services', 'WSManDrive', 'CredSSPCmdlets', 'OsProbes', 'Dns', 'Remoting', 'FanOut', 'ItemCmdlets', 'FileSystem', 'ScheduledTasks', 'EntryPoints')
 foreach ($part in $script:LabParts) { . ([System.IO.Path]::Combine($PSScriptRoot, 'src', $part + '.ps1')) }
 
 Export-ModuleMember -Function (@(
@@ -31,6 +31,7 @@ Export-ModuleMember -Function (@(
     'hostname', 'whoami', 'gpupdate', 'Resolve-DnsName',
     'Get-Service', 'Start-Service', 'Stop-Service', 'Set-Service',
     'Get-CimInstance',
+    'Get-Acl', 'Get-ExecutionPolicy',
     'Join-Path', 'mkdir', 'Set-Location', 'Push-Location', 'Pop-Location', 'Get-Location',
     'Invoke-CredHopLabFileIo',
     'Initialize-CredHopLab', 'Get-CredHopLabState', 'Set-CredHopLabHost', 'Add-CredHopLabFault', 'Add-CredHopLabFileFault', 'Invoke-CredHopLabGpUpdate',

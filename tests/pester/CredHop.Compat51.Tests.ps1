@@ -99,3 +99,35 @@ Describe 'CredHop module: Windows PowerShell 5.1 compatibility (static)' {
         @($probe.FindAll({ param($n) $n.GetType().Name -eq 'PipelineChainAst' }, $true)).Count | Should -Be 1
     }
 }
+
+<#
+  Windows PowerShell 5.1 reads a script without a byte order mark in the machine's ANSI code page, and
+  Authenticode hashes the file as read: a BOM-less UTF-8 file with one non-ASCII character is mangled
+  (and its signature fails) on a machine with another code page. Every PowerShell file CredHop ships
+  (the module, its task script, anything under resources/powershell) is pure ASCII or UTF-8 with a BOM.
+#>
+Describe 'CredHop module: every shipped PowerShell file is ASCII or UTF-8 with a BOM' {
+    BeforeAll {
+        function Get-EncodingSlip([byte[]]$Bytes) {
+            if ($Bytes.Length -ge 3 -and $Bytes[0] -eq 0xEF -and $Bytes[1] -eq 0xBB -and $Bytes[2] -eq 0xBF) { return $null }
+            for ($i = 0; $i -lt $Bytes.Length; $i++) { if ($Bytes[$i] -gt 0x7F) { return "byte 0x{0:X2} at offset $i, and no UTF-8 byte order mark" -f $Bytes[$i] } }
+            $null
+        }
+        $root = [System.IO.Path]::Combine($PSScriptRoot, '..', '..', 'resources', 'powershell')
+        # .NET, not Get-ChildItem: other test files leave the lab (which shadows the item cmdlets) loaded
+        $script:Shipped = @([System.IO.Directory]::GetFiles($root, '*', [System.IO.SearchOption]::AllDirectories) | Where-Object { [System.IO.Path]::GetExtension($_) -in '.ps1', '.psm1', '.psd1' } | ForEach-Object { [System.IO.FileInfo]::new($_) })
+    }
+
+    It 'finds the shipped files, and each is ASCII or starts with a UTF-8 BOM' {
+        $script:Shipped.Count | Should -BeGreaterThan 15
+        $slips = foreach ($f in $script:Shipped) { $s = Get-EncodingSlip ([System.IO.File]::ReadAllBytes($f.FullName)); if ($s) { "$($f.Name): $s" } }
+        $slips | Should -BeNullOrEmpty
+    }
+
+    It 'would find a BOM-less non-ASCII file (the check can fail), and accepts ASCII and BOM files' {
+        $utf8 = New-Object System.Text.UTF8Encoding -ArgumentList $false
+        Get-EncodingSlip ($utf8.GetBytes("# j$([char]0xFC)rgen`n")) | Should -Match 'byte 0xC3 at offset 3'
+        Get-EncodingSlip ([byte[]](0xEF, 0xBB, 0xBF) + $utf8.GetBytes("# j$([char]0xFC)rgen`n")) | Should -BeNullOrEmpty
+        Get-EncodingSlip ($utf8.GetBytes("# plain`n")) | Should -BeNullOrEmpty
+    }
+}

@@ -97,6 +97,18 @@ Describe 'GetHostState and GetCredSSPView' {
         $r.error.fullyQualifiedErrorId | Should -BeLike 'System.InvalidOperationException,Microsoft.WSMan.Management.GetWSManCredSSPCommand*'
         $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ elevated = $true } }
     }
+
+    It 'takes an empty RSoP (logging off: no instance, no error) for "unknown", never for "no domain GPO"' {
+        $lab = Get-DefaultLab
+        $lab.hosts[0].rsopLogging = $false
+        $null = New-TestLab -Lab $lab
+        @(Get-CimInstance -Namespace root\rsop\computer -ClassName RSOP_RegistryPolicySetting -ErrorAction Stop) | Should -HaveCount 0
+        $owners = (Invoke-Prim GetHostState).data.policyOwners
+        $owners.rsopAvailable | Should -BeFalse
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ rsopLogging = $true } }
+        $null = Invoke-Lab Invoke-CredHopLabGpUpdate @{ host = 'dc1' }
+        (Invoke-Prim GetHostState).data.policyOwners.rsopAvailable | Should -BeTrue
+    }
 }
 
 Describe 'GetCheckState: what the check reads of this computer, in one call' {
@@ -301,6 +313,18 @@ Describe 'SetWinRMFlag and RefreshPolicy' {
         $r.error.message | Should -BeLike 'The config setting CredSSP cannot be changed because is controlled by policies.*'
     }
 
+    It 'a Trusted Hosts policy set to Disabled (TrustedHosts = 0) does not own the list: the local one is read and set' {
+        $lab = Get-DefaultLab
+        $lab.hosts[0].domainPolicy = @{ winrmClientTrustedHostsDisabled = $true }
+        $lab.hosts[0].winrm = $true
+        $null = New-TestLab -Lab $lab
+        (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\WinRM\Client').TrustedHosts | Should -Be 0
+        (Invoke-Prim GetHostState).data.trustedHosts.policyOwned | Should -BeFalse
+        $r = Invoke-Prim SetTrustedHosts @{ add = 'adfs1.company.pri' }
+        $r.ok | Should -BeTrue
+        (Get-LabHostView dc1).trustedHosts | Should -BeExactly 'adfs1.company.pri'
+    }
+
     It 'refuses to change a flag while WinRM is stopped: Set-Item -Force would start the service unplanned, behind the snapshot''s back' {
         # Windows' WSMan: drive starts a stopped WinRM itself under -Force (ConfigProvider.cs StartWSManService)
         $null = New-TestLab
@@ -350,7 +374,9 @@ Describe 'InvokeRemote' {
         $d.output[0].serviceCredSSP | Should -BeFalse
         $d.output[0].servicePolicyAllowCredSSP | Should -BeNullOrEmpty
         $d.output[0].trustedHosts | Should -Be ''   # the jump server's own list (empty in the article's lab)
-        @($d.output[0].PSObject.Properties.Name) | Should -Be @('computerName', 'userName', 'serviceCredSSP', 'servicePolicyAllowCredSSP', 'trustedHosts')
+        @($d.output[0].PSObject.Properties.Name) | Should -Be @('computerName', 'userName', 'serviceCredSSP', 'servicePolicyAllowCredSSP', 'trustedHosts', 'languageMode', 'executionPolicy')
+        $d.output[0].languageMode | Should -Be 'FullLanguage'
+        $d.output[0].executionPolicy | Should -Be 'Undefined'
         (Remote 'Kerberos' 'Whoami' @{} 'adfs1' $null).output[0].computerName | Should -Be 'adfs1'
     }
 

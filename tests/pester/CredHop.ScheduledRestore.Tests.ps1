@@ -84,11 +84,77 @@ Describe 'RunRestorePlan' {
         (Get-LabHostView 'dc1').winrm | Should -BeTrue
     }
 
+    It 'says "absent" for a switch it removed, in the words of CredHop''s own restore (never a blank)' {
+        $null = Invoke-Prim 'AddDelegation' @{ list = 'fresh'; spn = 'wsman/adfs1.company.pri' }
+        $null = Invoke-Prim 'RemoveDelegation' @{ list = 'fresh'; entries = @(@{ name = '1'; value = 'wsman/adfs1.company.pri' }) }
+        $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'set-delegation-flags'; list = 'fresh'; allow = $null; concatenate = $null; removeEmptyListKey = $true; removeEmptyKey = $true; store = 'both'; expect = @{ allow = 1; concatenate = 1 }; known = @('wsman/adfs1.company.pri') }))
+        @($r.data.restored) | Should -Be @("AllowFreshCredentials's switches set back (allow=absent, concatenate=absent)")
+    }
+
     It 'never switches a list off under entries CredHop did not add (another session''s or someone else''s)' {
         $null = Invoke-Prim 'AddDelegation' @{ list = 'fresh'; spn = 'wsman/other.company.pri' }
         $r = Invoke-Prim 'RunRestorePlan' (New-Plan @(@{ kind = 'set-delegation-flags'; list = 'fresh'; allow = $null; concatenate = $null; removeEmptyListKey = $true; removeEmptyKey = $true; store = 'both'; expect = @{ allow = 1; concatenate = 1 }; known = @('wsman/adfs1.company.pri') }))
         @($r.data.leftAlone)[0] | Should -Be 'AllowFreshCredentials stays on: it still lists wsman/other.company.pri, which CredHop did not add'
         (Get-RegValues dc1 $script:CDKey).AllowFreshCredentials | Should -Be 1
+    }
+}
+
+Describe 'The task on a laptop unplugged at its time' {
+    BeforeEach { $null = New-TestLab }
+
+    It 'starts on batteries and restores (Windows'' defaults would not start it at all)' {
+        $null = Invoke-Prim 'SetWinRMFlag' @{ role = 'client'; enabled = $true }
+        $at = [datetime]::UtcNow.AddMinutes(10).ToString('yyyy-MM-ddTHH:mm:ss.fffZ')
+        $r = Invoke-Prim 'ArmRestoreTask' @{ session = $script:Sid; expiresAt = $at; plan = (New-Plan @(@{ kind = 'client-credssp'; enabled = $false; expect = $true })) }
+        $r.ok | Should -BeTrue
+        $task = @((Get-LabHostView 'dc1').scheduledTasks)[0]
+        $task.allowOnBatteries | Should -BeTrue
+        $task.stopOnBatteries | Should -BeFalse
+        $task.executionTimeLimit | Should -Be 'PT15M'
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ power = 'battery' } }
+        $ran = @((Invoke-Lab Move-CredHopLabClock @{ host = 'dc1'; by = 1200 }).ran)
+        @($ran.result) | Should -Be @(0)
+        (Get-LabHostView 'dc1').clientCredSSP | Should -BeFalse
+    }
+}
+
+Describe 'ProgramData\CredHop: folders a user could plant first' {
+    BeforeEach {
+        $null = New-TestLab
+        $script:Arm = { Invoke-Prim 'ArmRestoreTask' @{ session = $script:Sid; expiresAt = [datetime]::UtcNow.AddMinutes(10).ToString('yyyy-MM-ddTHH:mm:ss.fffZ'); plan = (New-Plan @(@{ kind = 'client-credssp'; enabled = $false; expect = $true })) } }
+        $script:CredHopDir = [IO.Path]::Combine($env:ProgramData, 'CredHop')
+    }
+
+    It 'refuses ProgramData\CredHop\Restore planted as a junction, scheduling nothing and writing nothing where it points' {
+        $theirs = [IO.Path]::Combine($env:ProgramData, 'Users-Stuff'); [void][IO.Directory]::CreateDirectory($theirs)
+        [void][IO.Directory]::CreateDirectory($script:CredHopDir)
+        $null = New-Item -ItemType SymbolicLink -Path ([IO.Path]::Combine($script:CredHopDir, 'Restore')) -Target $theirs
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ fileOwners = @{ 'Users-Stuff' = 'COMPANY\jdoe' } } }
+        $r = & $script:Arm
+        $r.ok | Should -BeFalse
+        $r.error.message | Should -BeLike '*Restore is a junction or link, not a folder*Nothing was scheduled*'
+        @((Get-LabHostView 'dc1').scheduledTasks).Count | Should -Be 0
+        @([IO.Directory]::GetFileSystemEntries($theirs)).Count | Should -Be 0
+    }
+
+    It 'refuses ProgramData\CredHop created first by a user (it stays theirs after any Set-Acl)' {
+        [void][IO.Directory]::CreateDirectory($script:CredHopDir)
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ fileOwners = @{ 'CredHop' = 'COMPANY\jdoe' } } }
+        $r = & $script:Arm
+        $r.ok | Should -BeFalse
+        $r.error.message | Should -BeLike '*CredHop is owned by COMPANY\jdoe, not by Administrators or SYSTEM*'
+        @((Get-LabHostView 'dc1').scheduledTasks).Count | Should -Be 0
+    }
+
+    It 'the task''s script checks the same before it runs anything: a folder a user took over after arming runs nothing' {
+        $null = Invoke-Prim 'SetWinRMFlag' @{ role = 'client'; enabled = $true }
+        (& $script:Arm).ok | Should -BeTrue
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ fileOwners = @{ 'CredHop/Outcomes' = 'COMPANY\jdoe' } } }
+        $ran = @((Invoke-Lab Move-CredHopLabClock @{ host = 'dc1'; by = 1200 }).ran)
+        $ran[0].result | Should -Not -Be 0
+        ($ran[0].output -join "`n") | Should -BeLike '*Outcomes is not owned by Administrators or SYSTEM: refusing*'
+        (Get-LabHostView 'dc1').clientCredSSP | Should -BeTrue
+        [IO.File]::Exists([IO.Path]::Combine($script:CredHopDir, 'Outcomes', $script:Sid + '.json')) | Should -BeFalse
     }
 }
 

@@ -96,6 +96,24 @@ Describe 'Static guard: no path for a secret string into a command' {
                         }
                     }
                 } }
+                # 5. No PowerShell-level pass over a password's bytes or characters: a loop, an index, a
+                #    pipeline or .ForEach() makes one call per character with it as an argument, and
+                #    PowerShell 7.3+ hands each method call's arguments to AMSI. Only whole buffers go to .NET.
+                if ($isChannel) {
+                    $secret = { param($n) $n -is [System.Management.Automation.Language.VariableExpressionAst] -and $n.VariablePath.UserPath -in @('buffer', 'chars') }
+                    foreach ($n in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.ForEachStatementAst] }, $true)) {
+                        if ($null -ne $n.Condition.Find($secret, $true)) { "a foreach loop over a password buffer at line $($n.Extent.StartLineNumber)" }
+                    }
+                    foreach ($n in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.IndexExpressionAst] -and (& $secret $n.Target) }, $true)) {
+                        "an element of a password buffer ($($n.Extent.Text)) at line $($n.Extent.StartLineNumber)"
+                    }
+                    foreach ($n in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.PipelineAst] -and $n.PipelineElements.Count -gt 1 -and $null -ne $n.PipelineElements[0].Find($secret, $true) }, $true)) {
+                        "a password buffer piped at line $($n.Extent.StartLineNumber)"
+                    }
+                    foreach ($n in $ast.FindAll({ param($n) $n -is [System.Management.Automation.Language.InvokeMemberExpressionAst] -and (& $secret $n.Expression) -and $n.Member.Extent.Text -in 'ForEach', 'Where' }, $true)) {
+                        ".$($n.Member.Extent.Text)() over a password buffer at line $($n.Extent.StartLineNumber)"
+                    }
+                }
             }
         }
         $script:Asts = foreach ($f in $files) { $t = $null; $e = $null; [System.Management.Automation.Language.Parser]::ParseFile($f, [ref]$t, [ref]$e) }
@@ -109,9 +127,14 @@ Describe 'Static guard: no path for a secret string into a command' {
         $t = $null; $e = $null
         $bad = [System.Management.Automation.Language.Parser]::ParseInput(@'
 function Connect-Bad { param([string]$Password, $SecretText) $s = ConvertTo-SecureString $Password -AsPlainText -Force; $c.GetNetworkCredential().Password; Write-Output $buffer }
+foreach ($c in $chars) { $sec.AppendChar($c) }; $first = $buffer[0]; $chars | ForEach-Object { $sec.AppendChar($_) }; $chars.ForEach({ $sec.AppendChar($_) })
 '@, [ref]$t, [ref]$e)
         $found = @(Get-Findings @($bad))
-        $found | Should -HaveCount 5
+        $found | Should -HaveCount 9
+        ($found -join "`n") | Should -Match 'a foreach loop over a password buffer'
+        ($found -join "`n") | Should -Match 'an element of a password buffer \(\$buffer\[0\]\)'
+        ($found -join "`n") | Should -Match 'a password buffer piped'
+        ($found -join "`n") | Should -Match '\.ForEach\(\) over a password buffer'
         ($found -join "`n") | Should -Match 'AsPlainText'
         ($found -join "`n") | Should -Match '\$Password of type String'
         ($found -join "`n") | Should -Match '\$SecretText of type Object'

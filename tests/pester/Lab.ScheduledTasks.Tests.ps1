@@ -107,6 +107,22 @@ Describe 'The clock: due tasks run as SYSTEM in a fresh runspace of their host' 
         [datetime]::Parse((Get-LabHostView 'dc1').clock).ToUniversalTime() | Should -BeLessThan ([datetime]::UtcNow.AddMinutes(1))
     }
 
+    It 'on batteries, a task with Windows'' default settings does not start at its time (and never later); one allowed on batteries runs' {
+        $null = Register-TestTask 'Default' ([datetime]::Now.AddMinutes(5)) (New-TaskScript 'a' 'Set-Item WSMan:\localhost\Client\Auth\CredSSP -Value true -Force')
+        $s = New-ScheduledTaskSettingsSet -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit (New-TimeSpan -Minutes 15)
+        $a = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument ('-File "' + (New-TaskScript 'b') + '"')
+        $null = Register-ScheduledTask -TaskName 'Battery' -Action $a -Trigger (New-ScheduledTaskTrigger -Once -At ([datetime]::Now.AddMinutes(5))) -Principal (New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\SYSTEM' -RunLevel Highest) -Settings $s
+        (Get-ScheduledTask -TaskName 'Default').Settings.DisallowStartIfOnBatteries | Should -BeTrue
+        (Get-ScheduledTask -TaskName 'Battery').Settings.ExecutionTimeLimit | Should -Be 'PT15M'
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ power = 'battery' } }
+        @((Invoke-Lab Move-CredHopLabClock @{ host = 'dc1'; by = 600 }).ran).taskName | Should -Be @('Battery')
+        (Get-LabHostView 'dc1').clientCredSSP | Should -BeFalse
+        $refused = @((Get-LabHostView 'dc1').scheduledTasks | Where-Object name -eq 'Default')[0]
+        $refused.lastResult | Should -Be -2147020576
+        $null = Invoke-Lab Set-CredHopLabHost @{ host = 'dc1'; set = @{ power = 'ac' } }
+        @((Invoke-Lab Move-CredHopLabClock @{ host = 'dc1'; by = 600 }).ran).Count | Should -Be 0
+    }
+
     It 'refuses to move a clock backwards' {
         { Invoke-Lab Move-CredHopLabClock @{ host = 'dc1'; to = '2001-01-01T00:00:00Z' } } | Should -Throw '*only moves forward*'
     }

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args';
 import { hostileStrings } from '../support/hostile';
@@ -5,6 +6,16 @@ import { hostileStrings } from '../support/hostile';
 const hostile = hostileStrings('/tmp/credhop-cli-canary');
 
 describe('command-line arguments', () => {
+  it('takes file paths relative to the working directory (PowerShell runs in CredHop\'s own folder)', () => {
+    const parsed = parseArgs(['status', '--lab', 'tests/lab/default-lab.json', '--computers', 'tests/lab/practice-estate.names.txt']);
+    expect(parsed).toMatchObject({ ok: true, args: { lab: resolve('tests/lab/default-lab.json'), computers: resolve('tests/lab/practice-estate.names.txt'), practice: true } });
+  });
+
+  it('reads --version (and -V) as the version command', () => {
+    expect(parseArgs(['--version'])).toMatchObject({ ok: true, args: { command: 'version' } });
+    expect(parseArgs(['-V'])).toMatchObject({ ok: true, args: { command: 'version' } });
+  });
+
   it('reads a full apply command', () => {
     const parsed = parseArgs(['apply', '--jump', 'adfs1.company.pri', '--target', 'mem2.company.pri', '--account', 'COMPANY\\Administrator', '--step', 'client', '--timebox=30', '--json', '--password-stdin']);
     expect(parsed).toMatchObject({ ok: true, args: { command: 'apply', jump: 'adfs1.company.pri', step: 'client', timebox: 30, json: true, passwordStdin: true, practice: false } });

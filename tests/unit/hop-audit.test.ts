@@ -20,6 +20,14 @@ function fresh(options: ConstructorParameters<typeof AuditLog>[1] = {}): AuditLo
 }
 
 describe('audit log rotation', () => {
+  it('writes CredHop\'s version into every entry (the log outlives upgrades)', () => {
+    const log = fresh({ version: '9.8.7' });
+    log.write(entry('2026-11-01T10:00:00.000Z', 1));
+    log.write(entry('2026-11-01T10:01:00.000Z', 2));
+    const lines = log.export().trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    expect(lines.map((l) => l.version)).toEqual(['9.8.7', '9.8.7']);
+  });
+
   it('starts a new file each month and the export still has every entry, oldest first', () => {
     let now = new Date('2026-10-15T10:00:00Z');
     const log = fresh({ now: () => now });

@@ -13,6 +13,7 @@ import { editionNote, ELSEWHERE } from '../powershell/editions';
 import { notFoundSummary, type ResolvedPowerShell, type SkippedPowerShell } from '../powershell/resolve';
 import type { AppLayout } from '../paths';
 import type { Vault } from '../vault/vault';
+import { CREDHOP_VERSION } from '../version';
 
 export type DoctorLevel = 'ok' | 'warn' | 'fail' | 'n/a';
 
@@ -26,6 +27,8 @@ export interface DoctorLine {
 }
 
 export interface DoctorReport {
+  /** CredHop's version (the app's and the command line's). */
+  version: string;
   practiceMode: boolean;
   platform: string;
   lines: DoctorLine[];
@@ -133,7 +136,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
     lines.push(
       probe.languageMode === 'FullLanguage'
         ? { check: 'language-mode', level: 'ok', found: 'FullLanguage.' }
-        : { check: 'language-mode', level: 'fail', found: `${probe.languageMode}: CredHop's module cannot run in it (AppLocker or WDAC restricts PowerShell on this computer).`, todo: 'Ask your administrator to allow CredHop\'s module (signed publisher or path rule).' },
+        : { check: 'language-mode', level: 'fail', found: `${probe.languageMode}: CredHop's module cannot run in it (AppLocker or WDAC restricts PowerShell on this computer).`, todo: 'CredHop cannot run under App Control script enforcement (commands sent to PowerShell run in ConstrainedLanguage, signed module or not): run it on a computer whose policy does not enforce script rules; under AppLocker, a script rule that allows your account gives FullLanguage.' },
     );
     const enforced = probe.machinePolicy !== '' && probe.machinePolicy !== 'Undefined' ? probe.machinePolicy : null;
     lines.push(
@@ -186,7 +189,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
         : { check: 'practice-lab', level: 'ok', found: 'Installed (use --practice, or `credhop practice`, to learn the flow on it).' },
   );
 
-  return { practiceMode: deps.practiceMode, platform: deps.platform, lines, ok: !lines.some((l) => l.level === 'fail') };
+  return { version: CREDHOP_VERSION, practiceMode: deps.practiceMode, platform: deps.platform, lines, ok: !lines.some((l) => l.level === 'fail') };
 }
 
 const LABELS: Record<DoctorLine['check'], string> = {
@@ -204,7 +207,8 @@ const LABELS: Record<DoctorLine['check'], string> = {
 const MARKS: Record<DoctorLevel, string> = { ok: 'OK  ', warn: 'WARN', fail: 'FIX ', 'n/a': '--  ' };
 
 export function doctorLines(report: DoctorReport): string[] {
-  const out = report.lines.flatMap((l) => [`${MARKS[l.level]}  ${LABELS[l.check].padEnd(17)} ${l.found}`, ...(l.todo && l.level !== 'ok' ? [`      ${' '.repeat(17)} What to do: ${l.todo}`] : [])]);
+  const out = [`CredHop ${report.version}`];
+  out.push(...report.lines.flatMap((l) => [`${MARKS[l.level]}  ${LABELS[l.check].padEnd(17)} ${l.found}`, ...(l.todo && l.level !== 'ok' ? [`      ${' '.repeat(17)} What to do: ${l.todo}`] : [])]));
   out.push(report.ok ? 'CredHop can run here.' : 'Fix the lines marked FIX, then run `credhop doctor` again.');
   return out;
 }

@@ -23,6 +23,8 @@ export interface AuditEntry {
   outcome: 'ok' | 'failed' | 'skipped';
   session: string;
   detail?: string;
+  /** The CredHop version that wrote the entry (the audit log outlives upgrades). */
+  version?: string;
 }
 
 export const AUDIT_FILE_NAME = 'audit.jsonl';
@@ -41,6 +43,8 @@ export interface AuditLogOptions {
   now?: () => Date;
   /** Called right after each step of a rotating write (crash tests kill the process here). */
   afterRotationStep?: (step: RotationStep) => void;
+  /** CredHop's version, written into every entry. */
+  version?: string;
 }
 
 /** The line written for an entry: fixed fields only, so nothing else an entry carries can reach the file. Pure. */
@@ -56,6 +60,7 @@ export function auditLine(entry: AuditEntry): string {
     outcome: entry.outcome,
     session: entry.session,
     ...(entry.detail ? { detail: entry.detail.slice(0, 500) } : {}),
+    ...(entry.version ? { version: entry.version.slice(0, 40) } : {}),
   };
   return `${JSON.stringify(clean)}\n`;
 }
@@ -111,6 +116,7 @@ export class AuditLog {
   private readonly retentionDays: () => number;
   private readonly now: () => Date;
   private readonly afterRotationStep: (step: RotationStep) => void;
+  private readonly version: string | undefined;
   /** The live file's month, cached per file (inode) so a write does not re-read it. */
   private liveMonth: { ino: number; month: string | null } | null = null;
 
@@ -122,11 +128,12 @@ export class AuditLog {
     this.retentionDays = options.retentionDays ?? (() => DEFAULT_AUDIT_RETENTION_DAYS);
     this.now = options.now ?? (() => new Date());
     this.afterRotationStep = options.afterRotationStep ?? (() => undefined);
+    this.version = options.version;
   }
 
   /** Appends one entry and flushes it to disk, rotating the live file first when a month ends or it is full. */
   write(entry: AuditEntry): void {
-    const line = auditLine(entry);
+    const line = auditLine(this.version ? { ...entry, version: this.version } : entry);
     const lineInfo = { bytes: Buffer.byteLength(line), month: monthOf(entry.at) ?? monthOf(this.now().toISOString()) };
     const rotated = this.rotateIfDue(lineInfo);
     appendDurably(this.file, line);

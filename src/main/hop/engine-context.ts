@@ -65,7 +65,8 @@ const moduleError = z.object({
 });
 /** The Batch primitive's answer (see the module's Batch.ps1). */
 export const batchResult = z.object({ done: z.number().int().min(0), results: z.array(z.unknown()), error: moduleError.nullable(), after: hostState.nullable() });
-export const disarmResult = z.object({ taskRemoved: z.boolean() }).passthrough();
+/** DisarmRestoreTask's answer: whether a task was removed, and the outcome record of one that already ran. */
+export const disarmResult = z.object({ taskRemoved: z.boolean(), outcome: z.string().nullish() }).passthrough();
 
 export class HopContext {
   readonly now: () => Date;

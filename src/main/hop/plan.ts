@@ -325,6 +325,23 @@ export function buildPlan(input: PlanInput): Plan {
         resolution: 'Ask a domain administrator to set "Windows Components > Windows Remote Management > WinRM Service > Allow CredSSP authentication" to Enabled or Not Configured for the jump server.',
       });
     }
+    // CredHop's scripts there, and the scheduled restore that runs there as SYSTEM, need full PowerShell.
+    const server = snapshot.server;
+    if (server.languageMode && server.languageMode !== 'FullLanguage') {
+      blockers.push({
+        code: 'jump-server-locked-down',
+        message: `PowerShell on ${jumpServer} runs CredHop's commands in ${server.languageMode} (an App Control or AppLocker policy), so CredHop cannot turn CredSSP on there and schedule its restore.`,
+        resolution: `Ask an administrator of ${jumpServer} to turn on "Windows Components > Windows Remote Management > WinRM Service > Allow CredSSP authentication" for the job and off afterwards, or use the test with explicit credentials (it needs no change).`,
+      });
+    } else if (server.executionPolicy === 'Restricted') {
+      blockers.push({
+        code: 'jump-server-locked-down',
+        message: `A Group Policy sets PowerShell's execution policy on ${jumpServer} to Restricted, so no script runs there: CredHop's scheduled restore could never put CredSSP back off.`,
+        resolution: `Ask an administrator of ${jumpServer} to allow signed scripts ("Turn on Script Execution") and trust the publisher of CredHop's signed module there, or use the test with explicit credentials (it needs no change).`,
+      });
+    } else if (server.executionPolicy === 'AllSigned') {
+      risks.push(`A Group Policy sets AllSigned on ${jumpServer}: its scheduled restore runs there as SYSTEM, which cannot answer an "untrusted publisher" prompt, so it runs only if CredHop's module is signed and its publisher is in ${jumpServer}'s Trusted Publishers (Local Computer). If not, restore before the time box ends (Clean up).`);
+    }
     changes.push(planned('server-credssp', 'server', { kind: 'server-credssp', host: 'server', enabled: true }, jumpServer,
       'While CredSSP is on, your credentials stay reusable in the jump server\'s memory; CredHop turns it off again when you restore.'));
   }

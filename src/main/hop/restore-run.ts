@@ -8,7 +8,7 @@ import { PrimitiveError, type ModuleError } from '../powershell/engine';
 import { batchResult, disarmResult, type Credential, type HopContext, type Progress } from './engine-context';
 import type { BeginRecord, OpenSession } from './journal';
 import { clientRestoreOps, diffStates, otherLabDifference, otherPracticeLab, serverRestoreOp, trustedHostsNote, type RestoreOp } from './restore';
-import { restoreTasksView, type RestoreTasksView } from './safety-net';
+import { outcomeNotes, outcomeOperations, parseOutcome, restoreTasksView, type RestoreTasksView, type TaskOutcome } from './safety-net';
 import { noteDisarm, removeLeftoverTasks, type TaskViews } from './safety-net-arm';
 
 export interface RestoreReport {
@@ -63,7 +63,7 @@ function describeRestoreOp(op: RestoreOp, jumpServer: string): string {
 }
 
 /** The RestoreServer script's parts (see the module's ScheduledRestore.ps1). */
-const restoreServerDisarm = z.object({ done: z.boolean(), taskRemoved: z.boolean(), error: z.string().nullable() });
+const restoreServerDisarm = z.object({ done: z.boolean(), taskRemoved: z.boolean(), outcome: z.string().nullish(), error: z.string().nullable() });
 const restoreServerFlag = z.object({ before: z.boolean().nullable(), after: z.boolean().nullable(), error: z.string().nullable() });
 
 export async function restoreAll(ctx: HopContext, credentialFor: (begin: BeginRecord) => Credential | null, reason: string, progress: Progress): Promise<RestoreReport> {
@@ -108,12 +108,23 @@ async function restoreSession(ctx: HopContext, s: OpenSession, credential: Crede
   const now = () => ctx.now().toISOString();
   const who = begin.snapshot.client.userName;
   const armed = new Set(intents.filter((c) => c.kind === 'restore-task').map((c) => c.host));
+  // Outcomes of scheduled restores that ran before this one (a machine asleep past the grace period):
+  // what they put back is theirs, reported as such; CredHop restores only what is left.
+  const ranBefore: TaskOutcome[] = [];
+  const taskRan = (json: string | null | undefined) => {
+    const o = parseOutcome(json, begin.session);
+    if (o) ranBefore.push(o);
+  };
 
   // This computer: its scheduled restore goes first, so it cannot fire in the middle of this restore,
   // and the state the operations are decided on is read in the same call.
   const first = await ctx.call('Batch', { steps: armed.has('client') ? [{ primitive: 'DisarmRestoreTask', payload: { session: begin.session } }] : [], readBack: true }, batchResult);
   if (first.error) throw new PrimitiveError('DisarmRestoreTask', first.error);
-  if (armed.has('client')) noteDisarm(ctx, begin, begin.snapshot.client.computerName, true, disarmResult.safeParse(first.results[0]).data?.taskRemoved ?? false, operations, disarmDifferences);
+  if (armed.has('client')) {
+    const d = disarmResult.safeParse(first.results[0]).data;
+    noteDisarm(ctx, begin, begin.snapshot.client.computerName, true, d?.taskRemoved ?? false, operations, disarmDifferences);
+    taskRan(d?.outcome);
+  }
   const client = first.after ?? (await ctx.readClient());
   const ops = clientRestoreOps(begin.snapshot, intents, client);
   // The operations, the read that verifies them and the scheduled restores left here: one call (the
@@ -139,10 +150,12 @@ async function restoreSession(ctx: HopContext, s: OpenSession, credential: Crede
     if (armed.has('server')) {
       const d = part('disarm', restoreServerDisarm);
       noteDisarm(ctx, begin, begin.jumpServer, d !== null && d.done, d?.taskRemoved ?? false, operations, disarmDifferences);
+      taskRan(d?.outcome);
     }
     const flag = part('flag', restoreServerFlag);
     server = flag && flag.error === null && flag.after !== null ? { ...begin.snapshot.server, serviceCredSSP: flag.after } : null;
-    if (op) {
+    // Said only when this restore changed it (a scheduled restore may have set it back already).
+    if (op && flag?.before !== op.enabled) {
       operations.push(`WinRM service CredSSP on ${begin.jumpServer} set back to ${op.enabled}`);
       ctx.deps.audit.write({ at: now(), who, profile: begin.profileName, host: begin.jumpServer, action: 'restore: WinRM service CredSSP', from: flag?.before != null ? String(flag.before) : 'unknown', to: String(op.enabled), outcome: server ? 'ok' : 'failed', session: begin.session });
     }
@@ -157,7 +170,9 @@ async function restoreSession(ctx: HopContext, s: OpenSession, credential: Crede
   const differences = [...diffStates(begin.snapshot, after, server, intents), ...disarmDifferences];
   const complete = differences.length === 0;
   ctx.deps.journal.append({ type: 'restored', session: begin.session, at: now(), complete, reason, differences });
-  return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
+  if (ranBefore.length === 0) return { session: begin.session, profileName: begin.profileName, complete, differences, operations };
+  const restoredAt = ranBefore.map((o) => o.ranAt).sort().at(-1)!;
+  return { session: begin.session, profileName: begin.profileName, complete, differences, operations: [...ranBefore.flatMap(outcomeOperations), ...operations], safetyNet: { restoredAt, notes: ranBefore.flatMap(outcomeNotes) } };
 }
 
 /** Housekeeping that never fails a restore: a session left open ends at the jump server's idle time-out. */

@@ -5,7 +5,7 @@ import type { Change, HostState, ServerState } from '../../shared/domain/hop';
 import { AppError } from '../errors';
 import { disarmResult, type Credential, type HopContext } from './engine-context';
 import type { BeginRecord } from './journal';
-import { armResult, clientTaskPlan, leftoverTasks, restoreTasksView, serverTaskPlan, type RestoreTasksView } from './safety-net';
+import { armResult, clientTaskPlan, leftoverTasks, restoreTasksView, serverTaskPlan, taskStartAt, type RestoreTasksView } from './safety-net';
 
 /** Where a session's scheduled restore was armed, and for when (null: the step changed nothing to restore). */
 export type ArmedSafetyNet = { host: string; at: string } | null;
@@ -25,7 +25,8 @@ export async function armSafetyNet(ctx: HopContext, step: 'client' | 'server', b
   const changeId = `restore-task-${step}-${randomUUID().slice(0, 8)}`;
   const host = step === 'client' ? begin.snapshot.client.computerName : begin.jumpServer;
   const who = begin.snapshot.client.userName;
-  const payload = { session: begin.session, expiresAt: begin.expiresAt, plan };
+  // The task's trigger: the expiry plus a grace period (CredHop's own time box acts first, see taskStartAt).
+  const payload = { session: begin.session, expiresAt: taskStartAt(begin.expiresAt), plan };
   ctx.deps.journal.append({ type: 'intent', session: begin.session, changeId, at: ctx.now().toISOString(), change });
   try {
     let at: string;

@@ -9,6 +9,19 @@ import { clientRestoreOps, serverRestoreOp, trustedHostsIntents, type RestoreOp 
 
 export const TASK_NAME_PREFIX = 'CredHop restore ';
 
+/**
+ * The tasks start this long after the time box ends. CredHop, when it runs, restores at the expiry
+ * itself and removes the tasks first, so the two never act at one moment; a task acts only when CredHop
+ * did not (closed, crashed, or the machine was off or asleep). A task that is already running when
+ * CredHop restores (a missed task started at boot) finishes first, and CredHop reports its outcome.
+ */
+export const TASK_GRACE_MINUTES = 10;
+
+/** When a session's tasks start: its expiry plus the grace period. Pure. */
+export function taskStartAt(expiresAt: string): string {
+  return new Date(new Date(expiresAt).getTime() + TASK_GRACE_MINUTES * 60_000).toISOString();
+}
+
 /** One step of a task's plan: a restore operation, plus what CredHop left where the task must compare. */
 export interface StepCompare {
   expect?: unknown;
@@ -101,14 +114,23 @@ export const armResult = z.object({ computerName: z.string(), taskName: z.string
 
 /** The outcome a task wrote for a session, or null (none yet, or unreadable: CredHop then restores itself). */
 export function outcomeFor(view: RestoreTasksView, session: string): TaskOutcome | null {
-  const found = view.outcomes.find((o) => o.session === session);
-  if (!found) return null;
+  return parseOutcome(view.outcomes.find((o) => o.session === session)?.json, session);
+}
+
+/** An outcome record's text, read for a session (null: none, unreadable, or another session's). Pure. */
+export function parseOutcome(json: string | null | undefined, session: string): TaskOutcome | null {
+  if (!json) return null;
   try {
-    const parsed = taskOutcome.safeParse(JSON.parse(found.json));
+    const parsed = taskOutcome.safeParse(JSON.parse(json));
     return parsed.success && parsed.data.session === session ? parsed.data : null;
   } catch {
     return null;
   }
+}
+
+/** What a task put back, one line per value, named by machine (the report's operations). Pure. */
+export function outcomeOperations(o: TaskOutcome): string[] {
+  return (o.result?.restored ?? []).map((t) => `${o.result?.computerName ?? o.machine}: ${t}`);
 }
 
 /** Whether the task did all of CredHop's part (what it left alone is someone else's, and reported). */

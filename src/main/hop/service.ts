@@ -6,6 +6,7 @@ import type { PowerShellEngine } from '../powershell/engine';
 import { ProfileUsageStore, type UsageLogEvent } from '../profiles/usage';
 import { AuditLog } from './audit';
 import { HopEngine } from './engine';
+import { CREDHOP_VERSION } from '../version';
 import { Journal } from './journal';
 
 export function hopDataDir(dataDir: string, practice: boolean): string {
@@ -29,7 +30,7 @@ export function createHopEngine(options: HopEngineOptions): HopEngine {
   return new HopEngine({
     ps: options.ps,
     journal: new Journal(dir),
-    audit: new AuditLog(dir, { ...(options.auditRetentionDays ? { retentionDays: options.auditRetentionDays } : {}), ...(options.now ? { now: options.now } : {}) }),
+    audit: new AuditLog(dir, { version: CREDHOP_VERSION, ...(options.auditRetentionDays ? { retentionDays: options.auditRetentionDays } : {}), ...(options.now ? { now: options.now } : {}) }),
     practice: options.practice,
     ...(options.profileIds ? { usage: new ProfileUsageStore({ dir, profileIds: options.profileIds, ...(options.now ? { now: options.now } : {}), ...(options.log ? { log: options.log } : {}) }) } : {}),
     practiceLab: options.practiceLab,

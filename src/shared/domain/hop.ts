@@ -76,6 +76,10 @@ export const serverState = z.object({
   servicePolicyAllowCredSSP: z.number().int().nullable(),
   /** The jump server's own WinRM client TrustedHosts (read only; null: not readable; absent: older snapshot). */
   trustedHosts: z.string().nullable().optional(),
+  /** The jump server endpoint's language mode (ConstrainedLanguage: App Control/AppLocker). Optional for older snapshots. */
+  languageMode: z.string().nullish(),
+  /** The execution policy a Group Policy sets for the jump server (MachinePolicy scope; 'Undefined' when none). */
+  executionPolicy: z.string().nullish(),
 });
 export type ServerState = z.infer<typeof serverState>;
 

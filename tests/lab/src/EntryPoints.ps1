@@ -94,6 +94,7 @@ function Get-LabHostView {
         scheduledTasks = [object[]]@(foreach ($t in (Get-LabHostTasks $HostState).Values) { $t })
         clock         = (Get-LabHostNow $HostState).ToString('o')
         off           = [bool]$HostState.off
+        power         = Get-LabHostPower $HostState
         credhopFiles  = @(Get-LabCredHopFiles $StateDir $HostState.name)
     }
 }
@@ -127,7 +128,7 @@ function Get-CredHopLabState {
 }
 
 function Set-CredHopLabHost {
-    <# payload {host, set:{elevated?, winrm?, winrmStartType?, reachable?, spn?, httpSpnConflict?, currentUser?, admins?, domainPolicy?, stopAnsweringAfter?, trustedHosts?, rsopLogging?}} #>
+    <# payload {host, set:{elevated?, winrm?, winrmStartType?, reachable?, spn?, httpSpnConflict?, currentUser?, admins?, domainPolicy?, stopAnsweringAfter?, trustedHosts?, rsopLogging?, power?, fileOwners?, executionPolicy?, endpointLanguageMode?}} #>
     [CmdletBinding()]
     param([Parameter(Mandatory)][string]$Payload)
     Invoke-LabEntry $Payload {
@@ -146,6 +147,10 @@ function Set-CredHopLabHost {
                 'winrmStartType' { if ($v -notin 'Automatic', 'Manual', 'Disabled') { throw "set.winrmStartType: expected 'Automatic', 'Manual' or 'Disabled'" }; $h.winrmStartType = $v }
                 'trustedHosts' { if ($v -isnot [string]) { throw 'set.trustedHosts: expected string' }; Set-LabTrustedHostsRaw $h $v }
                 'rsopLogging' { if ($v -isnot [bool]) { throw 'set.rsopLogging: expected bool' }; $h.rsopLogging = $v; if (-not $v) { $h.rsop = $null } }
+                'power' { if ($v -notin 'ac', 'battery') { throw "set.power: expected 'ac' or 'battery'" }; $h.power = $v }
+                'executionPolicy' { if ($v -notin 'Undefined', 'Restricted', 'AllSigned', 'RemoteSigned', 'Unrestricted', 'Bypass') { throw 'set.executionPolicy: expected an execution policy name (the MachinePolicy scope)' }; $h.executionPolicy = $v }
+                'endpointLanguageMode' { if ($v -notin 'FullLanguage', 'ConstrainedLanguage') { throw "set.endpointLanguageMode: expected 'FullLanguage' or 'ConstrainedLanguage'" }; $h.endpointLanguageMode = $v }
+                'fileOwners' { if ($v -isnot [System.Collections.IDictionary]) { throw 'set.fileOwners: expected an object {path under ProgramData: account}' }; $h.fileOwners = $v }
                 'stopAnsweringAfter' { if ($null -ne $v -and -not (Test-LabType $v 'int')) { throw 'set.stopAnsweringAfter: expected int or null' }; $h.stopAnsweringAfter = $v }
                 default { throw "set.${k}: unknown field" }
             }

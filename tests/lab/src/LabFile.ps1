@@ -70,7 +70,7 @@ function ConvertTo-LabPolicySpec {
     if ($null -eq $P) { return $null }
     if (-not (Test-LabType $P 'object')) { Assert-LabField $Source $Field 'expected object' }
     $allowed = @('fresh', 'freshNtlm')
-    if ($Domain) { $allowed += 'winrmClientAllowCredSSP', 'winrmServiceAllowCredSSP', 'winrmClientTrustedHosts', 'gpoName', 'gpoGuid' }
+    if ($Domain) { $allowed += 'winrmClientAllowCredSSP', 'winrmServiceAllowCredSSP', 'winrmClientTrustedHosts', 'winrmClientTrustedHostsDisabled', 'gpoName', 'gpoGuid' }
     Assert-LabKeys $Source $Field $P $allowed
     $out = [ordered]@{
         fresh     = ConvertTo-LabListSpec $Source "$Field.fresh" $P['fresh']
@@ -80,6 +80,9 @@ function ConvertTo-LabPolicySpec {
         $out.winrmClientAllowCredSSP = Get-LabOpt $Source $Field $P 'winrmClientAllowCredSSP' 'int' $null -Nullable
         $out.winrmServiceAllowCredSSP = Get-LabOpt $Source $Field $P 'winrmServiceAllowCredSSP' 'int' $null -Nullable
         $out.winrmClientTrustedHosts = Get-LabOpt $Source $Field $P 'winrmClientTrustedHosts' 'string' $null -Nullable
+        # the Trusted Hosts policy set to Disabled (TrustedHosts = 0): per the ADMX, the local list applies
+        $out.winrmClientTrustedHostsDisabled = Get-LabOpt $Source $Field $P 'winrmClientTrustedHostsDisabled' 'bool' $false
+        if ($out.winrmClientTrustedHostsDisabled -and $null -ne $out.winrmClientTrustedHosts) { Assert-LabField $Source "$Field.winrmClientTrustedHostsDisabled" 'a Disabled Trusted Hosts policy has no list (leave out winrmClientTrustedHosts)' }
         $out.gpoName = Get-LabOpt $Source $Field $P 'gpoName' 'string' 'CredHop Lab Domain Policy'
         $out.gpoGuid = Get-LabOpt $Source $Field $P 'gpoGuid' 'string' '{C4ED0B5E-1AB0-4C5A-9C71-2F1E0C0D1AB1}'
         if ($out.gpoGuid -notmatch '^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$') { Assert-LabField $Source "$Field.gpoGuid" "expected a GUID in braces, got '$($out.gpoGuid)'" }

@@ -120,6 +120,7 @@ function ConvertTo-LabPolicyRecords {
         $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyClient; name = 'TrustedHosts'; type = 'DWord'; data = 1 })
         $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyClient; name = 'TrustedHostsList'; type = 'String'; data = [string]$Spec['winrmClientTrustedHosts'] })
     }
+    if ($Spec['winrmClientTrustedHostsDisabled']) { $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyClient; name = 'TrustedHosts'; type = 'DWord'; data = 0 }) }
     if ($null -ne $Spec['winrmServiceAllowCredSSP']) { $recs.Add([ordered]@{ key = $script:KeyWinRMPolicyService; name = 'AllowCredSSP'; type = 'DWord'; data = [int]$Spec['winrmServiceAllowCredSSP'] }) }
     $recs.ToArray()
 }

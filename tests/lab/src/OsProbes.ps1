@@ -39,3 +39,18 @@ function whoami {
     $global:LASTEXITCODE = 1
     "ERROR: Invalid argument/option - '$($args[0])'."
 }
+
+# ---------------------------------------------------------------------------------------------
+# The execution policy a Group Policy sets for the computer (the MachinePolicy scope), per host
+# ---------------------------------------------------------------------------------------------
+function Get-ExecutionPolicy {
+    # host.executionPolicy: what "Turn on Script Execution" sets for the computer (MachinePolicy; 'Undefined'
+    # when not set). Every other scope, and calls outside a lab host, go to the real cmdlet.
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string]$Scope, [switch]$List)
+    if ($null -eq $script:Ctx -or $List -or $Scope -ne 'MachinePolicy') { return (Microsoft.PowerShell.Security\Get-ExecutionPolicy @PSBoundParameters) }
+    $h = Get-LabCtxHost (Read-LabState -ReadOnly)
+    $p = 'Undefined'
+    if ($h.Contains('executionPolicy') -and $h.executionPolicy) { $p = [string]$h.executionPolicy }
+    [Microsoft.PowerShell.ExecutionPolicy]$p
+}

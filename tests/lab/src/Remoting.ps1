@@ -217,6 +217,8 @@ function Invoke-LabInRunspace {
     try {
         Set-LabProcessEnv $state $Conn.Host $Conn.User
         $ps.Runspace = $Runspace
+        # The endpoint's language mode (App Control/AppLocker on that host: ConstrainedLanguage)
+        $Runspace.SessionStateProxy.LanguageMode = $(if ((Get-LabHost $state $Conn.Host).endpointLanguageMode -eq 'ConstrainedLanguage') { 'ConstrainedLanguage' } else { 'FullLanguage' })
         foreach ($k in $Script.Using.Keys) { $Runspace.SessionStateProxy.SetVariable($k, (Copy-LabBySerializer $Script.Using[$k])) }
         $null = $ps.AddScript($Script.Text)
         foreach ($a in @($Arguments)) { $null = $ps.AddArgument((Copy-LabBySerializer $a)) }

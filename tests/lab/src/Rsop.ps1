@@ -5,8 +5,8 @@
 # Each Group Policy refresh (Invoke-LabGpUpdateCore) records, per value a GPO applied, which GPO supplied
 # it: GPOID 'LocalGPO' for the local GPO, 'cn={GUID},cn=policies,cn=system,DC=...' for the domain GPO;
 # precedence 1 = the winning GPO. Values a script wrote straight into the registry have no record.
-# host.rsopLogging = $false stands for "Turn off Resultant Set of Policy logging": no data is recorded
-# and the namespace cannot be queried (the lab's model; see README). Every other Get-CimInstance call
+# host.rsopLogging = $false stands for "Turn off Resultant Set of Policy logging": no data is recorded,
+# and the namespace answers every query with no instance and no error (as before the first refresh). Every other Get-CimInstance call
 # forwards to the real cmdlet.
 
 $script:RsopNamespace = 'root\rsop\computer'
@@ -119,12 +119,9 @@ function Get-CimInstance {
     }
     $state = Read-LabState -ReadOnly
     $h = Get-LabCtxHost $state
-    if ($null -eq $h.rsop) {
-        # lab model of "RSoP logging is off": the computer's RSoP namespace holds nothing to query
-        $ex = [Microsoft.Management.Infrastructure.CimException]::new('Invalid namespace ')
-        Write-LabError $PSCmdlet (New-LabErrorRecord $ex 'HRESULT 0x8004100e,Microsoft.Management.Infrastructure.CimCmdlets.GetCimInstanceCommand' 'MetadataError' $script:RsopNamespace)
-        return
-    }
+    # RSoP logging off, or nothing logged yet (no refresh since): the namespace is there and empty, so
+    # every query answers no instance and no error, as on Windows. Silence is not "no GPO".
+    if ($null -eq $h.rsop) { return }
     $items = switch ($ClassName) {
         'RSOP_RegistryPolicySetting' {
             foreach ($s in @($h.rsop.settings)) {

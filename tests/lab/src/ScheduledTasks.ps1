@@ -3,8 +3,10 @@
 # Dot-sourced by ../CredHopLab.psm1 into the module scope (see the load order there).
 #
 # Host state: host.tasks (ordered: task name -> {name, path, execute, arguments, atUtc, userId, runLevel,
-# startWhenAvailable, state, lastRunUtc, lastResult, lastOutput}), host.clockOffsetMs (the host's time is
-# real time plus this; 0 = real time), host.off (switched off: unreachable, its tasks do not run).
+# startWhenAvailable, allowOnBatteries, stopOnBatteries, executionTimeLimit, wakeToRun, state, lastRunUtc,
+# lastResult, lastOutput}), host.clockOffsetMs (the host's time is real time plus this; 0 = real time),
+# host.off (switched off: unreachable, its tasks do not run), host.power ('ac' or 'battery': a task that
+# may not start on batteries does not start; the others run).
 # A task becomes due when its host's time passes its trigger; the lab runs due tasks only when asked
 # (Move-CredHopLabClock, Start-CredHopLabHost), as 'NT AUTHORITY\SYSTEM' in a fresh runspace of that
 # host, so the task's script really runs on the lab's Windows with whatever files it was given.
@@ -87,9 +89,13 @@ function New-ScheduledTaskPrincipal {
 }
 
 function New-ScheduledTaskSettingsSet {
+    # Windows' defaults: do not start on batteries, stop when going on batteries, a 72-hour limit, no wake.
     [CmdletBinding()]
-    param([switch]$StartWhenAvailable, [switch]$AllowStartIfOnBatteries, [switch]$DontStopIfGoingOnBatteries, [timespan]$ExecutionTimeLimit, [timespan]$DeleteExpiredTaskAfter, [switch]$Hidden)
-    New-LabCimObject 'MSFT_TaskSettings3' @{ StartWhenAvailable = [bool]$StartWhenAvailable; DisallowStartIfOnBatteries = -not $AllowStartIfOnBatteries; Hidden = [bool]$Hidden }
+    param([switch]$StartWhenAvailable, [switch]$AllowStartIfOnBatteries, [switch]$DontStopIfGoingOnBatteries, [timespan]$ExecutionTimeLimit = [timespan]::FromHours(72), [timespan]$DeleteExpiredTaskAfter, [switch]$WakeToRun, [switch]$Hidden)
+    New-LabCimObject 'MSFT_TaskSettings3' @{
+        StartWhenAvailable = [bool]$StartWhenAvailable; DisallowStartIfOnBatteries = -not $AllowStartIfOnBatteries; StopIfGoingOnBatteries = -not $DontStopIfGoingOnBatteries
+        ExecutionTimeLimit = [System.Xml.XmlConvert]::ToString($ExecutionTimeLimit); WakeToRun = [bool]$WakeToRun; Hidden = [bool]$Hidden
+    }
 }
 
 function ConvertTo-LabTaskObject {
@@ -102,7 +108,7 @@ function ConvertTo-LabTaskObject {
         Actions   = @(New-LabCimObject 'MSFT_TaskExecAction' @{ Execute = $Task.execute; Arguments = $Task.arguments; WorkingDirectory = $null; Id = $null })
         Triggers  = @($trigger)
         Principal = New-LabCimObject 'MSFT_TaskPrincipal2' @{ UserId = $Task.userId; RunLevel = $Task.runLevel; LogonType = $null; Id = $null }
-        Settings  = New-LabCimObject 'MSFT_TaskSettings3' @{ StartWhenAvailable = [bool]$Task.startWhenAvailable }
+        Settings  = New-LabCimObject 'MSFT_TaskSettings3' @{ StartWhenAvailable = [bool]$Task.startWhenAvailable; DisallowStartIfOnBatteries = -not $Task.allowOnBatteries; StopIfGoingOnBatteries = [bool]$Task.stopOnBatteries; ExecutionTimeLimit = $Task.executionTimeLimit; WakeToRun = [bool]$Task.wakeToRun }
         Description = $Task.description
     }
 }
@@ -145,6 +151,11 @@ function Register-ScheduledTask {
         atUtc = [string]$t.CredHopLabAtUtc; userId = $user
         runLevel = $(if ($null -ne $Principal) { [string]$Principal.RunLevel } else { 'Limited' })
         startWhenAvailable = ($null -ne $Settings -and [bool]$Settings.StartWhenAvailable)
+        # no -Settings: Windows' defaults (see New-ScheduledTaskSettingsSet)
+        allowOnBatteries = ($null -ne $Settings -and -not [bool]$Settings.DisallowStartIfOnBatteries)
+        stopOnBatteries = ($null -eq $Settings -or [bool]$Settings.StopIfGoingOnBatteries)
+        executionTimeLimit = $(if ($null -ne $Settings -and $Settings.ExecutionTimeLimit) { [string]$Settings.ExecutionTimeLimit } else { 'PT72H' })
+        wakeToRun = ($null -ne $Settings -and [bool]$Settings.WakeToRun)
         description = $Description; state = 'Ready'; lastRunUtc = $null; lastResult = 267011; lastOutput = $null
     }
     Add-LabCount $state 'taskRegistrations' $h.name
@@ -287,6 +298,14 @@ function Invoke-LabDueTasks {
     }
     foreach ($t in $due) {
         if ($t.state -eq 'Missed' -and -not ($AtStart -and $t.startWhenAvailable)) { continue }
+        # On batteries, a task that may not start on them does not start: its one trigger passes, and it
+        # never runs (0x800710E0, "The operator or administrator has refused the request.", as
+        # Task Scheduler records a start refused by a condition).
+        if ((Get-LabHostPower $h) -eq 'battery' -and -not $t.allowOnBatteries) {
+            $t.state = 'Ready'; $t.lastRunUtc = $now.ToString('o'); $t.lastResult = -2147020576; $t.lastOutput = 'not started: the computer runs on batteries'
+            Save-LabState $state
+            continue
+        }
         $ran.Add((Invoke-LabTask $h.name $t.name))
     }
     [object[]]$ran.ToArray()
@@ -318,6 +337,13 @@ function Move-CredHopLabClock {
         $ran = Invoke-LabDueTasks $h.name
         [ordered]@{ host = $h.name; now = $to.ToString('o'); ran = @($ran) }
     }
+}
+
+function Get-LabHostPower {
+    # 'ac' (plugged in, the default) or 'battery'
+    param($HostState)
+    if ($HostState.Contains('power') -and $HostState.power -eq 'battery') { return 'battery' }
+    'ac'
 }
 
 function Stop-CredHopLabHost {

@@ -76,19 +76,23 @@ function Invoke-CredHopGetCredSSPView {
 function Get-CredHopPolicyOwners {
     # Who supplies each delegation list, from Windows' own record (RSoP: root\rsop\computer): a domain
     # GPO's {id, name}, or $null when none does (the local GPO, or a script writing the registry
-    # directly: values with no RSoP record). rsopAvailable = $false when RSoP cannot be read (logging
-    # turned off by policy): then CredHop says "unknown" rather than guess.
+    # directly: values with no RSoP record). rsopAvailable = $false when RSoP has no data to go by: it
+    # cannot be read, or it answers nothing at all (logging turned off by policy, or nothing logged yet:
+    # the namespace is then empty and silent, not an error). Every logged refresh records at least the
+    # local GPO in RSOP_GPO, so no RSOP_GPO instance means no evidence, and CredHop says "unknown".
     $d = New-Object System.Collections.Specialized.OrderedDictionary
     $d['rsopAvailable'] = $false
     $d['fresh'] = $null
     $d['freshNtlm'] = $null
+    $names = @{}
     $settings = $null
-    try { $settings = @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_RegistryPolicySetting' -ErrorAction Stop) }
+    try {
+        foreach ($g in @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_GPO' -ErrorAction Stop)) { $names[[string]$g.id] = [string]$g.name }
+        if ($names.Count -eq 0) { return $d }
+        $settings = @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_RegistryPolicySetting' -ErrorAction Stop)
+    }
     catch { return $d }
     $d['rsopAvailable'] = $true
-    $names = @{}
-    try { foreach ($g in @(Get-CimInstance -Namespace 'root\rsop\computer' -ClassName 'RSOP_GPO' -ErrorAction Stop)) { $names[[string]$g.id] = [string]$g.name } }
-    catch { $names = @{} }
     $base = 'Software\Policies\Microsoft\Windows\CredentialsDelegation'
     foreach ($ln in 'fresh', 'freshNtlm') {
         $n = $script:Lists[$ln]

@@ -1,4 +1,4 @@
-# Payload decoding and validation: one base64 JSON object in, typed values out, clear errors for anything else.
+﻿# Payload decoding and validation: one base64 JSON object in, typed values out, clear errors for anything else.
 # Part of the CredHop module (loaded by CredHop.psm1); see README.md.
 
 function ConvertFrom-CredHopPayload {

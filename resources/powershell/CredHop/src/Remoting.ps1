@@ -20,7 +20,14 @@ $script:Catalog = @{
         # The jump server's own TrustedHosts: a call it makes with a local account of the target is NTLM
         $th = $null
         try { $th = [string](Get-Item -Path 'WSMan:\localhost\Client\TrustedHosts' -ErrorAction Stop).Value } catch { $th = $null }
-        [pscustomobject]@{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol; trustedHosts = $th }
+        # What decides whether CredHop's scripts and its scheduled restore can run there: the endpoint's
+        # language mode (App Control/AppLocker: ConstrainedLanguage) and the execution policy a Group
+        # Policy sets for the computer (SYSTEM's powershell.exe is bound by it, -ExecutionPolicy Bypass or not).
+        $ep = $null
+        try { $ep = [string](Get-ExecutionPolicy -Scope MachinePolicy) } catch { $ep = $null }
+        # An ordered hashtable, not [pscustomobject]: ConstrainedLanguage refuses that cast, and this answer
+        # must still arrive to say why CredHop cannot go on there.
+        [ordered]@{ computerName = ([string](hostname)).Trim(); userName = ([string](whoami)).Trim(); serviceCredSSP = $flag; servicePolicyAllowCredSSP = $pol; trustedHosts = $th; languageMode = [string]$ExecutionContext.SessionState.LanguageMode; executionPolicy = $ep }
     }
     SetServiceFlag  = {
         param($a)

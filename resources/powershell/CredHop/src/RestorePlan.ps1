@@ -80,7 +80,10 @@ $script:RestoreSteps = @{
             }
         }
         [void](Invoke-CredHopStepPrimitive 'SetDelegationFlags' (ConvertTo-CredHopStepPayload $Step @('list', 'allow', 'concatenate', 'removeEmptyListKey', 'removeEmptyKey', 'store')))
-        $Report.Restored.Add("$label's switches set back (allow=$($Step.allow), concatenate=$($Step.concatenate))")
+        # 'absent' as CredHop's own restore says it: a value the snapshot did not have is removed, not blank
+        $allow = 'absent'; if ($null -ne $Step.allow) { $allow = [string]$Step.allow }
+        $concatenate = 'absent'; if ($null -ne $Step.concatenate) { $concatenate = [string]$Step.concatenate }
+        $Report.Restored.Add("$label's switches set back (allow=$allow, concatenate=$concatenate)")
     }
     'client-credssp'       = { param($Step, $Report) Invoke-CredHopFlagStep 'client' $Step $Report }
     'server-credssp'       = { param($Step, $Report) Invoke-CredHopFlagStep 'service' $Step $Report }

@@ -21,20 +21,34 @@ $script:Catalog['ArmRestoreTask'] = {
     $base = [System.IO.Path]::Combine($env:ProgramData, 'CredHop', 'Restore')
     $root = [System.IO.Path]::Combine($base, $a.session)
     $name = 'CredHop restore ' + $a.session
-    # SYSTEM runs what is in these folders: on Windows they are made Administrators' (owner) with only
-    # Administrators and SYSTEM allowed, inheritance cut, so a user who pre-created ProgramData\CredHop
-    # (ProgramData lets users create folders) loses any hold on it. Not on the lab's Linux (no Windows ACLs).
+    # SYSTEM runs what is in these folders, and ProgramData lets every user create folders (and
+    # junctions) in it first. So a folder that exists must be a real folder (no junction or link) owned
+    # by Administrators or SYSTEM (a user's folder stays theirs after any Set-Acl); a missing one is
+    # created with its ACL in the same call (only Administrators and SYSTEM, inheritance cut), never
+    # created and then secured. Windows PowerShell 5.1 (.NET Framework) has Directory.CreateDirectory(path,
+    # security); PowerShell 7 (.NET) has FileSystemAclExtensions.Create. The lab's Linux has no ACLs.
     $protect = {
         param([string]$Path)
-        [void][System.IO.Directory]::CreateDirectory($Path)
-        if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) { return }
-        $admins = New-Object System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
-        $system = New-Object System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-18'
-        $acl = New-Object System.Security.AccessControl.DirectorySecurity
-        $acl.SetOwner($admins)
-        $acl.SetAccessRuleProtection($true, $false)
-        foreach ($sid in @($admins, $system)) { $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule -ArgumentList $sid, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')) }
-        Set-Acl -LiteralPath $Path -AclObject $acl
+        $win = [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT
+        $acl = $null
+        if ($win) {
+            $admins = New-Object System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'
+            $system = New-Object System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-18'
+            $acl = New-Object System.Security.AccessControl.DirectorySecurity
+            $acl.SetOwner($admins)
+            $acl.SetAccessRuleProtection($true, $false)
+            foreach ($sid in @($admins, $system)) { $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule -ArgumentList $sid, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')) }
+        }
+        if ([System.IO.Directory]::Exists($Path) -or [System.IO.File]::Exists($Path)) {
+            if (([System.IO.File]::GetAttributes($Path) -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) { throw "CredHop: $Path is a junction or link, not a folder: someone may have planted it to redirect what SYSTEM runs. Nothing was scheduled. An administrator should remove it (it is not CredHop's)." }
+            $owner = (Get-Acl -LiteralPath $Path).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+            if ($owner -ne 'S-1-5-32-544' -and $owner -ne 'S-1-5-18') { throw "CredHop: $Path is owned by $((Get-Acl -LiteralPath $Path).Owner), not by Administrators or SYSTEM, so its owner could change what SYSTEM runs. Nothing was scheduled. An administrator should remove that folder." }
+            if ($win) { Set-Acl -LiteralPath $Path -AclObject $acl }
+            return
+        }
+        if (-not $win) { [void][System.IO.Directory]::CreateDirectory($Path); return }
+        if ([string]$PSVersionTable.PSEdition -eq 'Core') { [void][System.IO.FileSystemAclExtensions]::Create((New-Object System.IO.DirectoryInfo -ArgumentList $Path), $acl) }
+        else { [void][System.IO.Directory]::CreateDirectory($Path, $acl) }
     }
     foreach ($d in @([System.IO.Path]::Combine($env:ProgramData, 'CredHop'), $base, [System.IO.Path]::Combine($env:ProgramData, 'CredHop', 'Outcomes'))) { & $protect $d }
     if ([System.IO.Directory]::Exists($root)) { [System.IO.Directory]::Delete($root, $true) }
@@ -58,7 +72,11 @@ $script:Catalog['ArmRestoreTask'] = {
         $action = New-ScheduledTaskAction -Execute $exe -Argument ('-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "' + $script1 + '"')
         $trigger = New-ScheduledTaskTrigger -Once -At $at
         $principal = New-ScheduledTaskPrincipal -UserId 'NT AUTHORITY\SYSTEM' -RunLevel Highest
-        $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable
+        # A helpdesk laptop is often unplugged at the expiry: Windows' defaults (do not start on
+        # batteries, stop when going on batteries) would leave CredSSP on. A restore takes seconds, so
+        # 15 minutes bounds a hung one. No WakeToRun: a sleeping machine delegates nothing, and
+        # StartWhenAvailable runs the missed task as it wakes (waking a laptop in a bag is worse).
+        $settings = New-ScheduledTaskSettingsSet -StartWhenAvailable -AllowStartIfOnBatteries -DontStopIfGoingOnBatteries -ExecutionTimeLimit (New-TimeSpan -Minutes 15)
         $t = Register-ScheduledTask -TaskName $name -Action $action -Trigger $trigger -Principal $principal -Settings $settings -Description 'Puts back what CredHop changed on this computer for one session, at the end of its time box. Removes itself.' -Force -ErrorAction Stop
     }
     catch {
@@ -72,7 +90,15 @@ $script:Catalog['DisarmRestoreTask'] = {
     param($a)
     $name = 'CredHop restore ' + $a.session
     $removed = $false
-    if ($null -ne (Get-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue)) {
+    # Who acts when both could (the task started at boot while CredHop restores): a task already
+    # running finishes first (up to its 15-minute limit, checked each second for one minute here),
+    # and CredHop then restores only what the task left, reporting the task's outcome.
+    $task = Get-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue
+    for ($i = 0; $i -lt 60 -and $null -ne $task -and [string]$task.State -eq 'Running'; $i++) {
+        Start-Sleep -Seconds 1
+        $task = Get-ScheduledTask -TaskName $name -ErrorAction SilentlyContinue
+    }
+    if ($null -ne $task) {
         Unregister-ScheduledTask -TaskName $name -Confirm:$false -ErrorAction Stop
         $removed = $true
     }
@@ -81,8 +107,10 @@ $script:Catalog['DisarmRestoreTask'] = {
     if ($folder) { [System.IO.Directory]::Delete($root, $true) }
     $outcome = [System.IO.Path]::Combine($env:ProgramData, 'CredHop', 'Outcomes', $a.session + '.json')
     $hadOutcome = [System.IO.File]::Exists($outcome)
-    if ($hadOutcome) { [System.IO.File]::Delete($outcome) }
-    [pscustomobject]@{ computerName = ([string](hostname)).Trim(); taskRemoved = $removed; folderRemoved = $folder; outcomeRemoved = $hadOutcome }
+    # The outcome of a task that already ran goes back with the answer: the restore reports it.
+    $json = $null
+    if ($hadOutcome) { $json = [System.IO.File]::ReadAllText($outcome); [System.IO.File]::Delete($outcome) }
+    [pscustomobject]@{ computerName = ([string](hostname)).Trim(); taskRemoved = $removed; folderRemoved = $folder; outcomeRemoved = $hadOutcome; outcome = $json }
 }
 
 $script:Catalog['ReadRestoreTasks'] = {
@@ -115,8 +143,8 @@ $script:Catalog['ReadServerCheck'] = [scriptblock]::Create(
 # scheduled restores left there. A part that fails says so in its answer and the next still runs.
 $script:Catalog['RestoreServer'] = [scriptblock]::Create(
     "param(`$a)`n" +
-    "`$d = [ordered]@{ part = 'disarm'; done = `$false; taskRemoved = `$false; error = `$null }`n" +
-    "if (`$a.session) { try { `$r = & {" + $script:Catalog['DisarmRestoreTask'].ToString() + "} `$a; `$d['done'] = `$true; `$d['taskRemoved'] = [bool]`$r.taskRemoved } catch { `$d['error'] = [string]`$_.Exception.Message } }`n" +
+    "`$d = [ordered]@{ part = 'disarm'; done = `$false; taskRemoved = `$false; outcome = `$null; error = `$null }`n" +
+    "if (`$a.session) { try { `$r = & {" + $script:Catalog['DisarmRestoreTask'].ToString() + "} `$a; `$d['done'] = `$true; `$d['taskRemoved'] = [bool]`$r.taskRemoved; `$d['outcome'] = `$r.outcome } catch { `$d['error'] = [string]`$_.Exception.Message } }`n" +
     "[pscustomobject]`$d`n" +
     "`$f = [ordered]@{ part = 'flag'; before = `$null; after = `$null; error = `$null }`n" +
     "try { if (`$null -ne `$a.enabled) { `$r = & {" + $script:Catalog['SetServiceFlag'].ToString() + "} `$a; `$f['before'] = `$r.before; `$f['after'] = `$r.after } else { `$f['after'] = ([string](Get-Item -Path 'WSMan:\localhost\Service\Auth\CredSSP' -ErrorAction Stop).Value -eq 'true'); `$f['before'] = `$f['after'] } } catch { `$f['error'] = [string]`$_.Exception.Message }`n" +

@@ -4,9 +4,13 @@
 # Why: script block logging records every command's text, module logging every parameter binding
 # (a string's ToString() is the password itself), transcription the host's input. So the payload only
 # names a channel id; this file creates the pipe "<prefix>-<id>" (the prefix came in the process's
-# environment at start, so the logs alone do not tell the pipe's name), current user only, waits for
-# CredHop's main process to connect and write the frame, and turns the bytes into SecureStrings with
-# .NET method calls (which no logging records), zeroing the buffers. The secrets live in
+# environment at start and reaches no command text or binding, so the logs do not tell the pipe's name),
+# current user only, waits for CredHop's main process to connect and write the frame, and turns the
+# bytes into SecureStrings with .NET method calls (no logging records those), zeroing the buffers.
+# PowerShell 7.3+ hands every .NET method call it makes, with its arguments, to the antivirus (AMSI
+# method-invocation logging): so no call here takes a password character or byte as an argument, only
+# whole buffers (which AMSI sees as their type name, e.g. System.Char[]) and, for the pipe's
+# constructor, its name. The per-character work happens inside .NET. The secrets live in
 # $script:Secrets for one call and are disposed when it ends. There is no fallback: a channel that
 # cannot be opened is an error of kind 'secret-channel'.
 #
@@ -23,7 +27,11 @@ function New-CredHopChannelError {
 }
 
 function New-CredHopPipeServer {
-    param([string]$Name)
+    # The pipe for one call's channel id. The name is built here from the environment, and goes only to
+    # the constructor (a method call): a function parameter or New-Object's -ArgumentList would be a
+    # binding, and module logging would record the name.
+    param([string]$Channel)
+    $name = [System.Environment]::GetEnvironmentVariable('CREDHOP_SECRET_CHANNEL') + '-' + $Channel
     $in = [System.IO.Pipes.PipeDirection]::In
     $byte = [System.IO.Pipes.PipeTransmissionMode]::Byte
     # What .NET offers decides, not the edition's name: CurrentUserOnly exists from .NET Core 2.1 on (every
@@ -32,14 +40,14 @@ function New-CredHopPipeServer {
         # .NET Core: CurrentUserOnly puts an ACL for this user on the pipe (Windows) or checks the
         # peer's user id and keeps the socket in our private folder (Linux, macOS).
         $opts = [System.IO.Pipes.PipeOptions]::Asynchronous -bor [System.IO.Pipes.PipeOptions]::CurrentUserOnly
-        return (New-Object System.IO.Pipes.NamedPipeServerStream -ArgumentList $Name, $in, 1, $byte, $opts)
+        return [System.IO.Pipes.NamedPipeServerStream]::new($name, $in, 1, $byte, $opts)
     }
     # Windows PowerShell 5.1 (.NET Framework): the same ACL, built by hand: this user, read and write.
     $sid = [System.Security.Principal.WindowsIdentity]::GetCurrent().User
     $security = New-Object System.IO.Pipes.PipeSecurity
     $rule = New-Object System.IO.Pipes.PipeAccessRule -ArgumentList $sid, ([System.IO.Pipes.PipeAccessRights]::ReadWrite), ([System.Security.AccessControl.AccessControlType]::Allow)
     $security.AddAccessRule($rule)
-    New-Object System.IO.Pipes.NamedPipeServerStream -ArgumentList $Name, $in, 1, $byte, ([System.IO.Pipes.PipeOptions]::Asynchronous), 4096, 4096, $security
+    [System.IO.Pipes.NamedPipeServerStream]::new($name, $in, 1, $byte, ([System.IO.Pipes.PipeOptions]::Asynchronous), 4096, 4096, $security)
 }
 
 function Receive-CredHopSecrets {
@@ -52,7 +60,7 @@ function Receive-CredHopSecrets {
     $chars = $null
     $received = New-Object System.Collections.Generic.List[System.Security.SecureString]
     try {
-        try { $server = New-CredHopPipeServer ($prefix + '-' + $Channel) }
+        try { $server = New-CredHopPipeServer $Channel }
         catch { throw (New-CredHopChannelError ('The secret channel could not be opened: ' + $_.Exception.Message)) }
         $wait = $server.WaitForConnectionAsync()
         if (-not $wait.Wait($script:SecretWaitMs)) { throw (New-CredHopChannelError 'CredHop did not hand over the password on the secret channel in time.') }
@@ -77,7 +85,9 @@ function Receive-CredHopSecrets {
             $chars = [System.Text.Encoding]::UTF8.GetChars($buffer)
             [System.Array]::Clear($buffer, 0, $buffer.Length)
             $sec = New-Object System.Security.SecureString
-            foreach ($c in $chars) { $sec.AppendChar($c) }
+            # AppendChar per character, called by .NET: a PowerShell loop would make one logged method
+            # call per character, each with the character as its argument (AMSI, PowerShell 7.3+).
+            [System.Array]::ForEach($chars, [System.Delegate]::CreateDelegate([System.Action[char]], $sec, 'AppendChar'))
             [System.Array]::Clear($chars, 0, $chars.Length)
             $sec.MakeReadOnly()
             $received.Add($sec)

@@ -97,9 +97,13 @@ function New-CredHopTypedError {
 }
 
 function Get-CredHopTrustedHostsPolicy {
-    # the GPO's list ('' when it sets none) when a Group Policy owns TrustedHosts, else $null
+    # the GPO's list ('' when it sets none) when a Group Policy owns TrustedHosts, else $null. Only an
+    # Enabled policy (TrustedHosts = 1) owns it: Disabled (0) is, per the WinRM ADMX, the same as Not
+    # Configured ("you must configure the list of trusted hosts locally"), and the local list applies.
     $vals = Get-CredHopRegValues $script:WinRMClientPolicyKey
     if ($null -eq $vals -or -not $vals.Contains('TrustedHosts')) { return $null }
+    $on = 0
+    if (-not [int]::TryParse([string]$vals['TrustedHosts'], [ref]$on) -or $on -ne 1) { return $null }
     $list = ''
     if ($vals.Contains('TrustedHostsList')) { $list = [string]$vals['TrustedHostsList'] }
     $list

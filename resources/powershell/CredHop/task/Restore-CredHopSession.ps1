@@ -8,6 +8,18 @@
 #>
 $ErrorActionPreference = 'Stop'
 $here = $PSScriptRoot
+# Before anything of this folder runs: every folder from ProgramData\CredHop down to this one, and the
+# outcomes folder, must be a real folder (no junction or link) owned by Administrators or SYSTEM, as
+# CredHop created them. Otherwise a user may have redirected them: run nothing, write nothing (CredHop
+# finds no outcome and restores at its next start). The same rule as ArmRestoreTask's.
+$credhopDir = [System.IO.Path]::Combine($env:ProgramData, 'CredHop')
+foreach ($d in @($credhopDir, [System.IO.Path]::Combine($credhopDir, 'Restore'), $here, [System.IO.Path]::Combine($credhopDir, 'Outcomes'))) {
+    if (-not [System.IO.Directory]::Exists($d)) { continue }
+    if (([System.IO.File]::GetAttributes($d) -band [System.IO.FileAttributes]::ReparsePoint) -ne 0) { throw "CredHop: $d is a junction or link: refusing to run the scheduled restore from it." }
+    $owner = (Get-Acl -LiteralPath $d).GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+    if ($owner -ne 'S-1-5-32-544' -and $owner -ne 'S-1-5-18') { throw "CredHop: $d is not owned by Administrators or SYSTEM: refusing to run the scheduled restore from it." }
+}
+if ([System.IO.Path]::GetFullPath($here).TrimEnd('\', '/') -ne [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($credhopDir, 'Restore', [System.IO.Path]::GetFileName($here))).TrimEnd('\', '/')) { throw "CredHop: this script is not in $credhopDir\Restore: refusing to run." }
 $text = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($here, 'restore.json'))
 $plan = ConvertFrom-Json -InputObject $text
 $session = [string]$plan.session
