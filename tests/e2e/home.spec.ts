@@ -76,7 +76,7 @@ test.describe('home: the operator’s profiles first', () => {
     await expect(list.getByRole('radio')).toHaveCount(3);
     await expect(list.getByTestId('profile-state').first()).toHaveText('Not used yet');
     // The status line names the PowerShell found and its edition, and opens the report from the keyboard.
-    await expect(page.getByTestId('powershell-summary')).toHaveText(/^PowerShell 7\.\d+\.\d+ \(PowerShell 7\.\d+( \(LTS\))?\)$/);
+    await expect(page.getByTestId('powershell-summary')).toHaveText(/^PowerShell 7\.\d+( \(LTS\))? · 7\.\d+\.\d+$/);
     await expect(page.getByTestId('powershell-report')).toBeHidden();
     await page.getByTestId('powershell-status').locator('summary').focus();
     await page.keyboard.press('Enter');
