@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { test, expect } from './harness';
 import type { AppHarness } from './harness';
-import { labFile, runCheck, stepHeading } from './helpers';
+import { configureBothSteps, labFile, runCheck, stepHeading } from './helpers';
 
 const PEOPLE = {
   jurgen: { account: 'COMPANY\\jürgen.müller', password: 'Jürgen-Canary-Pässwort-e2e1' },
@@ -42,13 +42,7 @@ async function wholeFlow(page: Page, app: AppHarness, person: { account: string;
   const before = await app.labState();
   await runCheck(page);
   await expect(page.getByTestId('status-check')).toContainText('Check complete.');
-  await page.getByRole('button', { name: 'Continue to configure the client' }).click();
-  await page.getByRole('button', { name: 'Apply to this computer' }).click();
-  await expect(page.getByTestId('after-state-client')).toContainText('Done and verified', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Continue to configure the server' }).click();
-  await page.getByRole('button', { name: 'Apply to adfs1.company.pri' }).click();
-  await expect(page.getByTestId('after-state-server')).toContainText('Done and verified', { timeout: 60_000 });
-  await page.getByRole('button', { name: 'Continue to the test' }).click();
+  await configureBothSteps(page);
   await page.getByRole('button', { name: 'Run the test' }).click();
   await expect(page.getByTestId('test-passed')).toContainText('The hop works with CredSSP', { timeout: 60_000 });
   await expect(page.getByTestId('test-output')).toContainText(person.account.toLowerCase());

@@ -1,7 +1,7 @@
 // A long-running step can be stopped from its status line: the probe is killed, the operator is told
 // what that means, and Clean up now still puts everything back.
 import { test, expect } from './harness';
-import { DEFAULT_LAB } from './helpers';
+import { configureBothSteps, DEFAULT_LAB } from './helpers';
 
 test.describe('cancel a running step', () => {
   test.use({ mainOptions: { practice: { labFile: DEFAULT_LAB, reset: true } } });
@@ -16,13 +16,7 @@ test.describe('cancel a running step', () => {
     await page.getByRole('button', { name: 'Save the profile' }).click();
     await page.getByRole('button', { name: 'Continue to the check' }).click();
     await expect(page.getByTestId('status-check')).toContainText('Check complete', { timeout: 30_000 });
-    await page.getByRole('button', { name: 'Continue to configure the client' }).click();
-    await page.getByRole('button', { name: 'Apply to this computer' }).click();
-    await expect(page.getByTestId('after-state-client')).toContainText('Done and verified', { timeout: 30_000 });
-    await page.getByRole('button', { name: 'Continue to configure the server' }).click();
-    await page.getByRole('button', { name: 'Apply to adfs1.company.pri' }).click();
-    await expect(page.getByTestId('after-state-server')).toContainText('Done and verified', { timeout: 30_000 });
-    await page.getByRole('button', { name: 'Continue to the test' }).click();
+    await configureBothSteps(page);
     await page.getByRole('button', { name: 'Run the test' }).click();
 
     const cancel = page.getByRole('button', { name: 'Cancel' });

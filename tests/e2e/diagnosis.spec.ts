@@ -1,7 +1,7 @@
 // Failures the engine diagnoses, shown with their cause and fix, and the one-click fix where it applies.
 import { test, expect } from './harness';
 import { resolve } from 'node:path';
-import { createPracticeProfile, DEFAULT_LAB, expectAccessible, labFile, runCheck, screenshots, stepHeading } from './helpers';
+import { configureBothSteps, createPracticeProfile, DEFAULT_LAB, expectAccessible, labFile, runCheck, screenshots, stepHeading } from './helpers';
 
 test.describe('test first: the diagnosis ladder with one-click fixes', () => {
   test.use({ mainOptions: { practice: { labFile: DEFAULT_LAB, reset: true } } });
@@ -140,13 +140,7 @@ test.describe('the jump server by address (the managed workstation)', () => {
     await expectAccessible(page, 'check (trusted-hosts fix)');
     await add.click();
     await expect(page.getByTestId('plan-summary')).toContainText('wsman/192.168.10.11', { timeout: 60_000 });
-    await page.getByRole('button', { name: 'Continue to configure the client' }).click();
-    await page.getByRole('button', { name: 'Apply to this computer' }).click();
-    await expect(page.getByTestId('after-state-client')).toContainText('Done and verified', { timeout: 60_000 });
-    await page.getByRole('button', { name: 'Continue to configure the server' }).click();
-    await page.getByRole('button', { name: 'Apply to 192.168.10.11' }).click();
-    await expect(page.getByTestId('after-state-server')).toContainText('Done and verified', { timeout: 60_000 });
-    await page.getByRole('button', { name: 'Continue to the test' }).click();
+    await configureBothSteps(page, '192.168.10.11');
     await page.getByRole('button', { name: 'Run the test' }).click();
     await expect(page.getByTestId('test-passed')).toBeVisible({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Clean up now' }).click();

@@ -64,3 +64,18 @@ export async function runCheck(page: Page): Promise<void> {
   await page.getByRole('button', { name: 'Continue to the check' }).click();
   await expect(page.getByTestId('status-check')).toContainText(/Check complete|could not finish/, { timeout: 30_000 });
 }
+
+/**
+ * From the end of the check to the test step, through the wizard: this computer, then the jump server, each
+ * applied and verified. `onClientStep` runs on the client step before it is applied (a step's own assertions).
+ */
+export async function configureBothSteps(page: Page, jumpServer = 'adfs1.company.pri', onClientStep?: () => Promise<void>): Promise<void> {
+  await page.getByRole('button', { name: 'Continue to configure the client' }).click();
+  if (onClientStep) await onClientStep();
+  await page.getByRole('button', { name: 'Apply to this computer' }).click();
+  await expect(page.getByTestId('after-state-client')).toContainText('Done and verified', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Continue to configure the server' }).click();
+  await page.getByRole('button', { name: `Apply to ${jumpServer}` }).click();
+  await expect(page.getByTestId('after-state-server')).toContainText('Done and verified', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Continue to the test' }).click();
+}

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test, expect } from './harness';
-import { expectAccessible, runCheck, screenshots, stepHeading } from './helpers';
+import { configureBothSteps, expectAccessible, runCheck, screenshots, stepHeading } from './helpers';
 
 const JUMP_PW = 'adfs1-local-e2e';
 const TARGET_PW = 'mem2-local-e2e';
@@ -65,14 +65,7 @@ test.describe('a local administrator on each machine', () => {
     await expect(summary).toContainText("adfs1.company.pri's own TrustedHosts must list mem2.company.pri");
     await screenshots(page, 'local-accounts-check');
 
-    await page.getByRole('button', { name: 'Continue to configure the client' }).click();
-    await expect(page.getByText(/even when the server is authenticated by NTLM only/)).toBeVisible();
-    await page.getByRole('button', { name: 'Apply to this computer' }).click();
-    await expect(page.getByTestId('after-state-client')).toContainText('Done and verified', { timeout: 60_000 });
-    await page.getByRole('button', { name: 'Continue to configure the server' }).click();
-    await page.getByRole('button', { name: 'Apply to adfs1.company.pri' }).click();
-    await expect(page.getByTestId('after-state-server')).toContainText('Done and verified', { timeout: 60_000 });
-    await page.getByRole('button', { name: 'Continue to the test' }).click();
+    await configureBothSteps(page, 'adfs1.company.pri', () => expect(page.getByText(/even when the server is authenticated by NTLM only/)).toBeVisible());
 
     // Both ways: the target reports its own local Administrator.
     await page.getByRole('button', { name: 'Run the test' }).click();

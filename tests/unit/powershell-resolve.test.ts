@@ -59,7 +59,9 @@ describe('resolving PowerShell', () => {
     const unknown = choosePowerShell({ ...win, configured: 'C:\\Program Files\\PowerShell\\7\\pwsh.exe', exists: () => true, folderCheck: () => null });
     expect(unknown.chosen).toBeNull();
     expect(unknown.skipped[0]?.reason).toMatch(/could not be read/);
-    expect(notFoundSummary('win32', 'C:\\x\\pwsh.exe', planted.skipped)).toMatch(/cannot be used.*Passed over/);
+    expect(notFoundSummary('win32', 'C:\\Users\\eve\\AppData\\Local\\Microsoft\\WindowsApps\\pwsh.exe', planted.skipped)).toMatch(/cannot be used: it is not under Program Files/);
+    const missing = choosePowerShell({ ...win, configured: 'C:\\Program Files\\PowerShell\\7\\pwsh.exe', exists: () => false });
+    expect(notFoundSummary('win32', 'C:\\Program Files\\PowerShell\\7\\pwsh.exe', missing.skipped)).toMatch(/was not found\. Choose another/);
   });
 
   it('trusts nothing on Windows when Windows could not say where its folders are', () => {

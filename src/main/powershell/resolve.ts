@@ -134,6 +134,8 @@ function windowsRefusal(c: ResolvedPowerShell, input: ResolveInput): string | nu
   return null;
 }
 
+const MISSING = 'it does not exist.';
+
 export function choosePowerShell(input: ResolveInput): PowerShellChoice {
   const exists = input.exists ?? existsSync;
   const { isAbsolute } = pathApi(input.platform);
@@ -144,7 +146,7 @@ export function choosePowerShell(input: ResolveInput): PowerShellChoice {
       continue;
     }
     if (!exists(c.path)) {
-      if (c.source === 'configured') skipped.push({ path: c.path, reason: 'it does not exist.' });
+      if (c.source === 'configured') skipped.push({ path: c.path, reason: MISSING });
       continue;
     }
     const refusal = input.platform === 'win32' ? windowsRefusal(c, input) : null;
@@ -162,8 +164,13 @@ export function resolvePowerShell(input: ResolveInput): ResolvedPowerShell | nul
 }
 
 export function notFoundSummary(platform: NodeJS.Platform, configured?: string, skipped: readonly SkippedPowerShell[] = []): string {
+  if (configured) {
+    const refusal = skipped.find((s) => s.path === configured && s.reason !== MISSING);
+    return refusal
+      ? `The PowerShell set in the settings (${configured}) cannot be used: ${refusal.reason} Choose another under Program Files, or clear the setting to let CredHop search.`
+      : `The PowerShell set in the settings (${configured}) was not found. Choose another, or clear the setting to let CredHop search.`;
+  }
   const passed = skipped.length > 0 ? ` Passed over: ${skipped.map((s) => `${s.path} (${s.reason})`).join('; ')}` : '';
-  if (configured) return `The PowerShell set in the settings (${configured}) cannot be used. Choose one under Program Files, or clear the setting to let CredHop search.${passed}`;
   return platform === 'win32'
     ? `No PowerShell that is safe to run as administrator was found. Windows PowerShell 5.1 should always be present in the Windows folder's System32\\WindowsPowerShell\\v1.0; or install PowerShell 7 for all users (the MSI, into Program Files).${passed}`
     : `No PowerShell was found. Run \`bash scripts/setup.sh\` to install PowerShell 7 into .tools/pwsh, or install pwsh on the PATH.${passed}`;
